@@ -1,0 +1,24 @@
+package io.qedfs.qed;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/** The backing file of an image: what unallocated clusters read and what copy-on-write fills come from. */
+interface Backing extends Closeable {
+    /** Bytes of guest data the backing file holds; reads past it give zeroes. */
+    long size();
+
+    /** Fills {@code dst} from guest offset {@code pos}; bytes past {@link #size()} read as zeroes. */
+    void read(long pos, ByteBuffer dst) throws IOException;
+
+    /** The file name, as a user would recognise it. */
+    String fileName();
+
+    /** "raw" or "qed". */
+    String format();
+
+    /** Describes {@code [pos, pos+len)} as extents, {@code depth} being this file's depth in the chain. */
+    List<Extent> map(long pos, long len, int depth) throws IOException;
+}

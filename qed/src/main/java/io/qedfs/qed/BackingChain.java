@@ -1,0 +1,86 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Opens the backing file named in a header: resolves relative names against the image's directory, probes
+ * the format unless the no-probe bit says raw, and refuses loops and chains deeper than the limit.
+ */
+final class BackingChain {
+    private BackingChain() {
+    }
+
+    /** The files already open above this one (real paths), outermost first. */
+    record Context(List<Path> above, int maxDepth) {
+        Context descend(Path real) {
+            List<Path> next = new ArrayList<>(above);
+            next.add(real);
+            return new Context(List.copyOf(next), maxDepth);
+        }
+    }
+
+    static String readName(FileChannel ch, QedHeader h, String file) throws IOException {
+        // fits in int: validated to at most 4095 bytes
+        ByteBuffer b = ByteBuffer.allocate((int) h.backingNameSize());
+        FileIo.readFully(ch, h.backingNameOffset(), b, file);
+        return new String(b.array(), StandardCharsets.UTF_8);
+    }
+
+    static Path resolve(Path image, String name) {
+        Path p = Path.of(name);
+        if (p.isAbsolute()) {
+            return p;
+        }
+        Path dir = image.toAbsolutePath().getParent();
+        return dir == null ? p : dir.resolve(p);
+    }
+
+    static Backing open(Path image, String name, QedHeader h, Context ctx) throws IOException {
+        Path path = resolve(image, name);
+        if (!Files.exists(path)) {
+            throw new NoSuchFileException(path.toString(), null,
+                    image + ": backing file " + name + " does not exist (looked for " + path + ")");
+        }
+        Path real = path.toRealPath();
+        if (ctx.above().contains(real)) {
+            StringBuilder loop = new StringBuilder();
+            for (Path p : ctx.above()) {
+                loop.append(p.getFileName()).append(" -> ");
+            }
+            throw new QedFormatException(image + ": backing chain loops: " + loop + real.getFileName());
+        }
+        if (ctx.above().size() >= ctx.maxDepth()) {
+            throw new QedFormatException(image + ": backing chain is deeper than " + ctx.maxDepth() + " files");
+        }
+        String format = h.hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : probe(path);
+        if (format.equals("raw")) {
+            return new RawBacking(path, name);
+        }
+        return new QedBacking(QedImage.openBacking(path, ctx.descend(real)), name);
+    }
+
+    /** "qed" when the file starts with the QED magic; qcow2 and friends are refused by name. */
+    static String probe(Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(4);
+            FileIo.readOrZero(ch, 0, b);
+            b.flip();
+            if (QedHeader.hasMagic(b)) {
+                return "qed";
+            }
+            if (b.get(0) == 'Q' && b.get(1) == 'F' && b.get(2) == 'I' && (b.get(3) & 0xff) == 0xfb) {
+                throw new QedFormatException(path + ": backing file is a qcow2 image; only raw and QED backing files are supported");
+            }
+            return "raw";
+        }
+    }
+}

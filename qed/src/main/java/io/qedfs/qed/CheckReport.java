@@ -1,0 +1,36 @@
+package io.qedfs.qed;
+
+import java.util.List;
+
+/**
+ * What a consistency check found (and, with repair, fixed). Counters have qemu-img check's meaning.
+ *
+ * @param totalClusters      clusters of guest space: ceil(image_size / cluster_size)
+ * @param allocatedClusters  data clusters referenced by L2 tables
+ * @param fragmentedClusters data clusters not directly after the previous entry's
+ * @param corruptions        problems found and left (double references, or all problems without repair)
+ * @param corruptionsFixed   invalid L1/L2 entries cleared
+ * @param leaks              clusters inside the file that nothing references (left, without repair)
+ * @param leaksFixed         leaked clusters reclaimed (file truncated or holes punched)
+ * @param checkErrors        tables that could not be read
+ * @param imageEndOffset     end of the last referenced cluster (the file's useful length)
+ * @param problems           one line per problem, naming table, entry and offset
+ */
+public record CheckReport(long totalClusters, long allocatedClusters, long fragmentedClusters, long corruptions,
+                          long corruptionsFixed, long leaks, long leaksFixed, long checkErrors, long imageEndOffset,
+                          List<String> problems) {
+    /** qemu-img check's exit code: 0 clean, 1 check error, 2 corruption, 3 leaks only. */
+    public int exitCode() {
+        if (checkErrors > 0) {
+            return 1;
+        }
+        if (corruptions > 0) {
+            return 2;
+        }
+        return leaks > 0 ? 3 : 0;
+    }
+
+    public boolean isClean() {
+        return exitCode() == 0;
+    }
+}

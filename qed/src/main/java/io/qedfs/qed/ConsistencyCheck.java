@@ -1,0 +1,231 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The QED consistency check (QED-FORMAT.md section 5), with correct cluster arithmetic (QEMU divides by
+ * cluster_size - 1 and reports leaks that are not there).
+ *
+ * <p>Invalid L1/L2 offsets are cleared by repair. Double references are counted and never repaired: either
+ * owner could be the right one. Unlike QEMU, repair also reclaims leaked clusters: trailing ones by
+ * truncating the file, interior ones by punching holes (they stay unreferenced, but use no space, and are
+ * then no longer counted as leaks). Runs under the image's allocation lock.
+ */
+final class ConsistencyCheck {
+    private static final int MAX_PROBLEM_LINES = 1000;
+
+    private final ImageMetadata meta;
+    private final HostFile host;
+    private final boolean fix;
+    private final Geometry g;
+    private final List<String> problems = new ArrayList<>();
+    private long allocated;
+    private long fragmented;
+    private long corruptions;
+    private long corruptionsFixed;
+    private long checkErrors;
+
+    ConsistencyCheck(ImageMetadata meta, HostFile host, RepairMode mode) {
+        this.meta = meta;
+        this.host = host;
+        this.fix = mode != RepairMode.NONE;
+        this.g = meta.geometry;
+    }
+
+    CheckReport run() throws IOException {
+        long fileSize = meta.fileEnd();
+        long nclusters = fileSize >>> g.clusterBits;
+        ClusterBitmap used = new ClusterBitmap(nclusters);
+        long l1Offset = meta.header().l1TableOffset();
+        int overlap = used.mark(l1Offset >>> g.clusterBits, g.tableSize);
+        if (overlap > 0) {
+            corruption(overlap, String.format("L1 table at 0x%x overlaps itself", l1Offset), false);
+        }
+        boolean l1Changed = false;
+        for (int i = 0; i < g.entriesPerTable; i++) {
+            long entry = meta.l1.get(i);
+            if (entry == 0) {
+                continue;
+            }
+            if (!g.isValidTableOffset(entry, fileSize)) {
+                String what = String.format("L1 entry %d: L2 table offset 0x%x is invalid (file end 0x%x)", i, entry, fileSize);
+                if (fix) {
+                    meta.l1.set(i, 0);
+                    l1Changed = true;
+                }
+                corruption(1, what, fix);
+                continue;
+            }
+            int dup = used.mark(entry >>> g.clusterBits, g.tableSize);
+            if (dup > 0) {
+                corruption(dup, String.format("L1 entry %d: L2 table at 0x%x overlaps other metadata or data", i, entry), false);
+                continue;
+            }
+            checkL2(i, entry, fileSize, used);
+        }
+        if (l1Changed) {
+            meta.writeTable(l1Offset, meta.l1);
+        }
+        long leaks = 0;
+        long leaksFixed = 0;
+        long headerClusters = g.headerBytes >>> g.clusterBits;
+        if (checkErrors == 0) {
+            List<long[]> leaked = leakedRanges(used, headerClusters, nclusters);
+            for (long[] r : leaked) {
+                leaks += r[1];
+            }
+            if (fix && leaks > 0) {
+                leaksFixed = reclaim(leaked, used);
+                leaks -= leaksFixed;
+            } else if (leaks > 0) {
+                problems.add(String.format("%d leaked clusters (%d bytes) in %d ranges", leaks, leaks << g.clusterBits, leaked.size()));
+            }
+        }
+        if (fix) {
+            meta.sync();
+            if (corruptions == 0 && checkErrors == 0 && meta.header().needsCheck()) {
+                QedHeader h = meta.header();
+                meta.writeHeader(h.withFeatures(h.features() & ~QedHeader.F_NEED_CHECK));
+                meta.sync();
+            }
+            meta.l2Cache.clear();
+        }
+        long imageEnd = (used.highestMarked() + 1) << g.clusterBits;
+        long size = meta.header().imageSize();
+        long total = (size >>> g.clusterBits) + ((size & (g.clusterSize - 1)) != 0 ? 1 : 0);
+        return new CheckReport(total, allocated, fragmented, corruptions, corruptionsFixed, leaks, leaksFixed,
+                checkErrors, imageEnd, List.copyOf(problems));
+    }
+
+    private void checkL2(int l1Index, long tableOffset, long fileSize, ClusterBitmap used) {
+        try (L2Cache.Ref ref = meta.l2(tableOffset)) {
+            AtomicLongArray t = ref.table();
+            boolean changed = false;
+            long last = 0;
+            for (int j = 0; j < g.entriesPerTable; j++) {
+                long e = t.get(j);
+                if (e == 0 || e == TableCodec.ZERO_CLUSTER) {
+                    continue;
+                }
+                allocated++;
+                if (last != 0 && last + g.clusterSize != e) {
+                    fragmented++;
+                }
+                last = e;
+                if (!g.isValidClusterOffset(e, fileSize)) {
+                    String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster offset 0x%x is invalid (%s)",
+                            tableOffset, j, g.guestOffset(l1Index, j), e, whyInvalid(e, fileSize));
+                    if (fix) {
+                        t.set(j, 0);
+                        changed = true;
+                    }
+                    corruption(1, what, fix);
+                    continue;
+                }
+                if (used.mark(e >>> g.clusterBits, 1) > 0) {
+                    corruption(1, String.format("L2 table 0x%x entry %d (guest 0x%x): cluster 0x%x is referenced twice",
+                            tableOffset, j, g.guestOffset(l1Index, j), e), false);
+                }
+            }
+            if (changed) {
+                meta.writeTable(tableOffset, t);
+            }
+        } catch (IOException e) {
+            checkErrors++;
+            problem(String.format("L1 entry %d: cannot read L2 table at 0x%x: %s", l1Index, tableOffset, e.getMessage()));
+        }
+    }
+
+    private String whyInvalid(long offset, long fileSize) {
+        if (!g.isAligned(offset)) {
+            return "not cluster-aligned";
+        }
+        if (offset < g.headerBytes) {
+            return "inside the header";
+        }
+        return String.format("past the end of the file at 0x%x", fileSize);
+    }
+
+    private void corruption(int n, String what, boolean fixed) {
+        if (fixed) {
+            corruptionsFixed += n;
+            problem("repaired: " + what);
+        } else {
+            corruptions += n;
+            problem(what);
+        }
+    }
+
+    private void problem(String line) {
+        if (problems.size() < MAX_PROBLEM_LINES) {
+            problems.add(line);
+        }
+    }
+
+    /** Runs of unmarked clusters past the header, as {first, count}, leaving out those already holes. */
+    private List<long[]> leakedRanges(ClusterBitmap used, long from, long to) throws IOException {
+        List<long[]> out = new ArrayList<>();
+        long c = from;
+        while (c < to) {
+            if (used.isMarked(c)) {
+                c++;
+                continue;
+            }
+            long start = c;
+            while (c < to && !used.isMarked(c)) {
+                c++;
+            }
+            addStoredParts(out, start, c);
+        }
+        return out;
+    }
+
+    /** Adds the parts of leaked clusters [start, end) that hold space; reclaimed holes are not leaks any more. */
+    private void addStoredParts(List<long[]> out, long start, long end) throws IOException {
+        long c = start;
+        while (c < end) {
+            long data = host.nextData(c << g.clusterBits, end << g.clusterBits);
+            if (data < 0) {
+                return;
+            }
+            long first = Math.max(c, data >>> g.clusterBits);
+            long hole = host.nextHole(first << g.clusterBits, end << g.clusterBits);
+            long stop = Math.min(end, (hole + g.clusterSize - 1) >>> g.clusterBits);
+            if (stop <= first) {
+                stop = first + 1;
+            }
+            out.add(new long[] {first, stop - first});
+            c = stop;
+        }
+    }
+
+    /** Truncates trailing leaks, punches interior ones; returns the clusters reclaimed. */
+    private long reclaim(List<long[]> leaked, ClusterBitmap used) throws IOException {
+        long reclaimed = 0;
+        long trailing = 0;
+        long usedEnd = (used.highestMarked() + 1) << g.clusterBits;
+        for (long[] r : leaked) {
+            long start = r[0] << g.clusterBits;
+            long len = r[1] << g.clusterBits;
+            if (start >= usedEnd) {
+                trailing += r[1]; // the truncation below takes it
+                continue;
+            }
+            host.zeroRange(start, len);
+            problems.add(String.format("repaired: %d leaked clusters at 0x%x returned to the host file system", r[1], start));
+            reclaimed += r[1];
+        }
+        if (meta.channel.size() > usedEnd) {
+            meta.channel.truncate(usedEnd);
+            meta.setFileEnd(usedEnd);
+            if (trailing > 0) {
+                problems.add(String.format("repaired: %d leaked clusters at the end; file truncated to 0x%x", trailing, usedEnd));
+            }
+            reclaimed += trailing;
+        }
+        return reclaimed;
+    }
+}

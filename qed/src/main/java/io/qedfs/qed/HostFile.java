@@ -1,0 +1,102 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import jnr.ffi.LibraryLoader;
+
+/**
+ * What FileChannel cannot do on the image file: give space back. {@link #zeroRange} punches a hole
+ * (fallocate PUNCH_HOLE|KEEP_SIZE) through a second descriptor of the same file; where that is not
+ * possible (no libc binding, a filesystem without hole support) it writes zeroes instead, so the
+ * contents are right either way and only the space saving is lost.
+ */
+final class HostFile implements AutoCloseable {
+    /** The libc calls used; bound once per JVM. */
+    public interface LibC {
+        int open(String path, int flags);
+
+        int close(int fd);
+
+        int fallocate(int fd, int mode, long offset, long len);
+
+        long lseek(int fd, long offset, int whence);
+    }
+
+    private static final int O_RDONLY = 0;
+    private static final int O_WRONLY = 1;
+    private static final int SEEK_DATA = 3;
+    private static final int SEEK_HOLE = 4;
+    private static final int O_CLOEXEC = 0x80000;
+    private static final int FALLOC_FL_KEEP_SIZE = 1;
+    private static final int FALLOC_FL_PUNCH_HOLE = 2;
+    private static final LibC LIBC = loadLibC();
+
+    private final FileChannel channel;
+    private final int fd;
+    private volatile boolean punchWorks;
+
+    HostFile(Path path, FileChannel channel, boolean writable) {
+        this.channel = channel;
+        this.fd = LIBC != null ? LIBC.open(path.toString(), (writable ? O_WRONLY : O_RDONLY) | O_CLOEXEC) : -1;
+        this.punchWorks = writable && fd >= 0;
+    }
+
+    private static LibC loadLibC() {
+        try {
+            return LibraryLoader.create(LibC.class).load("c");
+        } catch (Throwable e) { // no native support here: fall back to writing zeroes
+            return null;
+        }
+    }
+
+    /** Makes {@code [offset, offset+len)} of the file read as zeroes, returning the space where possible. */
+    void zeroRange(long offset, long len) throws IOException {
+        if (punchWorks && LIBC.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len) == 0) {
+            return;
+        }
+        punchWorks = false;
+        long at = offset;
+        long left = len;
+        while (left > 0) {
+            int chunk = (int) Math.min(left, Buffers.zerosCapacity()); // fits: at most 1 MiB
+            FileIo.writeFully(channel, at, Buffers.zeros(chunk));
+            at += chunk;
+            left -= chunk;
+        }
+    }
+
+    /**
+     * The first offset in {@code [from, to)} that holds data, or -1 when the range is all hole. Without
+     * SEEK_DATA support every byte counts as data.
+     */
+    long nextData(long from, long to) {
+        if (fd < 0) {
+            return from;
+        }
+        long at = LIBC.lseek(fd, from, SEEK_DATA);
+        // -1 is ENXIO: no data from here to the end of the file (unsupported file systems report all data)
+        return at < 0 || at >= to ? -1 : at;
+    }
+
+    /** The first offset at or after {@code from} that is a hole (end of file counts), capped at {@code to}. */
+    long nextHole(long from, long to) {
+        if (fd < 0) {
+            return to;
+        }
+        long at = LIBC.lseek(fd, from, SEEK_HOLE);
+        return at < 0 ? to : Math.min(at, to);
+    }
+
+    boolean punchesHoles() {
+        return punchWorks;
+    }
+
+    @Override
+    public void close() {
+        if (fd >= 0) {
+            LIBC.close(fd);
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+/** Writes a new, empty image laid out as {@code qemu-img create -f qed} does: header cluster, then L1. */
+final class ImageCreator {
+    private ImageCreator() {
+    }
+
+    static void create(Path path, QedCreateOptions o) throws IOException {
+        String file = path.toString();
+        if (!HeaderValidator.isPowerOfTwoIn(o.clusterSize(), Geometry.MIN_CLUSTER_SIZE, Geometry.MAX_CLUSTER_SIZE)) {
+            throw new IllegalArgumentException("cluster_size " + o.clusterSize()
+                    + " is invalid (allowed: a power of 2 from 4096 to 67108864)");
+        }
+        if (!HeaderValidator.isPowerOfTwoIn(o.tableSize(), Geometry.MIN_TABLE_SIZE, Geometry.MAX_TABLE_SIZE)) {
+            throw new IllegalArgumentException("table_size " + o.tableSize() + " is invalid (allowed: a power of 2 from 1 to 16)");
+        }
+        if (o.backingFormat() != null && !o.backingFormat().equals("raw") && !o.backingFormat().equals("qed")) {
+            throw new IllegalArgumentException("backing format " + o.backingFormat() + " is not supported (allowed: raw, qed)");
+        }
+        long features = 0;
+        byte[] name = new byte[0];
+        long size = o.size();
+        if (o.backingFile() != null) {
+            name = o.backingFile().getBytes(StandardCharsets.UTF_8);
+            if (name.length == 0) {
+                throw new IllegalArgumentException("the backing file name is empty");
+            }
+            if (QedHeader.SIZE + name.length > o.clusterSize() || name.length > HeaderValidator.MAX_BACKING_NAME) {
+                throw new IllegalArgumentException("backing file name of " + name.length + " bytes is too long (at most "
+                        + Math.min(HeaderValidator.MAX_BACKING_NAME, o.clusterSize() - QedHeader.SIZE) + ")");
+            }
+            long backingSize = probeBackingSize(path, o);
+            features |= QedHeader.F_BACKING_FILE;
+            if ("raw".equals(o.backingFormat())) {
+                features |= QedHeader.F_BACKING_FORMAT_NO_PROBE;
+            }
+            if (size < 0) {
+                size = backingSize;
+            }
+        }
+        if (size < 0) {
+            throw new IllegalArgumentException("an image size is needed when there is no backing file");
+        }
+        long rounded = (size + 511) & ~511L;
+        long max = Geometry.maxImageSize(o.clusterSize(), o.tableSize());
+        if (size > max || rounded < 0) {
+            throw new IllegalArgumentException(String.format("image size %d is too large (at most %d for cluster_size %d and table_size %d)",
+                    size, max, o.clusterSize(), o.tableSize()));
+        }
+        QedHeader h = new QedHeader(o.clusterSize(), o.tableSize(), 1, features, 0, 0, o.clusterSize(), rounded,
+                name.length == 0 ? 0 : QedHeader.SIZE, name.length);
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            FileIo.writeFully(ch, 0, h.encode());
+            FileIo.writeFully(ch, QedHeader.SIZE, ByteBuffer.wrap(name));
+            long end = (long) o.clusterSize() * (1 + o.tableSize());
+            // The L1 table is written out as zeroes, as QEMU does, so the file holds what its length claims.
+            for (long at = o.clusterSize(); at < end; at += Buffers.zerosCapacity()) {
+                FileIo.writeFully(ch, at, Buffers.zeros((int) Math.min(Buffers.zerosCapacity(), end - at)));
+            }
+            ch.force(true);
+        }
+    }
+
+    /** Opens the backing file (checking format and chain) and returns its size. */
+    private static long probeBackingSize(Path image, QedCreateOptions o) throws IOException {
+        QedHeader probeHeader = new QedHeader(o.clusterSize(), o.tableSize(), 1,
+                QedHeader.F_BACKING_FILE | ("raw".equals(o.backingFormat()) ? QedHeader.F_BACKING_FORMAT_NO_PROBE : 0),
+                0, 0, o.clusterSize(), 0, QedHeader.SIZE, 0);
+        Path abs = image.toAbsolutePath();
+        try (Backing b = BackingChain.open(abs, o.backingFile(), probeHeader,
+                new BackingChain.Context(List.of(abs), QedOpenOptions.DEFAULT_MAX_CHAIN_DEPTH))) {
+            if (o.backingFormat() != null && !o.backingFormat().equals(b.format())) {
+                throw new QedFormatException(image + ": backing file " + o.backingFile() + " is " + b.format()
+                        + ", not " + o.backingFormat());
+            }
+            return b.size();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Describes which guest ranges an image (and its backing chain) stores, for {@code map} and st_blocks. */
+final class ImageMapper {
+    private final ImageMetadata meta;
+    private final Backing backing; // null when the image has none
+
+    ImageMapper(ImageMetadata meta, Backing backing) {
+        this.meta = meta;
+        this.backing = backing;
+    }
+
+    /** Extents covering {@code [pos, pos+len)}, adjacent look-alikes merged; {@code depth} is this image's level. */
+    List<Extent> map(long pos, long len, int depth) throws IOException {
+        List<Extent> out = new ArrayList<>();
+        long size = meta.header().imageSize();
+        long end = pos + len;
+        long at = pos;
+        while (at < Math.min(end, size)) {
+            Run run = meta.lookup(at, Math.min(end, size) - at);
+            switch (run.kind()) {
+                case DATA -> add(out, new Extent(at, run.length(), depth, true, false, true, run.fileOffset()));
+                case ZERO -> add(out, new Extent(at, run.length(), depth, true, true, false, -1));
+                case UNALLOCATED -> {
+                    if (backing == null) {
+                        add(out, new Extent(at, run.length(), depth, false, true, false, -1));
+                    } else {
+                        for (Extent e : backing.map(at, run.length(), depth + 1)) {
+                            add(out, e);
+                        }
+                    }
+                }
+            }
+            at += run.length();
+        }
+        if (at < end) {
+            add(out, new Extent(at, end - at, depth, false, true, false, -1));
+        }
+        return out;
+    }
+
+    /** Bytes of data clusters this image itself holds (not its backing files). */
+    long allocatedDataBytes() throws IOException {
+        long size = meta.header().imageSize();
+        long total = 0;
+        for (long at = 0; at < size; ) {
+            Run run = meta.lookup(at, size - at);
+            if (run.kind() == Run.Kind.DATA) {
+                total += run.length();
+            }
+            at += run.length();
+        }
+        return total;
+    }
+
+    private static void add(List<Extent> out, Extent e) {
+        if (!out.isEmpty()) {
+            Extent last = out.get(out.size() - 1);
+            if (last.joins(e)) {
+                out.set(out.size() - 1, last.extendedBy(e.length()));
+                return;
+            }
+        }
+        out.add(e);
+    }
+}

@@ -1,0 +1,172 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * The metadata of one open image: header, L1 table (always in memory), L2 tables (through the cache), the
+ * allocation pointer, and the cluster lookup. Table entries are read lock-free (AtomicLongArray); they are
+ * only changed by callers holding the image's allocation lock.
+ */
+final class ImageMetadata {
+    final String name;
+    final FileChannel channel;
+    final Geometry geometry;
+    final AtomicLongArray l1;
+    final L2Cache l2Cache;
+    private volatile QedHeader header;
+    /** End of the cluster-rounded file: where the next cluster goes. Written under the allocation lock. */
+    private volatile long fileEnd;
+
+    ImageMetadata(String name, FileChannel channel, QedHeader header, long fileLength, int l2CacheTables)
+            throws IOException {
+        this.name = name;
+        this.channel = channel;
+        this.header = header;
+        this.geometry = Geometry.of(header);
+        this.fileEnd = fileLength & -(long) geometry.clusterSize;
+        this.l1 = readTable(header.l1TableOffset());
+        this.l2Cache = new L2Cache(l2CacheTables);
+    }
+
+    QedHeader header() {
+        return header;
+    }
+
+    long fileEnd() {
+        return fileEnd;
+    }
+
+    /** Reserves {@code bytes} (a cluster multiple) at the end of the file. Caller holds the allocation lock. */
+    long allocate(long bytes) {
+        long at = fileEnd;
+        fileEnd = at + bytes;
+        return at;
+    }
+
+    /** Moves the allocation pointer back after the file was truncated by a repair. */
+    void setFileEnd(long end) {
+        fileEnd = end;
+    }
+
+    void writeHeader(QedHeader h) throws IOException {
+        FileIo.writeFully(channel, 0, h.encode());
+        header = h;
+    }
+
+    void sync() throws IOException {
+        channel.force(false);
+    }
+
+    AtomicLongArray readTable(long offset) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(geometry.tableBytes);
+        FileIo.readFully(channel, offset, buf, name);
+        return TableCodec.decode(buf.flip(), geometry.entriesPerTable);
+    }
+
+    void writeTable(long offset, AtomicLongArray table) throws IOException {
+        FileIo.writeFully(channel, offset, TableCodec.encode(table, 0, geometry.entriesPerTable));
+    }
+
+    /** Writes entries [from, to) of a table, rounded out to whole 512-byte sectors as QEMU does. */
+    void writeEntries(long tableOffset, AtomicLongArray table, int from, int to) throws IOException {
+        int first = from - from % TableCodec.ENTRIES_PER_SECTOR;
+        int last = Math.min(geometry.entriesPerTable,
+                (to + TableCodec.ENTRIES_PER_SECTOR - 1) / TableCodec.ENTRIES_PER_SECTOR * TableCodec.ENTRIES_PER_SECTOR);
+        FileIo.writeFully(channel, tableOffset + first * 8L, TableCodec.encode(table, first, last));
+    }
+
+    L2Cache.Ref l2(long tableOffset) throws IOException {
+        return l2Cache.acquire(tableOffset, this::readTable);
+    }
+
+    /** The L2 table offset for {@code pos}, 0 if there is none; fails on an invalid L1 entry. */
+    long l2Offset(long pos) throws QedCorruptionException {
+        int i = geometry.l1Index(pos);
+        long entry = l1.get(i);
+        if (entry != 0 && !geometry.isValidTableOffset(entry, fileEnd)) {
+            throw new QedCorruptionException(String.format(
+                    "%s: L1 entry %d (0x%x) is not a valid L2 table offset (file end 0x%x); run check -r all",
+                    name, i, entry, fileEnd));
+        }
+        return entry;
+    }
+
+    /**
+     * Translates {@code [pos, pos+len)} into the longest run of one kind starting at {@code pos}, cut at the
+     * L2 boundary. {@code len} must be positive.
+     */
+    Run lookup(long pos, long len) throws IOException {
+        long max = Math.min(len, geometry.bytesToL2Boundary(pos));
+        long tableOffset = l2Offset(pos);
+        if (tableOffset == 0) {
+            return Run.unallocated(pos, max);
+        }
+        try (L2Cache.Ref ref = l2(tableOffset)) {
+            AtomicLongArray t = ref.table();
+            int i = geometry.l2Index(pos);
+            long first = t.get(i);
+            Run.Kind kind = kindOf(first, i, pos);
+            long covered = geometry.clusterSize - geometry.offsetInCluster(pos);
+            for (int j = i + 1; covered < max && j < geometry.entriesPerTable; j++) {
+                long e = t.get(j);
+                if (kindOf(e, j, pos) != kind
+                        || (kind == Run.Kind.DATA && e != first + (long) (j - i) * geometry.clusterSize)) {
+                    break;
+                }
+                covered += geometry.clusterSize;
+            }
+            long fileOffset = kind == Run.Kind.DATA ? first + geometry.offsetInCluster(pos) : -1;
+            return new Run(kind, pos, Math.min(covered, max), fileOffset);
+        }
+    }
+
+    private Run.Kind kindOf(long entry, int l2Index, long pos) throws QedCorruptionException {
+        if (entry == 0) {
+            return Run.Kind.UNALLOCATED;
+        }
+        if (entry == TableCodec.ZERO_CLUSTER) {
+            return Run.Kind.ZERO;
+        }
+        if (!geometry.isValidClusterOffset(entry, fileEnd)) {
+            throw new QedCorruptionException(String.format(
+                    "%s: L2 entry %d for guest offset 0x%x (0x%x) is not a valid cluster offset (file end 0x%x); run check -r all",
+                    name, l2Index, geometry.clusterStart(pos), entry, fileEnd));
+        }
+        return Run.Kind.DATA;
+    }
+
+    /**
+     * Points {@code n} consecutive L2 entries for the clusters from {@code pos} at {@code value},
+     * {@code value + step}, ... creating the L2 table (written whole and synced before the L1 entry) when the
+     * L1 entry is empty. Caller holds the allocation lock; the clusters lie in one L2 table.
+     */
+    void setEntries(long pos, int n, long value, long step) throws IOException {
+        int l1Index = geometry.l1Index(pos);
+        int from = geometry.l2Index(pos);
+        long tableOffset = l2Offset(pos);
+        if (tableOffset == 0) {
+            AtomicLongArray t = new AtomicLongArray(geometry.entriesPerTable);
+            fill(t, from, n, value, step);
+            long at = allocate((long) geometry.tableBytes);
+            writeTable(at, t);
+            sync();
+            l2Cache.insert(at, t).close();
+            l1.set(l1Index, at);
+            writeEntries(header.l1TableOffset(), l1, l1Index, l1Index + 1);
+            return;
+        }
+        try (L2Cache.Ref ref = l2(tableOffset)) {
+            fill(ref.table(), from, n, value, step);
+            writeEntries(tableOffset, ref.table(), from, from + n);
+        }
+    }
+
+    private static void fill(AtomicLongArray t, int from, int n, long value, long step) {
+        for (int k = 0; k < n; k++) {
+            t.set(from + k, value + k * step);
+        }
+    }
+}

@@ -1,0 +1,152 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * A bounded, write-through cache of L2 tables keyed by file offset.
+ *
+ * <p>The creation race (qed-design-discussion.txt): when two threads miss on the same table at once, the first
+ * inserts a placeholder and loads the table; the second finds the placeholder and waits for that same load, so
+ * a table is read once and there is only ever one copy to update. A table handed out is pinned until its
+ * {@link Ref} is closed, and pinned tables are never evicted, so an allocating writer's update can never be
+ * lost to a concurrent eviction and reload. Eviction is FIFO over unpinned tables, as in QEMU.
+ */
+final class L2Cache {
+    /** Loads the table at a file offset. */
+    interface Loader {
+        AtomicLongArray load(long offset) throws IOException;
+    }
+
+    /** A pinned table; close it to unpin. */
+    final class Ref implements AutoCloseable {
+        private final Slot slot;
+
+        private Ref(Slot slot) {
+            this.slot = slot;
+        }
+
+        AtomicLongArray table() {
+            return slot.table.join(); // completed before the Ref was handed out
+        }
+
+        long offset() {
+            return slot.offset;
+        }
+
+        @Override
+        public void close() {
+            release(slot);
+        }
+    }
+
+    private static final class Slot {
+        final long offset;
+        final CompletableFuture<AtomicLongArray> table = new CompletableFuture<>();
+        int pins; // guarded by L2Cache.this
+
+        Slot(long offset) {
+            this.offset = offset;
+        }
+    }
+
+    private final int capacity;
+    private final LinkedHashMap<Long, Slot> slots = new LinkedHashMap<>(); // guarded by this
+
+    L2Cache(int capacity) {
+        this.capacity = Math.max(1, capacity);
+    }
+
+    /** Returns the pinned table at {@code offset}, loading it (once) on a miss. */
+    Ref acquire(long offset, Loader loader) throws IOException {
+        Slot slot;
+        boolean mustLoad;
+        synchronized (this) {
+            slot = slots.get(offset);
+            mustLoad = slot == null;
+            if (mustLoad) {
+                slot = new Slot(offset);
+                slots.put(offset, slot);
+            }
+            slot.pins++;
+        }
+        if (mustLoad) {
+            try {
+                slot.table.complete(loader.load(offset));
+            } catch (IOException | RuntimeException | Error e) {
+                synchronized (this) {
+                    slots.remove(offset, slot);
+                }
+                slot.table.completeExceptionally(e);
+                release(slot);
+                throw e;
+            }
+        } else {
+            awaitLoad(slot);
+        }
+        synchronized (this) {
+            evictUnpinned();
+        }
+        return new Ref(slot);
+    }
+
+    /** Installs a table that was just created (and written) and returns it pinned. */
+    Ref insert(long offset, AtomicLongArray table) {
+        Slot slot = new Slot(offset);
+        slot.table.complete(table);
+        synchronized (this) {
+            slot.pins = 1;
+            slots.put(offset, slot);
+            evictUnpinned();
+        }
+        return new Ref(slot);
+    }
+
+    /** Drops every unpinned table (after a repair rewrote tables on disk). */
+    synchronized void clear() {
+        slots.values().removeIf(s -> s.pins == 0);
+    }
+
+    synchronized int size() {
+        return slots.size();
+    }
+
+    private void awaitLoad(Slot slot) throws IOException {
+        try {
+            slot.table.get();
+        } catch (ExecutionException e) {
+            release(slot);
+            Throwable cause = e.getCause();
+            if (cause instanceof IOException io) {
+                throw new IOException(io.getMessage(), io);
+            }
+            throw new IOException("loading L2 table at 0x" + Long.toHexString(slot.offset) + " failed", cause);
+        } catch (InterruptedException e) {
+            release(slot);
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for an L2 table");
+        }
+    }
+
+    private synchronized void release(Slot slot) {
+        slot.pins--;
+        evictUnpinned();
+    }
+
+    // expects the monitor
+    private void evictUnpinned() {
+        Iterator<Slot> it = slots.values().iterator();
+        int excess = slots.size() - capacity;
+        while (excess > 0 && it.hasNext()) {
+            Slot s = it.next();
+            if (s.pins == 0 && s.table.isDone()) {
+                it.remove();
+                excess--;
+            }
+        }
+    }
+}

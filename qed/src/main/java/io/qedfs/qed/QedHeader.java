@@ -1,0 +1,103 @@
+package io.qedfs.qed;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The 64-byte QED header, little-endian, at file offset 0.
+ *
+ * <pre>
+ *  off size field
+ *    0  u32 magic "QED\0"            32  u64 autoclear_features
+ *    4  u32 cluster_size (bytes)     40  u64 l1_table_offset (bytes)
+ *    8  u32 table_size (clusters)    48  u64 image_size (bytes)
+ *   12  u32 header_size (clusters)   56  u32 backing_filename_offset (bytes)
+ *   16  u64 features                 60  u32 backing_filename_size (bytes)
+ *   24  u64 compat_features
+ * </pre>
+ *
+ * u32 fields are held as non-negative longs so that all-ones values survive decoding and can be named in
+ * error messages. {@link #decode} never fails on content; {@link HeaderValidator} decides what is valid.
+ */
+public record QedHeader(
+        long clusterSize,
+        long tableSize,
+        long headerSize,
+        long features,
+        long compatFeatures,
+        long autoclearFeatures,
+        long l1TableOffset,
+        long imageSize,
+        long backingNameOffset,
+        long backingNameSize) {
+
+    public static final int MAGIC = 0x00444551;
+    public static final int SIZE = 64;
+
+    public static final long F_BACKING_FILE = 0x01;
+    public static final long F_NEED_CHECK = 0x02;
+    public static final long F_BACKING_FORMAT_NO_PROBE = 0x04;
+    public static final long KNOWN_FEATURES = F_BACKING_FILE | F_NEED_CHECK | F_BACKING_FORMAT_NO_PROBE;
+
+    /** Reads the fields of a header; {@code buf} must hold at least 64 bytes from its position. */
+    static QedHeader decode(ByteBuffer buf) {
+        ByteBuffer b = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+        int p = b.position();
+        return new QedHeader(
+                u32(b, p + 4), u32(b, p + 8), u32(b, p + 12),
+                b.getLong(p + 16), b.getLong(p + 24), b.getLong(p + 32),
+                b.getLong(p + 40), b.getLong(p + 48),
+                u32(b, p + 56), u32(b, p + 60));
+    }
+
+    /** True when the first four bytes are the QED magic. */
+    static boolean hasMagic(ByteBuffer buf) {
+        return buf.remaining() >= 4 && buf.duplicate().order(ByteOrder.LITTLE_ENDIAN).getInt(buf.position()) == MAGIC;
+    }
+
+    /** The 64 encoded bytes, position 0, limit 64. */
+    ByteBuffer encode() {
+        ByteBuffer b = ByteBuffer.allocate(SIZE).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(MAGIC).putInt((int) clusterSize).putInt((int) tableSize).putInt((int) headerSize)
+                .putLong(features).putLong(compatFeatures).putLong(autoclearFeatures)
+                .putLong(l1TableOffset).putLong(imageSize)
+                .putInt((int) backingNameOffset).putInt((int) backingNameSize);
+        return b.flip();
+    }
+
+    public boolean hasFeature(long bit) {
+        return (features & bit) != 0;
+    }
+
+    public boolean needsCheck() {
+        return hasFeature(F_NEED_CHECK);
+    }
+
+    public boolean hasBackingFile() {
+        return hasFeature(F_BACKING_FILE);
+    }
+
+    QedHeader withFeatures(long newFeatures) {
+        return new QedHeader(clusterSize, tableSize, headerSize, newFeatures, compatFeatures, autoclearFeatures,
+                l1TableOffset, imageSize, backingNameOffset, backingNameSize);
+    }
+
+    QedHeader withAutoclearFeatures(long newAutoclear) {
+        return new QedHeader(clusterSize, tableSize, headerSize, features, compatFeatures, newAutoclear,
+                l1TableOffset, imageSize, backingNameOffset, backingNameSize);
+    }
+
+    QedHeader withImageSize(long newSize) {
+        return new QedHeader(clusterSize, tableSize, headerSize, features, compatFeatures, autoclearFeatures,
+                l1TableOffset, newSize, backingNameOffset, backingNameSize);
+    }
+
+    QedHeader withBacking(long newFeatures, long nameOffset, long nameSize) {
+        return new QedHeader(clusterSize, tableSize, headerSize, newFeatures, compatFeatures, autoclearFeatures,
+                l1TableOffset, imageSize, nameOffset, nameSize);
+    }
+
+    private static long u32(ByteBuffer b, int at) {
+        return Integer.toUnsignedLong(b.getInt(at));
+    }
+}

@@ -1,0 +1,335 @@
+package io.qedfs.qed;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * An open QED image: the facade over header, tables, cache, write path, backing chain and check.
+ *
+ * <p>Thread-safe: reads and writes of allocated clusters run in parallel with positional I/O; allocations
+ * are serialised (see {@link WritePath}). Never interrupt a thread blocked in this class's I/O: an interrupt
+ * closes the underlying FileChannel for every thread.
+ */
+public final class QedImage implements Closeable {
+    private final Path path;
+    private final String name;
+    private final boolean readOnly;
+    private final FileChannel channel;
+    private final ImageLocks locks;
+    private final HostFile host;
+    private final ImageMetadata meta;
+    private final Backing backing;
+    private final String backingName;
+    private final WritePath writes;
+    private final ImageMapper mapper;
+    private final CheckReport openCheck;
+    /** False when the image was opened dirty and not checked: then NEED_CHECK must stay set. */
+    private final boolean cleanable;
+    private volatile boolean closed;
+
+    private QedImage(Path path, QedOpenOptions options, BackingChain.Context ctx) throws IOException {
+        this.path = path;
+        this.name = path.toString();
+        this.readOnly = options.readOnly();
+        this.channel = openChannel(path, readOnly);
+        ImageLocks takenLocks = null;
+        HostFile hostFile = null;
+        Backing opened = null;
+        try {
+            takenLocks = options.lock() ? ImageLocks.acquire(channel, readOnly, name) : null;
+            long length = channel.size();
+            QedHeader h = readHeader(channel, name, length);
+            HeaderValidator.validate(h, name, length);
+            this.backingName = h.hasBackingFile() ? BackingChain.readName(channel, h, name) : null;
+            opened = backingName == null ? null : BackingChain.open(path, backingName, h, ctx);
+            if (!readOnly && h.autoclearFeatures() != 0) {
+                // Unknown autoclear bits: a writer that does not know them must clear them, as QEMU does.
+                FileIo.writeFully(channel, 0, h.withAutoclearFeatures(0).encode());
+                channel.force(false);
+                h = h.withAutoclearFeatures(0);
+            }
+            Geometry g = Geometry.of(h);
+            int cacheTables = (int) Math.max(4, Math.min(4096, options.l2CacheBytes() / g.tableBytes));
+            this.meta = new ImageMetadata(name, channel, h, length, cacheTables);
+            hostFile = new HostFile(path, channel, !readOnly);
+            this.host = hostFile;
+            this.backing = opened;
+            this.locks = takenLocks;
+            this.writes = new WritePath(meta, opened, hostFile);
+            this.mapper = new ImageMapper(meta, opened);
+            this.openCheck = runOpenCheck(options.check(), h);
+            this.cleanable = openCheck != null || !h.needsCheck();
+        } catch (IOException | RuntimeException | Error e) {
+            closeQuietly(opened);
+            if (hostFile != null) {
+                hostFile.close();
+            }
+            if (takenLocks != null) {
+                takenLocks.close();
+            }
+            channel.close();
+            throw e;
+        }
+    }
+
+    /** Opens an image (and its backing chain). */
+    public static QedImage open(Path path, QedOpenOptions options) throws IOException {
+        return new QedImage(path, options, new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth()));
+    }
+
+    static QedImage openBacking(Path path, BackingChain.Context ctx) throws IOException {
+        QedOpenOptions ro = new QedOpenOptions(true, QedOpenOptions.CheckPolicy.NEVER, false,
+                QedOpenOptions.DEFAULT_L2_CACHE_BYTES / 4, ctx.maxDepth());
+        return new QedImage(path, ro, ctx);
+    }
+
+    /** Creates a new image (replacing any file of that name) and returns it closed and clean. */
+    public static void create(Path path, QedCreateOptions options) throws IOException {
+        ImageCreator.create(path, options);
+    }
+
+    /** True when the file starts with the QED magic. */
+    public static boolean isQed(Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate(4);
+            FileIo.readOrZero(ch, 0, b);
+            return QedHeader.hasMagic(b.flip());
+        }
+    }
+
+    private static FileChannel openChannel(Path path, boolean readOnly) throws IOException {
+        try {
+            return readOnly ? FileChannel.open(path, StandardOpenOption.READ)
+                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(path.toString(), null, path + ": no such file");
+        }
+    }
+
+    static QedHeader readHeader(FileChannel ch, String name, long length) throws IOException {
+        if (length < QedHeader.SIZE) {
+            throw new QedFormatException(String.format(
+                    "%s: not a QED image: the file is %d bytes, shorter than the %d-byte header", name, length, QedHeader.SIZE));
+        }
+        ByteBuffer b = ByteBuffer.allocate(QedHeader.SIZE);
+        FileIo.readFully(ch, 0, b, name);
+        b.flip();
+        if (!QedHeader.hasMagic(b)) {
+            throw new QedFormatException(String.format("%s: not a QED image (magic 0x%08x, expected 0x%08x)",
+                    name, b.order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0), QedHeader.MAGIC));
+        }
+        return QedHeader.decode(b);
+    }
+
+    private CheckReport runOpenCheck(QedOpenOptions.CheckPolicy policy, QedHeader h) throws IOException {
+        boolean run = policy == QedOpenOptions.CheckPolicy.ALWAYS
+                || (policy == QedOpenOptions.CheckPolicy.AUTO && h.needsCheck() && !readOnly);
+        if (!run) {
+            return null;
+        }
+        CheckReport report = check(readOnly ? RepairMode.NONE : RepairMode.ALL);
+        if (!readOnly && report.corruptions() > 0) {
+            throw new QedFormatException(name + ": the image is corrupt and could not be repaired: "
+                    + report.corruptions() + " corruptions remain (see check)");
+        }
+        return report;
+    }
+
+    /** What the open-time check found and fixed, if it ran. */
+    public Optional<CheckReport> openCheckReport() {
+        return Optional.ofNullable(openCheck);
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public boolean isReadOnly() {
+        return readOnly;
+    }
+
+    /** Virtual (guest-visible) size in bytes. */
+    public long size() {
+        return meta.header().imageSize();
+    }
+
+    public int clusterSize() {
+        return meta.geometry.clusterSize;
+    }
+
+    public int tableSize() {
+        return meta.geometry.tableSize;
+    }
+
+    public QedHeader header() {
+        return meta.header();
+    }
+
+    /** The backing file name as stored in the header, or null. */
+    public String backingFileName() {
+        return backingName;
+    }
+
+    /** "raw" or "qed" (probed unless recorded), or null without backing file. */
+    public String backingFormat() {
+        return backing == null ? null : backing.format();
+    }
+
+    /** Reads {@code dst.remaining()} bytes at guest offset {@code pos}. */
+    public void read(long pos, ByteBuffer dst) throws IOException {
+        checkRange(pos, dst.remaining());
+        long at = pos;
+        while (dst.hasRemaining()) {
+            Run run = meta.lookup(at, dst.remaining());
+            int n = (int) run.length(); // fits: at most dst.remaining()
+            ByteBuffer piece = dst.slice(dst.position(), n);
+            switch (run.kind()) {
+                case DATA -> FileIo.readFully(channel, run.fileOffset(), piece, name);
+                case ZERO -> Buffers.fillZeros(piece, n);
+                case UNALLOCATED -> {
+                    if (backing != null) {
+                        backing.read(at, piece);
+                    } else {
+                        Buffers.fillZeros(piece, n);
+                    }
+                }
+            }
+            dst.position(dst.position() + n);
+            at += n;
+        }
+    }
+
+    /** Writes {@code src.remaining()} bytes at guest offset {@code pos}, allocating clusters as needed. */
+    public void write(long pos, ByteBuffer src) throws IOException {
+        checkWritable();
+        checkRange(pos, src.remaining());
+        writes.write(pos, src);
+    }
+
+    /** Makes the range read as zeroes; whole clusters store nothing (zero clusters or host-file holes). */
+    public void writeZeroes(long pos, long len) throws IOException {
+        checkWritable();
+        checkRange(pos, len);
+        writes.writeZeroes(pos, len);
+    }
+
+    /** Discards the range: it reads as zeroes afterwards and its whole clusters give their space back. */
+    public void discard(long pos, long len) throws IOException {
+        writeZeroes(pos, len);
+    }
+
+    /** Makes every completed write durable. */
+    public void flush() throws IOException {
+        if (!readOnly) {
+            channel.force(false);
+        }
+    }
+
+    /** Flushes and clears NEED_CHECK: a crash from now until the next allocation needs no check. */
+    public void markClean() throws IOException {
+        if (!readOnly && cleanable) {
+            writes.markClean();
+        }
+    }
+
+    /** System.nanoTime() of the last metadata change, 0 if none since open. */
+    public long lastAllocationNanos() {
+        return writes.lastAllocationNanos();
+    }
+
+    /** Grows the image to {@code newSize} (rounded up to 512); shrinking is refused. */
+    public void resize(long newSize) throws IOException {
+        checkWritable();
+        ImageResizer.resize(this, meta, writes, backing, newSize);
+    }
+
+    /** Runs the consistency check; with a repair mode other than NONE, fixes what it can. */
+    public CheckReport check(RepairMode mode) throws IOException {
+        if (mode != RepairMode.NONE) {
+            checkWritable();
+        }
+        writes.allocLock.lock();
+        try {
+            return new ConsistencyCheck(meta, host, mode).run();
+        } finally {
+            writes.allocLock.unlock();
+        }
+    }
+
+    /** The map of the whole image, qemu-img style. */
+    public List<Extent> map() throws IOException {
+        return mapper.map(0, size(), 0);
+    }
+
+    ImageMapper mapper() {
+        return mapper;
+    }
+
+    /** Bytes of data clusters the image itself holds. */
+    public long allocatedDataBytes() throws IOException {
+        return mapper.allocatedDataBytes();
+    }
+
+    /** Length of the image file. */
+    public long fileLength() throws IOException {
+        return channel.size();
+    }
+
+    private void checkRange(long pos, long len) throws OutOfRangeException {
+        long size = size();
+        if (pos < 0 || len < 0 || pos > size || len > size - pos) {
+            throw new OutOfRangeException(String.format("%s: request at 0x%x of %d bytes lies past the image end 0x%x",
+                    name, pos, len, size));
+        }
+    }
+
+    private void checkWritable() throws IOException {
+        if (readOnly) {
+            throw new ReadOnlyImageException(name + ": image is open read-only");
+        }
+        if (closed) {
+            throw new IOException(name + ": image is closed");
+        }
+    }
+
+    /** Flushes, marks the image clean (read-write) and releases the file, its locks and the backing chain. */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (!readOnly && cleanable) {
+                writes.markClean();
+            } else if (!readOnly) {
+                channel.force(false);
+            }
+        } finally {
+            host.close();
+            if (locks != null) {
+                locks.close();
+            }
+            channel.close();
+            closeQuietly(backing);
+        }
+    }
+
+    private static void closeQuietly(Closeable c) {
+        if (c == null) {
+            return;
+        }
+        try {
+            c.close();
+        } catch (IOException e) {
+            // best effort: a read-only backing file has nothing to lose
+        }
+    }
+}

@@ -1,0 +1,45 @@
+package io.qedfs.qed;
+
+/**
+ * How to open an image.
+ *
+ * @param readOnly    open without write access; the image is never modified
+ * @param check       when to run the consistency check on open; read-write opens repair, read-only opens report
+ * @param lock        take QEMU-compatible byte-range locks (a second writer, qedfs or QEMU, is refused)
+ * @param l2CacheBytes memory budget for cached L2 tables (at least a few tables are always kept)
+ * @param maxChainDepth longest backing chain accepted
+ */
+public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth) {
+    /** When the open-time check runs. */
+    public enum CheckPolicy {
+        /** When the image is marked NEED_CHECK (and the open is read-write, as QEMU does). */
+        AUTO,
+        /** On every open. */
+        ALWAYS,
+        /** Never; a dirty read-only image is served as it is. */
+        NEVER
+    }
+
+    public static final long DEFAULT_L2_CACHE_BYTES = 64L << 20;
+    public static final int DEFAULT_MAX_CHAIN_DEPTH = 32;
+
+    public static QedOpenOptions readWrite() {
+        return new QedOpenOptions(false, CheckPolicy.AUTO, true, DEFAULT_L2_CACHE_BYTES, DEFAULT_MAX_CHAIN_DEPTH);
+    }
+
+    public static QedOpenOptions readOnlyOptions() {
+        return new QedOpenOptions(true, CheckPolicy.NEVER, true, DEFAULT_L2_CACHE_BYTES, DEFAULT_MAX_CHAIN_DEPTH);
+    }
+
+    public QedOpenOptions withCheck(CheckPolicy policy) {
+        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth);
+    }
+
+    public QedOpenOptions withLock(boolean useLock) {
+        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth);
+    }
+
+    public QedOpenOptions withL2CacheBytes(long bytes) {
+        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth);
+    }
+}

@@ -1,0 +1,60 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A raw file as backing store; it may be shorter or longer than the image. */
+final class RawBacking implements Backing {
+    private final String name;
+    private final FileChannel channel;
+    private final long size;
+
+    RawBacking(Path path, String name) throws IOException {
+        this.name = name;
+        this.channel = FileChannel.open(path, StandardOpenOption.READ);
+        this.size = channel.size();
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public void read(long pos, ByteBuffer dst) throws IOException {
+        FileIo.readOrZero(channel, pos, dst);
+    }
+
+    @Override
+    public String fileName() {
+        return name;
+    }
+
+    @Override
+    public String format() {
+        return "raw";
+    }
+
+    @Override
+    public List<Extent> map(long pos, long len, int depth) {
+        List<Extent> out = new ArrayList<>(2);
+        long inFile = Math.max(0, Math.min(len, size - pos));
+        if (inFile > 0) {
+            out.add(new Extent(pos, inFile, depth, true, false, true, pos));
+        }
+        if (inFile < len) {
+            out.add(new Extent(pos + inFile, len - inFile, depth, false, true, false, -1));
+        }
+        return out;
+    }
+
+    @Override
+    public void close() throws IOException {
+        channel.close();
+    }
+}

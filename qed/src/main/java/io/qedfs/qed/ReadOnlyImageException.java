@@ -1,0 +1,12 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+
+/** A change was asked of an image opened read-only. */
+public class ReadOnlyImageException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    public ReadOnlyImageException(String message) {
+        super(message);
+    }
+}
