@@ -1,0 +1,58 @@
+# qedfs — the front door. `make test` is what CI runs (after .ci/run installs the system packages).
+SHELL := /bin/bash
+MVN ?= mvn -B -q
+JAR := fuse/target/qedfs.jar
+PREFIX ?= /usr/local
+DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fio
+DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermount3:fuse3 /usr/bin/qemu-img:qemu-utils \
+	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /usr/bin/fio:fio
+
+.PHONY: all deps build test test-long install uninstall bench-convert clean images
+
+all: build
+
+## deps: install the system packages the tests and the mount need (apt-get, only what is missing)
+deps:
+	@missing=""; for pair in $(DEBIAN_TOOLS); do f=$${pair%%:*}; p=$${pair##*:}; \
+	  [ -e "$$f" ] || [ -e "/usr$$f" ] || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	else echo "system packages present: $(DEBIAN_PACKAGES)"; fi
+
+## build: the runnable jar, fuse/target/qedfs.jar (java -jar fuse/target/qedfs.jar --help)
+build:
+	$(MVN) package -DskipTests
+	@ls -l $(JAR)
+
+## test: every unit, engine, conformance (qemu-img as oracle) and CLI test
+test:
+	$(MVN) verify
+
+## test-long: the same with longer random runs
+test-long:
+	$(MVN) verify -Dqedfs.ops=20000
+
+## install: a `qedfs` launcher on the PATH ($(PREFIX)/bin) with the jar in $(PREFIX)/lib/qedfs
+install: build
+	install -d $(DESTDIR)$(PREFIX)/lib/qedfs $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 $(JAR) $(DESTDIR)$(PREFIX)/lib/qedfs/qedfs.jar
+	printf '#!/bin/sh\nexec java $${QEDFS_JAVA_OPTS:-} -jar %s/lib/qedfs/qedfs.jar "$$@"\n' "$(PREFIX)" > $(DESTDIR)$(PREFIX)/bin/qedfs
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/qedfs
+	@echo "installed $(PREFIX)/bin/qedfs"
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/qedfs
+	rm -rf $(DESTDIR)$(PREFIX)/lib/qedfs
+
+## bench-convert: qedfs convert vs qemu-img convert on a 2 GiB fully written image (not a test)
+bench-convert: build
+	bench/convert-bench.sh
+
+## images: regenerate test-images/ with qemu-img/qemu-io
+images:
+	test-images/make-images.sh
+
+clean:
+	$(MVN) clean
