@@ -22,10 +22,15 @@ final class HostFile implements AutoCloseable {
         int fallocate(int fd, int mode, long offset, long len);
 
         long lseek(int fd, long offset, int whence);
+
+        int fcntl(int fd, int cmd, jnr.ffi.Pointer lock);
     }
 
     private static final int O_RDONLY = 0;
-    private static final int O_WRONLY = 1;
+    private static final int O_RDWR = 2;
+    private static final int F_OFD_SETLK = 37;
+    private static final short F_RDLCK = 0;
+    private static final short F_WRLCK = 1;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
     private static final int O_CLOEXEC = 0x80000;
@@ -39,7 +44,7 @@ final class HostFile implements AutoCloseable {
 
     HostFile(Path path, FileChannel channel, boolean writable) {
         this.channel = channel;
-        this.fd = LIBC != null ? LIBC.open(path.toString(), (writable ? O_WRONLY : O_RDONLY) | O_CLOEXEC) : -1;
+        this.fd = LIBC != null ? LIBC.open(path.toString(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) : -1;
         this.punchWorks = writable && fd >= 0;
     }
 
@@ -87,6 +92,27 @@ final class HostFile implements AutoCloseable {
         }
         long at = LIBC.lseek(fd, from, SEEK_HOLE);
         return at < 0 ? to : Math.min(at, to);
+    }
+
+    /** True when this JVM can take open-file-description locks (the fallback is FileChannel's POSIX locks). */
+    boolean hasOfdLocks() {
+        return fd >= 0;
+    }
+
+    /**
+     * Takes an OFD byte-range lock without waiting; false when another holder conflicts. OFD locks belong to
+     * this descriptor: closing another descriptor of the same file (which drops every POSIX lock the process
+     * holds) leaves them alone, and a second open in the same process conflicts as another process would.
+     */
+    boolean tryLock(long at, long len, boolean shared) {
+        jnr.ffi.Runtime rt = jnr.ffi.Runtime.getRuntime(LIBC);
+        jnr.ffi.Pointer flock = jnr.ffi.Memory.allocateDirect(rt, 32, true);
+        flock.putShort(0, shared ? F_RDLCK : F_WRLCK); // l_type
+        flock.putShort(2, (short) 0);                  // l_whence = SEEK_SET
+        flock.putLong(8, at);                          // l_start
+        flock.putLong(16, len);                        // l_len
+        flock.putInt(24, 0);                           // l_pid must be 0 for OFD locks
+        return LIBC.fcntl(fd, F_OFD_SETLK, flock) == 0;
     }
 
     boolean punchesHoles() {

@@ -9,30 +9,29 @@ import java.util.List;
 
 /**
  * QEMU-compatible image locks. QEMU takes byte 100+i for "I use permission i" and 200+i for "I do not let
- * others have permission i" (i = 0 consistent read, 1 write); POSIX record locks conflict with QEMU's OFD
- * locks. A writer holds 101 and 201 exclusively, so any other writer (qedfs or QEMU) and any reader that wants
- * the image unchanged is refused. A reader holds 100 and 201 shared: other readers may join, writers may not.
+ * others have permission i" (i = 0 consistent read, 1 write). A writer holds 101 and 201 exclusively, so any
+ * other writer (qedfs or QEMU) and any reader that wants the image unchanged is refused. A reader holds 100
+ * and 201 shared: other readers may join, writers may not.
+ *
+ * <p>Locks are OFD locks on the {@link HostFile} descriptor, released when it closes. Without a libc binding
+ * they fall back to FileChannel's POSIX locks, which the process loses whenever any descriptor of the file
+ * is closed.
  */
 final class ImageLocks implements AutoCloseable {
     private static final long USE_READ = 100;
     private static final long USE_WRITE = 101;
     private static final long DENY_WRITE = 201;
 
-    private final List<FileLock> held = new ArrayList<>(2);
+    private final List<FileLock> fallback = new ArrayList<>(2);
 
     private ImageLocks() {
     }
 
-    static ImageLocks acquire(FileChannel ch, boolean readOnly, String file) throws IOException {
+    static ImageLocks acquire(HostFile host, FileChannel ch, boolean readOnly, String file) throws IOException {
         ImageLocks locks = new ImageLocks();
         try {
-            if (readOnly) {
-                locks.take(ch, USE_READ, true, file);
-                locks.take(ch, DENY_WRITE, true, file);
-            } else {
-                locks.take(ch, USE_WRITE, false, file);
-                locks.take(ch, DENY_WRITE, false, file);
-            }
+            locks.take(host, ch, readOnly ? USE_READ : USE_WRITE, readOnly, file);
+            locks.take(host, ch, DENY_WRITE, readOnly, file);
             return locks;
         } catch (IOException | RuntimeException e) {
             locks.close();
@@ -40,29 +39,37 @@ final class ImageLocks implements AutoCloseable {
         }
     }
 
-    private void take(FileChannel ch, long at, boolean shared, String file) throws IOException {
-        FileLock lock;
-        try {
-            lock = ch.tryLock(at, 1, shared);
-        } catch (OverlappingFileLockException e) {
-            lock = null;
+    private void take(HostFile host, FileChannel ch, long at, boolean shared, String file) throws IOException {
+        boolean ok;
+        if (host.hasOfdLocks()) {
+            ok = host.tryLock(at, 1, shared);
+        } else {
+            FileLock lock;
+            try {
+                lock = ch.tryLock(at, 1, shared);
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            ok = lock != null;
+            if (ok) {
+                fallback.add(lock);
+            }
         }
-        if (lock == null) {
-            throw new ImageLockedException(file + ": the image is in use (locked by another qedfs mount or QEMU process"
+        if (!ok) {
+            throw new ImageLockedException(file + ": the image is in use (locked by a qedfs mount or a QEMU process"
                     + (shared ? " writing it)" : ")"));
         }
-        held.add(lock);
     }
 
     @Override
     public void close() {
-        for (FileLock l : held) {
+        for (FileLock l : fallback) {
             try {
                 l.release();
             } catch (IOException e) {
                 // the channel is closing anyway; the kernel drops the lock with it
             }
         }
-        held.clear();
+        fallback.clear();
     }
 }

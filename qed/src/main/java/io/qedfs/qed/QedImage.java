@@ -43,7 +43,8 @@ public final class QedImage implements Closeable {
         HostFile hostFile = null;
         Backing opened = null;
         try {
-            takenLocks = options.lock() ? ImageLocks.acquire(channel, readOnly, name) : null;
+            hostFile = new HostFile(path, channel, !readOnly);
+            takenLocks = options.lock() ? ImageLocks.acquire(hostFile, channel, readOnly, name) : null;
             long length = channel.size();
             QedHeader h = readHeader(channel, name, length);
             HeaderValidator.validate(h, name, length);
@@ -58,7 +59,6 @@ public final class QedImage implements Closeable {
             Geometry g = Geometry.of(h);
             int cacheTables = (int) Math.max(4, Math.min(4096, options.l2CacheBytes() / g.tableBytes));
             this.meta = new ImageMetadata(name, channel, h, length, cacheTables);
-            hostFile = new HostFile(path, channel, !readOnly);
             this.host = hostFile;
             this.backing = opened;
             this.locks = takenLocks;
