@@ -265,6 +265,9 @@ public final class QedImage implements Closeable {
 
     /** The map of the whole image, qemu-img style. */
     public List<Extent> map() throws IOException {
+        if (size() == 0) {
+            return List.of(new Extent(0, 0, 0, false, false, false, -1)); // what qemu-img map prints
+        }
         return mapper.map(0, size(), 0);
     }
 

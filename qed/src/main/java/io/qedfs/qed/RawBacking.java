@@ -48,7 +48,8 @@ final class RawBacking implements Backing {
             out.add(new Extent(pos, inFile, depth, true, false, true, pos));
         }
         if (inFile < len) {
-            out.add(new Extent(pos + inFile, len - inFile, depth, false, true, false, -1));
+            // qemu-img map gives the range past a raw file's end the depth of the image above it
+            out.add(new Extent(pos + inFile, len - inFile, depth - 1, false, true, false, -1));
         }
         return out;
     }
