@@ -130,7 +130,7 @@ public final class QedImage implements Closeable {
 
     private CheckReport runOpenCheck(QedOpenOptions.CheckPolicy policy, QedHeader h) throws IOException {
         boolean run = policy == QedOpenOptions.CheckPolicy.ALWAYS
-                || (policy == QedOpenOptions.CheckPolicy.AUTO && h.needsCheck() && !readOnly);
+                || (policy == QedOpenOptions.CheckPolicy.AUTO && h.needsCheck());
         if (!run) {
             return null;
         }
@@ -278,6 +278,11 @@ public final class QedImage implements Closeable {
     /** Bytes of data clusters the image itself holds. */
     public long allocatedDataBytes() throws IOException {
         return mapper.allocatedDataBytes();
+    }
+
+    /** Bytes the image file occupies on the host file system (holes not counted). */
+    public long hostAllocatedBytes() throws IOException {
+        return host.allocatedBytes();
     }
 
     /** Length of the image file. */

@@ -12,7 +12,7 @@ package io.qedfs.qed;
 public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth) {
     /** When the open-time check runs. */
     public enum CheckPolicy {
-        /** When the image is marked NEED_CHECK (and the open is read-write, as QEMU does). */
+        /** When the image is marked NEED_CHECK: read-write opens repair, read-only opens only report. */
         AUTO,
         /** On every open. */
         ALWAYS,
