@@ -1,0 +1,69 @@
+package io.qedfs.fuse;
+
+import io.qedfs.qed.QedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * Turns mount SOURCEs (images, or directories of images recognised by magic) into the names they appear
+ * under: {@code disk.qed} becomes {@code disk.raw}; a name without the {@code .qed} suffix gets {@code .raw}.
+ */
+public final class ImageSources {
+    private ImageSources() {
+    }
+
+    /** File name under the mountpoint → image path, in the order given. */
+    public static Map<String, Path> resolve(List<Path> sources) throws IOException {
+        Map<String, Path> byName = new LinkedHashMap<>();
+        for (Path source : sources) {
+            if (!Files.exists(source)) {
+                throw new NoSuchFileException(source.toString(), null, source + ": no such file or directory");
+            }
+            for (Path image : imagesIn(source)) {
+                String name = rawName(image);
+                Path clash = byName.putIfAbsent(name, image.toAbsolutePath());
+                if (clash != null) {
+                    throw new IllegalArgumentException(image + " and " + clash + " would both appear as " + name
+                            + "; rename one of them or mount them separately");
+                }
+            }
+        }
+        if (byName.isEmpty()) {
+            throw new IllegalArgumentException("no QED images found in " + sources);
+        }
+        return byName;
+    }
+
+    static String rawName(Path image) {
+        String file = image.getFileName().toString();
+        return (file.endsWith(".qed") ? file.substring(0, file.length() - 4) : file) + ".raw";
+    }
+
+    private static List<Path> imagesIn(Path source) throws IOException {
+        if (!Files.isDirectory(source)) {
+            if (!QedImage.isQed(source)) {
+                throw new io.qedfs.qed.QedFormatException(source + ": not a QED image (no QED magic)");
+            }
+            return List.of(source);
+        }
+        List<Path> found = new ArrayList<>();
+        try (Stream<Path> entries = Files.list(source)) {
+            for (Path p : (Iterable<Path>) entries.sorted()::iterator) {
+                if (Files.isRegularFile(p) && Files.isReadable(p) && QedImage.isQed(p)) {
+                    found.add(p);
+                }
+            }
+        }
+        if (found.isEmpty()) {
+            throw new IllegalArgumentException(source + ": the directory holds no QED images");
+        }
+        return found;
+    }
+}

@@ -1,0 +1,171 @@
+package io.qedfs.fuse;
+
+import io.qedfs.qed.CheckReport;
+import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedOpenOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.FuseException;
+
+/**
+ * Serves images at a mountpoint in the calling thread until it is unmounted, then flushes, marks clean and
+ * closes every image. Every way of ending ({@code qedfs unmount}, fusermount -u, umount, SIGINT, SIGTERM)
+ * leads through the same path: the FUSE loop returns, and the images are closed before the process exits.
+ */
+public final class MountSession {
+    private static final Logger LOG = LoggerFactory.getLogger(MountSession.class);
+    private static final long IDLE_CLEAN_MILLIS = 5000;
+    private static final long SHUTDOWN_WAIT_SECONDS = 60;
+
+    /** Mount settings: read-only, when to check, extra FUSE -o options. */
+    public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
+    }
+
+    private final Path mountPoint;
+    private final Options options;
+    private final CountDownLatch closed = new CountDownLatch(1);
+    private volatile boolean unmounting;
+
+    public MountSession(Path mountPoint, Options options) {
+        this.mountPoint = mountPoint.toAbsolutePath().normalize();
+        this.options = options;
+    }
+
+    /** Opens the images, mounts, serves until unmounted, and closes everything. */
+    public void serve(List<Path> sources) throws IOException {
+        checkMountPoint();
+        Map<String, MountedImage> images = openAll(ImageSources.resolve(sources));
+        Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
+        QedFileSystem fs;
+        try {
+            fs = new QedFileSystem(images, options.readOnly());
+        } catch (IOException | RuntimeException e) {
+            closeAll(images);
+            throw e;
+        }
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (IdleCleaner cleaner = options.readOnly() ? null : new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS)) {
+            announceWhenMounted(images.size());
+            fs.mount(mountPoint, true, options.debugFuse(), fuseArgs());
+        } catch (FuseException e) {
+            throw new IOException(mountPoint + ": mount failed (" + e.getMessage() + "); is /dev/fuse available and the mountpoint free?", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeAll(images);
+            closed.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is already shutting down: the hook is running and now sees `closed`
+            }
+        }
+        LOG.info("unmounted {}; every image flushed, marked clean and closed", mountPoint);
+    }
+
+    private void checkMountPoint() throws IOException {
+        if (!Files.isDirectory(mountPoint)) {
+            throw Files.exists(mountPoint) ? new NotDirectoryException(mountPoint + ": the mountpoint is not a directory")
+                    : new java.nio.file.NoSuchFileException(mountPoint.toString(), null, mountPoint + ": the mountpoint does not exist");
+        }
+        if (MountTable.isMountPoint(mountPoint)) {
+            throw new IOException(mountPoint + ": something is already mounted there");
+        }
+    }
+
+    private Map<String, MountedImage> openAll(Map<String, Path> byName) throws IOException {
+        QedOpenOptions open = (options.readOnly() ? QedOpenOptions.readOnlyOptions() : QedOpenOptions.readWrite())
+                .withCheck(options.check());
+        Map<String, MountedImage> images = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, Path> e : byName.entrySet()) {
+                QedImage image = QedImage.open(e.getValue(), open);
+                images.put("/" + e.getKey(), new MountedImage(e.getKey(), e.getValue(), image));
+                image.openCheckReport().ifPresent(r -> logCheck(e.getValue(), r));
+                LOG.info("{} -> {} ({} bytes{})", e.getValue(), e.getKey(), image.size(),
+                        image.backingFileName() == null ? "" : ", backing file " + image.backingFileName());
+            }
+            return images;
+        } catch (IOException | RuntimeException | Error e) {
+            closeAll(images);
+            throw e;
+        }
+    }
+
+    private void logCheck(Path image, CheckReport r) {
+        String verdict = r.isClean() ? "clean" : (r.corruptions() + " corruptions, " + r.leaks() + " leaked clusters, "
+                + r.checkErrors() + " check errors");
+        LOG.info("check of {}: {}; repaired {} corruptions, reclaimed {} leaked clusters{}", image, verdict,
+                r.corruptionsFixed(), r.leaksFixed(), options.readOnly() ? " (read-only: nothing changed)" : "");
+        for (String p : r.problems()) {
+            LOG.info("  {}: {}", image.getFileName(), p);
+        }
+    }
+
+    private String[] fuseArgs() {
+        List<String> o = new ArrayList<>(List.of("big_writes", "direct_io", "auto_unmount", "subtype=qedfs",
+                "fsname=" + MountTable.sourceName(ProcessHandle.current().pid())));
+        if (options.readOnly()) {
+            o.add("ro");
+        }
+        o.addAll(options.fuseOptions());
+        return new String[] {"-o", String.join(",", o)};
+    }
+
+    private void announceWhenMounted(int count) {
+        Thread probe = new Thread(() -> {
+            try {
+                for (int i = 0; i < 6000 && !unmounting && closed.getCount() > 0; i++) {
+                    if (MountTable.find(mountPoint).isPresent()) {
+                        LOG.info("serving {} image(s) at {}", count, mountPoint);
+                        return;
+                    }
+                    Thread.sleep(10);
+                }
+            } catch (IOException | InterruptedException e) {
+                LOG.debug("mount probe stopped: {}", e.toString());
+            }
+        }, "qedfs-mount-probe");
+        probe.setDaemon(true);
+        probe.start();
+    }
+
+    /** SIGINT/SIGTERM: unmount (lazily, so in-flight requests finish) and wait until the images are closed. */
+    private void onSignal() {
+        if (closed.getCount() == 0) {
+            return;
+        }
+        unmounting = true;
+        LOG.info("signal received: unmounting {}", mountPoint);
+        Unmounter.requestLazy(mountPoint);
+        try {
+            if (!closed.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS)) {
+                LOG.error("{} is still in use after {} s; exiting without a clean close (the next mount will check)",
+                        mountPoint, SHUTDOWN_WAIT_SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeAll(Map<String, MountedImage> images) {
+        for (MountedImage m : images.values()) {
+            try {
+                m.image().close();
+                LOG.info("{} flushed and closed", m.path());
+            } catch (Throwable t) {
+                LOG.error("closing {} failed: {}", m.path(), t.toString(), t);
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package io.qedfs.fuse;
+
+import com.kenai.jffi.MemoryIO;
+import io.qedfs.qed.QedImage;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.Map;
+import jnr.ffi.Pointer;
+import jnr.ffi.types.off_t;
+import jnr.ffi.types.size_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.ErrorCodes;
+import ru.serce.jnrfuse.FuseFillDir;
+import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.struct.FileStat;
+import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.Statvfs;
+import ru.serce.jnrfuse.struct.Timespec;
+
+/**
+ * The mounted directory: one regular file per image, whose bytes are the image's guest bytes.
+ *
+ * <p>Errno contract: every callback catches Throwable (jnr-fuse would report 0) and maps it through
+ * {@link Errno}. Reads past the end are short (EOF); writes past the end fail with ENOSPC (a disk does not
+ * grow by writing); truncate grows the image and refuses to shrink (EINVAL); fsync flushes the image;
+ * fallocate PUNCH_HOLE and ZERO_RANGE zero whole clusters without storing data.
+ */
+public final class QedFileSystem extends FuseStubFS {
+    private static final Logger LOG = LoggerFactory.getLogger(QedFileSystem.class);
+    private static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    private static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    private static final int FALLOC_FL_ZERO_RANGE = 0x10;
+    private static final int O_ACCMODE = 3;
+    private static final int O_RDONLY = 0;
+
+    private final Map<String, MountedImage> images; // by "/name.raw"; fixed for the life of the mount
+    private final boolean readOnly;
+    private final FileStore hostStore;
+
+    public QedFileSystem(Map<String, MountedImage> images, boolean readOnly) throws IOException {
+        this.images = Map.copyOf(images);
+        this.readOnly = readOnly;
+        this.hostStore = Files.getFileStore(images.values().iterator().next().path());
+    }
+
+    private MountedImage find(String path) {
+        return images.get(path);
+    }
+
+    @Override
+    public int getattr(String path, FileStat stat) {
+        try {
+            if (path.equals("/")) {
+                stat.st_mode.set(FileStat.S_IFDIR | 0755);
+                stat.st_nlink.set(2);
+                return 0;
+            }
+            MountedImage m = find(path);
+            if (m == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            QedImage image = m.image();
+            stat.st_mode.set(FileStat.S_IFREG | (readOnly ? 0444 : 0644));
+            stat.st_nlink.set(1);
+            stat.st_size.set(image.size());
+            stat.st_blksize.set(image.clusterSize());
+            stat.st_blocks.set((image.hostAllocatedBytes() + 511) / 512);
+            stat.st_uid.set(((Number) Files.getAttribute(m.path(), "unix:uid")).longValue());
+            stat.st_gid.set(((Number) Files.getAttribute(m.path(), "unix:gid")).longValue());
+            FileTime mtime = Files.getLastModifiedTime(m.path());
+            setTime(stat.st_mtim, mtime);
+            setTime(stat.st_ctim, mtime);
+            setTime(stat.st_atim, mtime);
+            return 0;
+        } catch (Throwable t) {
+            return Errno.of(t, "getattr", path, LOG);
+        }
+    }
+
+    private static void setTime(Timespec ts, FileTime time) {
+        long nanos = time.toInstant().getNano();
+        ts.tv_sec.set(time.toInstant().getEpochSecond());
+        ts.tv_nsec.set(nanos);
+    }
+
+    @Override
+    public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
+        try {
+            if (!path.equals("/")) {
+                return find(path) == null ? -ErrorCodes.ENOENT() : -ErrorCodes.ENOTDIR();
+            }
+            filler.apply(buf, ".", null, 0);
+            filler.apply(buf, "..", null, 0);
+            for (MountedImage m : images.values()) {
+                filler.apply(buf, m.name(), null, 0);
+            }
+            return 0;
+        } catch (Throwable t) {
+            return Errno.of(t, "readdir", path, LOG);
+        }
+    }
+
+    @Override
+    public int open(String path, FuseFileInfo fi) {
+        try {
+            if (find(path) == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            if (readOnly && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
+                return -ErrorCodes.EROFS();
+            }
+            return 0;
+        } catch (Throwable t) {
+            return Errno.of(t, "open", path, LOG);
+        }
+    }
+
+    @Override
+    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        try {
+            MountedImage m = find(path);
+            if (m == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            long imageSize = m.image().size();
+            if (offset >= imageSize) {
+                return 0;
+            }
+            int n = (int) Math.min(size, imageSize - offset); // fits: size is at most one FUSE request
+            m.image().read(offset, wrap(buf, n));
+            return n;
+        } catch (Throwable t) {
+            return Errno.of(t, "read", path + " at " + offset + " (" + size + " bytes)", LOG);
+        }
+    }
+
+    @Override
+    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+        try {
+            MountedImage m = find(path);
+            if (m == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            long imageSize = m.image().size();
+            if (offset >= imageSize) {
+                return size == 0 ? 0 : -ErrorCodes.ENOSPC();
+            }
+            int n = (int) Math.min(size, imageSize - offset); // fits: size is at most one FUSE request
+            m.image().write(offset, wrap(buf, n));
+            return n;
+        } catch (Throwable t) {
+            return Errno.of(t, "write", path + " at " + offset + " (" + size + " bytes)", LOG);
+        }
+    }
+
+    /** libfuse's request buffer as a ByteBuffer, without a copy; it must not outlive the callback. */
+    private static ByteBuffer wrap(Pointer buf, int n) {
+        return MemoryIO.getInstance().newDirectByteBuffer(buf.address(), n);
+    }
+
+    @Override
+    public int truncate(String path, @off_t long size) {
+        try {
+            MountedImage m = find(path);
+            if (m == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            if (readOnly) {
+                return -ErrorCodes.EROFS();
+            }
+            long current = m.image().size();
+            if (size < current) {
+                LOG.warn("truncate {} to {} refused: shrinking a QED image is not supported (size {})", path, size, current);
+                return -ErrorCodes.EINVAL();
+            }
+            if (size > current) {
+                m.image().resize(size);
+                LOG.info("{} grown from {} to {} bytes", path, current, m.image().size());
+            }
+            return 0;
+        } catch (Throwable t) {
+            return Errno.of(t, "truncate", path, LOG);
+        }
+    }
+
+    @Override
+    public int ftruncate(String path, @off_t long size, FuseFileInfo fi) {
+        return truncate(path, size);
+    }
+
+    @Override
+    public int fsync(String path, int isdatasync, FuseFileInfo fi) {
+        try {
+            MountedImage m = find(path);
+            if (m == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            m.image().flush();
+            return 0;
+        } catch (Throwable t) {
+            return Errno.of(t, "fsync", path, LOG);
+        }
+    }
+
+    @Override
+    public int flush(String path, FuseFileInfo fi) {
+        return 0; // runs on every close; not a durability point (fsync is)
+    }
+
+    @Override
+    public int release(String path, FuseFileInfo fi) {
+        return 0;
+    }
+
+    @Override
+    public int fallocate(String path, int mode, @off_t long offset, @off_t long len, FuseFileInfo fi) {
+        try {
+            MountedImage m = find(path);
+            if (m == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            if (readOnly) {
+                return -ErrorCodes.EROFS();
+            }
+            boolean punch = (mode & FALLOC_FL_PUNCH_HOLE) != 0;
+            boolean zero = (mode & FALLOC_FL_ZERO_RANGE) != 0;
+            if (!punch && !zero || (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) != 0) {
+                return -ErrorCodes.EOPNOTSUPP(); // no preallocation: QED allocates on write
+            }
+            long size = m.image().size();
+            long end = Math.min(size, offset + len);
+            if (offset < end) {
+                m.image().writeZeroes(offset, end - offset);
+            }
+            return 0;
+        } catch (Throwable t) {
+            return Errno.of(t, "fallocate", path + " mode " + mode + " at " + offset + " (" + len + " bytes)", LOG);
+        }
+    }
+
+    @Override
+    public int statfs(String path, Statvfs stat) {
+        try {
+            stat.f_bsize.set(4096);
+            stat.f_frsize.set(4096);
+            stat.f_blocks.set(hostStore.getTotalSpace() / 4096);
+            stat.f_bfree.set(hostStore.getUnallocatedSpace() / 4096);
+            stat.f_bavail.set(hostStore.getUsableSpace() / 4096);
+            stat.f_files.set(images.size());
+            stat.f_ffree.set(0);
+            stat.f_namemax.set(255);
+            return 0;
+        } catch (Throwable t) {
+            return Errno.of(t, "statfs", path, LOG);
+        }
+    }
+
+    @Override
+    public int utimens(String path, Timespec[] timespec) {
+        return find(path) == null && !path.equals("/") ? -ErrorCodes.ENOENT() : 0; // times follow the image file
+    }
+}
