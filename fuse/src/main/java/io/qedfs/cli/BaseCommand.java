@@ -1,0 +1,47 @@
+package io.qedfs.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * What every subcommand shares: output only through picocli's writers (so tests can capture it), the file
+ * that error messages should name, and no {@link Error} escaping picocli (which only handles Exceptions).
+ */
+abstract class BaseCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    /** Runs the command and returns its exit code. */
+    abstract int run() throws Exception;
+
+    /** The file an error message names when the message itself does not; null if none. */
+    abstract String subject();
+
+    @Override
+    public final Integer call() throws Exception {
+        try {
+            return run();
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            throw new CommandFailedException("internal error: " + e, e);
+        } finally {
+            out().flush();
+            err().flush();
+        }
+    }
+
+    final PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    final PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    /** A usage error found after parsing (exit 2, with the "Try ... --help" line). */
+    final ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+}

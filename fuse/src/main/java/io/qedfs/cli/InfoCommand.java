@@ -1,0 +1,51 @@
+package io.qedfs.cli;
+
+import io.qedfs.qed.QedOpenOptions;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code qedfs info}: what {@code qemu-img info} shows, read-only. */
+@Command(name = "info", sortOptions = false,
+        description = "Show an image's virtual size, disk usage, cluster size and backing file (read-only).")
+final class InfoCommand extends BaseCommand {
+    @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", description = "human (default) or json.")
+    OutputFormat output;
+
+    @Option(names = "--backing-chain", description = "Show every file of the backing chain, the image first.")
+    boolean backingChain;
+
+    @Option(names = {"-U", "--force-share"}, description = "Do not lock the image (it may be in use and change).")
+    boolean forceShare;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
+    String image;
+
+    @Override
+    String subject() {
+        return image;
+    }
+
+    @Override
+    int run() throws Exception {
+        QedOpenOptions options = QedOpenOptions.readOnlyOptions().withLock(!forceShare);
+        List<ChainLevel> levels = backingChain ? ImageChain.walk(image, options)
+                : List.of(ImageChain.describe(image, "qed", options));
+        if (output == OutputFormat.JSON) {
+            if (backingChain) {
+                List<Object> all = new ArrayList<>();
+                levels.forEach(l -> all.add(l.toJson()));
+                out().println(Json.render(all));
+            } else {
+                out().println(Json.render(levels.get(0).toJson()));
+            }
+        } else {
+            List<String> blocks = new ArrayList<>();
+            levels.forEach(l -> blocks.add(l.toHuman()));
+            out().print(String.join("\n", blocks));
+        }
+        return 0;
+    }
+}

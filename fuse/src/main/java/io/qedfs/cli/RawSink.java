@@ -1,0 +1,61 @@
+package io.qedfs.cli;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/** A sparse raw file: sized with ftruncate, so that every range not written stays a hole. */
+final class RawSink implements ConvertSink {
+    /** File-system block size: zero blocks become holes. */
+    private static final int GRANULARITY = 4096;
+
+    private final String name;
+    private final RandomAccessFile file;
+    private final FileChannel channel;
+
+    RawSink(Path path, long size) throws IOException {
+        this.name = path.toString();
+        this.file = new RandomAccessFile(path.toFile(), "rw");
+        try {
+            file.setLength(0);
+            file.setLength(size);
+        } catch (IOException e) {
+            file.close();
+            throw Inputs.naming(name, e);
+        }
+        this.channel = file.getChannel();
+    }
+
+    @Override
+    public int granularity() {
+        return GRANULARITY;
+    }
+
+    @Override
+    public void write(long pos, ByteBuffer src) throws IOException {
+        try {
+            long at = pos;
+            while (src.hasRemaining()) {
+                at += channel.write(src, at);
+            }
+        } catch (IOException e) {
+            throw Inputs.naming(name, e);
+        }
+    }
+
+    @Override
+    public void finish() throws IOException {
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            throw Inputs.naming(name, e);
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        file.close();
+    }
+}

@@ -1,0 +1,43 @@
+package io.qedfs.cli;
+
+import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedOpenOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code qedfs resize}: grows an image; shrinking is refused (the engine says why). */
+@Command(name = "resize", sortOptions = false, description = "Grow an image to SIZE, or by +SIZE.")
+final class ResizeCommand extends BaseCommand {
+    @Option(names = "-q", description = "Quiet: do not print 'Image resized.'.")
+    boolean quiet;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
+    String image;
+
+    @Parameters(index = "1", paramLabel = "[+]SIZE", converter = SizeChange.Converter.class,
+            description = "New size, or +SIZE to grow by; rounded up to a multiple of 512.")
+    SizeChange change;
+
+    @Override
+    String subject() {
+        return image;
+    }
+
+    @Override
+    int run() throws Exception {
+        try (QedImage img = QedImage.open(Inputs.existingFile(image), QedOpenOptions.readWrite())) {
+            long target;
+            try {
+                target = change.applyTo(img.size());
+            } catch (IllegalArgumentException e) {
+                throw new CommandFailedException(image + ": " + e.getMessage(), e);
+            }
+            img.resize(target);
+        }
+        if (!quiet) {
+            out().println("Image resized.");
+        }
+        return 0;
+    }
+}

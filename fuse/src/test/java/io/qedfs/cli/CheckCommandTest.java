@@ -1,0 +1,120 @@
+package io.qedfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CheckCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void cleanImage() throws IOException {
+        Path img = Images.smallWithData(dir, "clean.qed");
+        String out = Cli.run("check", img.toString()).assertOk().out();
+        assertEquals("No errors were found on the image.\n"
+                + "3/4096 = 0.07% allocated, 33.33% fragmented, 0.00% compressed clusters\n"
+                + "Image end offset: " + Files.size(img) + "\n", out);
+    }
+
+    @Test
+    void checkWithoutRepairNeverWrites() throws IOException {
+        Path img = Images.smallWithData(dir, "ro.qed");
+        Images.setFirstL2Entry(img, 1, 0x10000000L);
+        String before = Images.sha256(img);
+        long mtime = Files.getLastModifiedTime(img).toMillis();
+        assertEquals(2, Cli.run("check", img.toString()).exit());
+        assertEquals(2, Cli.run("check", "--output=json", img.toString()).exit());
+        assertEquals(before, Images.sha256(img));
+        assertEquals(mtime, Files.getLastModifiedTime(img).toMillis());
+        assertTrue(img.toFile().setReadOnly());
+        assertEquals(2, Cli.run("check", img.toString()).exit(), "a read-only file can be checked");
+    }
+
+    @Test
+    void corruptionExits2AndRepairFixesIt() throws IOException {
+        Path img = Images.smallWithData(dir, "bad.qed");
+        Images.setFirstL2Entry(img, 1, 0x10000000L); // guest cluster 1 now points far past the end of the file
+        Cli.Result r = Cli.run("check", img.toString());
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.out().contains("cluster offset 0x10000000 is invalid"), r.out());
+        assertTrue(r.out().contains("\n1 errors were found on the image.\n"
+                + "Data may be corrupted, or further writes to the image may corrupt it.\n"), r.out());
+
+        Cli.Result fixed = Cli.run("check", "-r", "all", img.toString());
+        assertTrue(fixed.exit() == 0 || fixed.exit() == 3, fixed.out());
+        assertTrue(fixed.out().contains("The following inconsistencies were found and repaired:\n\n"), fixed.out());
+        assertTrue(fixed.out().contains("    1 corruptions\n\nDouble checking the fixed image now...\n"), fixed.out());
+        assertEquals(0, Cli.run("check", img.toString()).exit() & ~3, "no corruption left");
+    }
+
+    @Test
+    void leaksExit3AndRepairLeaksReclaimsThem() throws IOException {
+        Path img = Images.smallWithData(dir, "leak.qed");
+        Files.write(img, new byte[4096], StandardOpenOption.APPEND);
+        Cli.Result r = Cli.run("check", img.toString());
+        assertEquals(3, r.exit());
+        assertTrue(r.out().contains("\n1 leaked clusters were found on the image.\n"
+                + "This means waste of disk space, but no harm to data.\n"), r.out());
+        String json = Cli.run("check", "-r", "leaks", "--output", "json", img.toString()).out();
+        assertEquals("1", value(json, "leaks-fixed"), json);
+        assertEquals("0", value(json, "leaks"), json);
+        assertEquals(0, Cli.run("check", img.toString()).exit());
+    }
+
+    @Test
+    void jsonHasEveryKey() throws IOException {
+        Path img = Images.smallWithData(dir, "j.qed");
+        Cli.Result r = Cli.run("check", "--output=json", img.toString()).assertOk();
+        List<String> keys = Pattern.compile("\n    \"([a-z-]+)\":").matcher(r.out()).results().map(m -> m.group(1)).toList();
+        assertEquals(List.of("filename", "format", "check-errors", "corruptions", "leaks", "corruptions-fixed",
+                "leaks-fixed", "image-end-offset", "total-clusters", "allocated-clusters", "fragmented-clusters"), keys);
+        assertEquals("\"" + img + "\"", value(r.out(), "filename"));
+        assertEquals("4096", value(r.out(), "total-clusters"));
+        assertEquals("3", value(r.out(), "allocated-clusters"));
+    }
+
+    @Test
+    void quietPrintsNothing() throws IOException {
+        Path img = Images.smallWithData(dir, "q.qed");
+        Images.setFirstL2Entry(img, 1, 0x10000000L);
+        Cli.Result r = Cli.run("check", "-q", img.toString());
+        assertEquals(2, r.exit());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void unopenableImageIsOneLineExit1() throws IOException {
+        Path img = Images.smallWithData(dir, "magic.qed");
+        try (var ch = java.nio.channels.FileChannel.open(img, StandardOpenOption.WRITE)) {
+            ch.write(java.nio.ByteBuffer.wrap(new byte[] {0x78, 0x56, 0x34, 0x12}), 0);
+        }
+        Cli.run("check", img.toString()).assertOneLineError(img.toString());
+        Cli.run("check", "-r", "all", img.toString()).assertOneLineError(img.toString());
+    }
+
+    @Test
+    void exitCodesMatchQemuImgOnFixtures() throws Exception {
+        QemuTool.assumeAvailable();
+        for (String name : new String[] {"c4k-t2.qed", "leak.qed", "dirty.qed", "corrupt-l2-past-eof.qed",
+            "corrupt-l2-dup.qed", "corrupt-l1-past-eof.qed", "bad-table-size.qed", "bad-feature.qed"}) {
+            Path f = Images.FIXTURES.resolve(name);
+            org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(f), "fixture " + f + " missing");
+            int qemu = QemuTool.run("qemu-img", "check", f.toString()).exit();
+            assertEquals(qemu, Cli.run("check", f.toString()).exit(), name);
+        }
+    }
+
+    private static String value(String json, String key) {
+        var m = Pattern.compile("\"" + key + "\": ([^,\n]*)").matcher(json);
+        return m.find() ? m.group(1) : null;
+    }
+}

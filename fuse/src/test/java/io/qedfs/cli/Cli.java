@@ -1,0 +1,58 @@
+package io.qedfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import picocli.CommandLine;
+
+/** Runs {@code qedfs} in-process with captured stdout and stderr. */
+final class Cli {
+    record Result(int exit, String out, String err) {
+        /** Asserts a one-line error naming {@code file}, exit 1, and nothing that looks like a stack trace. */
+        Result assertOneLineError(String file) {
+            assertEquals(1, exit, () -> "exit code; stderr: " + err);
+            assertEquals(1, err.lines().count(), () -> "one line on stderr: " + err);
+            assertTrue(err.startsWith("qedfs: "), err);
+            assertTrue(err.contains(file), () -> "names " + file + ": " + err);
+            assertNoStackTrace();
+            return this;
+        }
+
+        /** Asserts bad usage: exit 2, one message line and the "Try ... --help" line. */
+        Result assertUsageError(String command) {
+            assertEquals(2, exit, () -> "exit code; stderr: " + err);
+            assertEquals(2, err.lines().count(), () -> "two lines on stderr: " + err);
+            assertTrue(err.startsWith("qedfs: "), err);
+            assertTrue(err.contains("Try '" + command + " --help' for more information."), err);
+            assertNoStackTrace();
+            return this;
+        }
+
+        void assertNoStackTrace() {
+            assertFalse(err.contains("Exception"), err);
+            assertFalse(err.contains("\tat "), err);
+            assertFalse(err.contains("at io."), err);
+        }
+
+        Result assertOk() {
+            assertEquals(0, exit, () -> "exit code; stderr: " + err + " stdout: " + out);
+            return this;
+        }
+    }
+
+    private Cli() {
+    }
+
+    static Result run(String... args) {
+        CommandLine cl = QedfsCommand.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int exit = cl.execute(args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+}

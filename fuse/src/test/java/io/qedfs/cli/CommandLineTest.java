@@ -1,0 +1,101 @@
+package io.qedfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Behaviour common to every subcommand: help, version, usage errors, the error mapper. */
+class CommandLineTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void versionAndHelp() {
+        assertEquals("qedfs " + Version.VERSION + "\n", Cli.run("--version").assertOk().out());
+        String help = Cli.run("--help").assertOk().out();
+        for (String cmd : new String[] {"create", "info", "check", "map", "convert", "resize"}) {
+            assertTrue(help.contains("  " + cmd + " "), help);
+            assertTrue(Cli.run(cmd, "--help").assertOk().out().startsWith("Usage: qedfs " + cmd), cmd);
+        }
+    }
+
+    @Test
+    void noCommandIsBadUsage() {
+        Cli.run().assertUsageError("qedfs");
+    }
+
+    @Test
+    void badUsageIsOneLinePlusHint() {
+        Cli.run("frobnicate").assertUsageError("qedfs");
+        Cli.run("info").assertUsageError("qedfs info");
+        Cli.run("info", "--output", "xml", "x.qed").assertUsageError("qedfs info");
+        Cli.run("info", "--bogus", "x.qed").assertUsageError("qedfs info");
+        Cli.run("check", "-r", "none", "x.qed").assertUsageError("qedfs check");
+        Cli.run("convert", "only-one").assertUsageError("qedfs convert");
+        Cli.run("resize", "x.qed").assertUsageError("qedfs resize");
+        Cli.run("create", "-F", "raw", "x.qed", "1M").assertUsageError("qedfs create");
+        Cli.run("create", "x.qed").assertUsageError("qedfs create");
+        Cli.run("create", "-o", "colour=blue", "x.qed", "1M").assertUsageError("qedfs create");
+        Cli.run("create", "-o", "cluster_size", "x.qed", "1M").assertUsageError("qedfs create");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"info", "check", "map"})
+    void missingFileIsOneLineNamingIt(String command) {
+        String missing = dir.resolve("no-such.qed").toString();
+        Cli.Result r = Cli.run(command, missing).assertOneLineError(missing);
+        assertTrue(r.err().contains("no such file"), r.err());
+    }
+
+    @Test
+    void missingFileForEveryOtherCommand() {
+        String missing = dir.resolve("gone.qed").toString();
+        Cli.run("resize", missing, "+1M").assertOneLineError(missing);
+        Cli.run("convert", missing, dir.resolve("out.qed").toString()).assertOneLineError(missing);
+        Cli.run("create", "-b", missing, dir.resolve("top.qed").toString()).assertOneLineError("gone.qed");
+    }
+
+    @Test
+    void aDirectoryIsNotAnImage() {
+        Cli.run("info", dir.toString()).assertOneLineError(dir.toString());
+    }
+
+    @Test
+    void notAQedImage() throws IOException {
+        Path raw = dir.resolve("plain.raw");
+        Files.write(raw, new byte[4096]);
+        Cli.Result r = Cli.run("info", raw.toString()).assertOneLineError(raw.toString());
+        assertTrue(r.err().contains("not a QED image"), r.err());
+    }
+
+    @Test
+    void debugAddsTheStackTrace() {
+        String missing = dir.resolve("no-such.qed").toString();
+        for (String[] args : new String[][] {{"--debug", "info", missing}, {"info", "--debug", missing}}) {
+            Cli.Result r = Cli.run(args);
+            assertEquals(1, r.exit());
+            assertTrue(r.err().startsWith("qedfs: " + missing), r.err());
+            assertTrue(r.err().contains("NoSuchFileException") && r.err().contains("\tat "), r.err());
+        }
+    }
+
+    @Test
+    void errorMessagesNameTheFile() {
+        assertEquals("a.qed: no such file or directory",
+                ErrorReporter.message(new java.nio.file.NoSuchFileException("a.qed"), null));
+        assertEquals("a.qed: permission denied",
+                ErrorReporter.message(new java.nio.file.AccessDeniedException("a.qed"), "a.qed"));
+        assertEquals("b.qed: No space left on device",
+                ErrorReporter.message(new IOException("No space left on device"), "b.qed"));
+        assertEquals("b.qed: image is locked", ErrorReporter.message(new IOException("b.qed: image is locked"), "b.qed"));
+        assertEquals("c.qed: IllegalStateException", ErrorReporter.message(new IllegalStateException(), "c.qed"));
+        assertEquals("x y", ErrorReporter.message(new IOException("x\ny"), null));
+    }
+}

@@ -1,0 +1,148 @@
+package io.qedfs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedOpenOptions;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConvertCommandTest {
+    private static final long SEED = Long.getLong("qedfs.seed", System.nanoTime());
+
+    @TempDir
+    Path dir;
+    private Path source;
+
+    @BeforeAll
+    static void printSeed() {
+        System.out.println("ConvertCommandTest seed: " + SEED + " (rerun with -Dqedfs.seed=" + SEED + ")");
+    }
+
+    @BeforeEach
+    void sparseRandomSource() throws IOException {
+        source = dir.resolve("src.raw");
+        Random rnd = new Random(SEED);
+        long size = (24L << 20) + 512L * rnd.nextInt(64);
+        try (RandomAccessFile f = new RandomAccessFile(source.toFile(), "rw")) {
+            f.setLength(size);
+            for (int i = 0; i < 40; i++) {
+                byte[] data = new byte[1 + rnd.nextInt(200_000)];
+                rnd.nextBytes(data);
+                long at = (long) (rnd.nextDouble() * (size - data.length));
+                f.seek(at);
+                f.write(data);
+            }
+            f.seek(size - 3);
+            f.write(new byte[] {1, 2, 3}); // the very last bytes
+            f.seek(20L << 20);
+            f.write(new byte[2 << 20]); // explicitly written zeroes: the output must not store them
+        }
+    }
+
+    private String p(String name) {
+        return dir.resolve(name).toString();
+    }
+
+    @Test
+    void rawToQedToRawIsByteIdenticalAndSparse() throws IOException {
+        Cli.run("convert", source.toString(), p("a.qed")).assertOk();
+        Cli.run("convert", "-O", "raw", p("a.qed"), p("b.raw")).assertOk();
+        assertEquals(Files.size(source), Files.size(Path.of(p("b.raw"))));
+        assertEquals(Images.sha256(source), Images.sha256(Path.of(p("b.raw"))), "seed " + SEED);
+        try (QedImage img = QedImage.open(Path.of(p("a.qed")), QedOpenOptions.readOnlyOptions())) {
+            assertFalse(img.header().needsCheck(), "closed clean");
+            assertTrue(img.allocatedDataBytes() < Files.size(source) / 2, "zero clusters are not stored");
+        }
+        assumeTrue(holesWork(), "this file system does not keep sparse files sparse");
+        assertTrue(DiskUsage.bytes(Path.of(p("b.raw"))) < DiskUsage.bytes(source),
+                "the raw output is sparse, even where the source held written zeroes");
+    }
+
+    @Test
+    void clusterSizeOptionAndRawToRaw() throws IOException {
+        Cli.run("convert", "-O", "qed", "-o", "cluster_size=4k,table_size=2", source.toString(), p("c.qed")).assertOk();
+        try (QedImage img = QedImage.open(Path.of(p("c.qed")), QedOpenOptions.readOnlyOptions())) {
+            assertEquals(4096, img.clusterSize());
+            assertEquals(2, img.tableSize());
+        }
+        Cli.run("convert", "-O", "raw", p("c.qed"), p("d.raw")).assertOk();
+        Cli.run("convert", "-O", "raw", p("d.raw"), p("e.raw")).assertOk();
+        assertEquals(Images.sha256(source), Images.sha256(Path.of(p("e.raw"))), "seed " + SEED);
+    }
+
+    @Test
+    void progressGoesToStderr() {
+        Cli.Result r = Cli.run("convert", "-p", source.toString(), p("p.qed")).assertOk();
+        assertEquals("", r.out());
+        assertTrue(r.err().contains("    (0.00/100%)\r"), r.err());
+        assertTrue(r.err().endsWith("    (100.00/100%)\r\n"), r.err());
+        assertEquals("", Cli.run("convert", "-p", "-q", source.toString(), p("p2.qed")).assertOk().err());
+    }
+
+    @Test
+    void refusesToOverwriteItsSource() throws IOException {
+        String before = Images.sha256(source);
+        Cli.Result r = Cli.run("convert", "-O", "raw", source.toString(), source.toString());
+        r.assertOneLineError(source.toString());
+        Cli.run("convert", source.toString(), dir.resolve(".").resolve("src.raw").toString()).assertOneLineError("src.raw");
+        Cli.run("convert", source.toString(), p("top.qed")).assertOk();
+        Cli.run("create", "-q", "-b", "top.qed", p("over.qed")).assertOk();
+        Cli.run("convert", p("over.qed"), p("top.qed")).assertOneLineError("top.qed");
+        assertEquals(before, Images.sha256(source));
+    }
+
+    @Test
+    void usageAndFailures() {
+        Cli.run("convert", "-O", "raw", "-o", "cluster_size=4k", source.toString(), p("x.raw")).assertUsageError("qedfs convert");
+        Cli.run("convert", "-O", "vmdk", source.toString(), p("x.raw")).assertUsageError("qedfs convert");
+        Cli.run("convert", "-o", "cluster_size=1000", source.toString(), p("x.qed")).assertOneLineError("x.qed");
+        assertFalse(Files.exists(Path.of(p("x.qed"))), "a failed convert leaves no DEST behind");
+    }
+
+    @Test
+    void qemuImgAgrees() throws Exception {
+        QemuTool.assumeAvailable();
+        Cli.run("convert", source.toString(), p("q.qed")).assertOk();
+        QemuTool.Result check = QemuTool.run("qemu-img", "check", p("q.qed"));
+        assertEquals(0, check.exit(), check.out());
+        QemuTool.Result cmp = QemuTool.run("qemu-img", "compare", "-f", "raw", "-F", "qed", source.toString(), p("q.qed"));
+        assertEquals(0, cmp.exit(), cmp.out());
+        assertTrue(cmp.out().contains("Images are identical."), cmp.out());
+    }
+
+    @Test
+    void flattensBackingChainsLikeQemuImg() throws Exception {
+        QemuTool.assumeAvailable();
+        for (String name : new String[] {"chain-top.qed", "over-raw.qed", "c4k-t2.qed", "odd-size.qed"}) {
+            Path f = Images.FIXTURES.resolve(name);
+            assumeTrue(Files.exists(f), "fixture " + f + " missing");
+            Path ours = dir.resolve(name + ".raw");
+            Path theirs = dir.resolve(name + ".qemu.raw");
+            Cli.run("convert", "-O", "raw", f.toString(), ours.toString()).assertOk();
+            QemuTool.ok("qemu-img", "convert", "-O", "raw", f.toString(), theirs.toString());
+            assertEquals(Images.sha256(theirs), Images.sha256(ours), name);
+            Path qed = dir.resolve(name + ".flat.qed");
+            Cli.run("convert", f.toString(), qed.toString()).assertOk();
+            assertEquals(0, QemuTool.run("qemu-img", "compare", f.toString(), qed.toString()).exit(), name);
+        }
+    }
+
+    private boolean holesWork() throws IOException {
+        Path probe = dir.resolve("probe");
+        try (RandomAccessFile f = new RandomAccessFile(probe.toFile(), "rw")) {
+            f.setLength(8 << 20);
+        }
+        return DiskUsage.bytes(probe) < (1 << 20);
+    }
+}
