@@ -30,12 +30,15 @@ for r in $(seq "$ROUNDS"); do
     case $tool in
       qemu)
         T[$tool-toqed]+="$(timed qemu-img convert -f raw -O qed "$WORK/src.raw" "$WORK/out.qed") "
+        qemu-img compare -q -f raw -F qed "$WORK/src.raw" "$WORK/out.qed"
         T[$tool-toraw]+="$(timed qemu-img convert -f qed -O raw "$WORK/src.qed" "$WORK/out.raw") " ;;
       qemuwb)
         T[$tool-toqed]+="$(timed qemu-img convert -t writeback -f raw -O qed "$WORK/src.raw" "$WORK/out.qed") "
+        qemu-img compare -q -f raw -F qed "$WORK/src.raw" "$WORK/out.qed"
         T[$tool-toraw]+="$(timed qemu-img convert -t writeback -f qed -O raw "$WORK/src.qed" "$WORK/out.raw") " ;;
       qedfs)
         T[$tool-toqed]+="$(timed java -jar "$JAR" convert -q -O qed "$WORK/src.raw" "$WORK/out.qed") "
+        qemu-img compare -q -f raw -F qed "$WORK/src.raw" "$WORK/out.qed"
         T[$tool-toraw]+="$(timed java -jar "$JAR" convert -q -O raw "$WORK/src.qed" "$WORK/out.raw") " ;;
     esac
     # the last command of each tool left out.raw: verify it (and a fresh qed output) byte for byte
