@@ -12,9 +12,8 @@ import picocli.CommandLine.Spec;
 /** The top-level {@code qedfs} command: global options and the list of subcommands. */
 @Command(name = "qedfs", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         versionProvider = Version.class, sortOptions = false, usageHelpAutoWidth = true,
-        description = "QED (QEMU Enhanced Disk) images: create, inspect, check, convert and resize them.",
-        // `mount` and `unmount` join this list when the FUSE filesystem lands.
-        subcommands = {CreateCommand.class, InfoCommand.class, CheckCommand.class, MapCommand.class,
+        description = "QED (QEMU Enhanced Disk) images as raw files (mount), and a toolkit to create, inspect, check, convert and resize them.",
+        subcommands = {MountCommand.class, UnmountCommand.class, CreateCommand.class, InfoCommand.class, CheckCommand.class, MapCommand.class,
                 ConvertCommand.class, ResizeCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:error (one line on stderr; --debug adds the stack trace)",

@@ -1,0 +1,83 @@
+package io.qedfs.cli;
+
+import io.qedfs.fuse.MountTable;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Starts the serving process in its own session (so a terminal's Ctrl-C does not reach it) and returns only
+ * when the mount is really ready: the mount table lists it for that process and its first file answers.
+ * If the process exits first, its one-line error becomes ours.
+ */
+final class Daemonizer {
+    private static final long READY_TIMEOUT_MILLIS = 600_000; // a dirty multi-terabyte image takes a while to check
+
+    private final PrintWriter out;
+    private final PrintWriter err;
+
+    Daemonizer(PrintWriter out, PrintWriter err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    int start(List<String> args, Path mountPoint, String probeName, Path log) throws IOException, InterruptedException {
+        Path errors = Files.createTempFile("qedfs-mount-", ".err");
+        List<String> cmd = new ArrayList<>(List.of("setsid", javaBinary(), "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        cmd.addAll(args);
+        Process child = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(errors.toFile())
+                .start();
+        try {
+            long deadline = System.currentTimeMillis() + READY_TIMEOUT_MILLIS;
+            while (System.currentTimeMillis() < deadline) {
+                if (!child.isAlive()) {
+                    err.println(lastError(errors, child.exitValue()));
+                    return child.exitValue() == 0 ? 1 : child.exitValue();
+                }
+                Optional<MountTable.Entry> entry = MountTable.find(mountPoint);
+                if (entry.isPresent() && entry.get().pid() == child.pid() && Files.exists(mountPoint.resolve(probeName))) {
+                    out.println("qedfs: mounted at " + mountPoint + " (process " + child.pid()
+                            + (log == null ? "" : ", log " + log.toAbsolutePath()) + ")");
+                    return 0;
+                }
+                Thread.sleep(20);
+            }
+            child.destroy(); // SIGTERM: the process unmounts and closes what it opened
+            err.println("qedfs: " + mountPoint + ": the mount did not become ready within "
+                    + READY_TIMEOUT_MILLIS / 1000 + " s; stopped it");
+            return 1;
+        } finally {
+            Files.deleteIfExists(errors);
+        }
+    }
+
+    /** The serving process's own error line ("qedfs: ..."), or its last words. */
+    private static String lastError(Path errors, int exit) throws IOException {
+        List<String> lines = Files.readAllLines(errors, StandardCharsets.UTF_8);
+        String last = null;
+        for (String l : lines) {
+            if (l.startsWith("qedfs: ")) {
+                last = l;
+            }
+        }
+        if (last != null) {
+            return last;
+        }
+        String tail = lines.isEmpty() ? "no output" : lines.get(lines.size() - 1).strip();
+        return "qedfs: the mount process exited with code " + exit + " before the mount was ready: " + tail;
+    }
+
+    private static String javaBinary() {
+        return ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    }
+}

@@ -1,0 +1,31 @@
+package io.qedfs.cli;
+
+import io.qedfs.fuse.Unmounter;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code qedfs unmount}: returns once every image is flushed, marked clean and closed. */
+@Command(name = "unmount", aliases = "umount", sortOptions = false,
+        description = {"Unmount a qedfs mount and wait until its images are flushed, marked clean and closed.",
+            "A busy mount (an open file, an attached loop device) is reported and left mounted."})
+final class UnmountCommand extends BaseCommand {
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
+            description = "How long to wait for the images to be closed (default 120).")
+    long timeoutSeconds;
+
+    @Parameters(index = "0", paramLabel = "MOUNTPOINT", description = "Where the images are mounted.")
+    Path mountPoint;
+
+    @Override
+    String subject() {
+        return mountPoint == null ? null : mountPoint.toString();
+    }
+
+    @Override
+    int run() throws Exception {
+        Unmounter.unmount(mountPoint, timeoutSeconds);
+        return 0;
+    }
+}
