@@ -26,6 +26,7 @@ public final class MountSession {
     private static final Logger LOG = LoggerFactory.getLogger(MountSession.class);
     private static final long IDLE_CLEAN_MILLIS = 5000;
     private static final long SHUTDOWN_WAIT_SECONDS = 60;
+    private static final long SIGNAL_GRACE_SECONDS = 3;
 
     /** Mount settings: read-only, when to check, extra FUSE -o options. */
     public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
@@ -35,6 +36,8 @@ public final class MountSession {
     private final Options options;
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean unmounting;
+    /** The mount's fuse connection, once the mount is seen in the mount table. */
+    private volatile MountTable.Entry mounted;
 
     public MountSession(Path mountPoint, Options options) {
         this.mountPoint = mountPoint.toAbsolutePath().normalize();
@@ -126,7 +129,9 @@ public final class MountSession {
         Thread probe = new Thread(() -> {
             try {
                 for (int i = 0; i < 6000 && !unmounting && closed.getCount() > 0; i++) {
-                    if (MountTable.find(mountPoint).isPresent()) {
+                    var entry = MountTable.find(mountPoint);
+                    if (entry.isPresent()) {
+                        mounted = entry.get();
                         LOG.info("serving {} image(s) at {}", count, mountPoint);
                         return;
                     }
@@ -140,7 +145,11 @@ public final class MountSession {
         probe.start();
     }
 
-    /** SIGINT/SIGTERM: unmount (lazily, so in-flight requests finish) and wait until the images are closed. */
+    /**
+     * SIGINT/SIGTERM: unmount lazily (in-flight requests finish, nothing new can open the files). A process
+     * that still holds a file open keeps the connection alive, so after a grace period the connection is
+     * aborted: its further requests fail, the FUSE loop ends, and the images are closed cleanly.
+     */
     private void onSignal() {
         if (closed.getCount() == 0) {
             return;
@@ -149,6 +158,10 @@ public final class MountSession {
         LOG.info("signal received: unmounting {}", mountPoint);
         Unmounter.requestLazy(mountPoint);
         try {
+            if (!closed.await(SIGNAL_GRACE_SECONDS, TimeUnit.SECONDS) && mounted != null) {
+                LOG.warn("{} is still in use after {} s: aborting the FUSE connection", mountPoint, SIGNAL_GRACE_SECONDS);
+                FuseConnections.abort(mounted);
+            }
             if (!closed.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS)) {
                 LOG.error("{} is still in use after {} s; exiting without a clean close (the next mount will check)",
                         mountPoint, SHUTDOWN_WAIT_SECONDS);

@@ -13,8 +13,12 @@ public final class MountTable {
     public static final String FS_TYPE = "fuse.qedfs";
     private static final Path MOUNTINFO = Path.of("/proc/self/mountinfo");
 
-    /** A qedfs mount: where, and the process serving it (0 if unknown). */
-    public record Entry(Path mountPoint, long pid) {
+    /** A qedfs mount: where, the process serving it (0 if unknown), and its device ("0:39"). */
+    public record Entry(Path mountPoint, long pid, String device) {
+        /** The connection's directory under /sys/fs/fuse/connections (named after the device minor). */
+        public String connection() {
+            return device.substring(device.indexOf(':') + 1);
+        }
     }
 
     private MountTable() {
@@ -36,7 +40,7 @@ public final class MountTable {
             }
             String[] tail = line.substring(dash + 3).split(" ");
             if (unescape(f[4]).equals(want) && tail.length >= 2 && tail[0].equals(FS_TYPE)) {
-                return Optional.of(new Entry(Path.of(want), pid(tail[1])));
+                return Optional.of(new Entry(Path.of(want), pid(tail[1]), f[2]));
             }
         }
         return Optional.empty();

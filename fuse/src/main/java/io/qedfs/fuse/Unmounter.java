@@ -46,7 +46,13 @@ public final class Unmounter {
         try {
             ProcessResult r = run(List.of("fusermount", "-u", "-z", mountPoint.toString()));
             if (r.exit != 0) {
-                LOG.warn("fusermount -u -z {}: {}", mountPoint, r.output.strip());
+                // jnr-fuse's own shutdown hook races us to the same lazy unmount; only a mount left behind matters
+                boolean stillMounted = MountTable.find(mountPoint).isPresent();
+                if (stillMounted) {
+                    LOG.warn("fusermount -u -z {}: {}", mountPoint, r.output.strip());
+                } else {
+                    LOG.debug("fusermount -u -z {}: {}", mountPoint, r.output.strip());
+                }
             }
         } catch (IOException e) {
             LOG.warn("could not run fusermount: {}", e.getMessage());
