@@ -7,7 +7,7 @@ DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fio
 DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermount3:fuse3 /usr/bin/qemu-img:qemu-utils \
 	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /usr/bin/fio:fio
 
-.PHONY: all deps build test test-long install uninstall bench-convert clean images
+.PHONY: all deps build test test-long demo install uninstall bench-convert clean images
 
 all: build
 
@@ -33,6 +33,10 @@ test:
 ## test-long: the same with longer random runs
 test-long:
 	$(MVN) verify -Dqedfs.ops=20000
+
+## demo: the main job on a built-in example (installs what is missing, builds, mounts an ext4 guest)
+demo: deps build
+	examples/demo.sh
 
 ## install: a `qedfs` launcher on the PATH ($(PREFIX)/bin) with the jar in $(PREFIX)/lib/qedfs
 install: build

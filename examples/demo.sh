@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The main job on a built-in example: a QED image holding an ext4 file system, mounted as a raw file.
+# Run by `make demo`. Works without root (debugfs reads the guest); with root it also loop-mounts the guest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+QEDFS=(java -jar fuse/target/qedfs.jar)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/qedfs-demo.XXXXXX")
+MNT="$WORK/mnt"
+GUEST="$WORK/guest"
+mkdir -p "$MNT" "$GUEST"
+cleanup() {
+  mountpoint -q "$GUEST" 2>/dev/null && umount "$GUEST"
+  mountpoint -q "$MNT" 2>/dev/null && "${QEDFS[@]}" unmount "$MNT"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1. Build an example guest disk: a 256 MiB QED image holding ext4 with a few files"
+"${QEDFS[@]}" create "$WORK/disk.qed" 256M
+printf 'Hello from inside a QED image.\n' > "$WORK/hello.txt"
+head -c 3000000 /dev/urandom > "$WORK/random.bin"
+"${QEDFS[@]}" mount "$WORK/disk.qed" "$MNT"
+mkfs.ext4 -q -F -L demo "$MNT/disk.raw"
+debugfs -w -R "mkdir docs" "$MNT/disk.raw" >/dev/null 2>&1
+debugfs -w -R "write $WORK/hello.txt docs/hello.txt" "$MNT/disk.raw" >/dev/null 2>&1
+debugfs -w -R "write $WORK/random.bin random.bin" "$MNT/disk.raw" >/dev/null 2>&1
+"${QEDFS[@]}" unmount "$MNT"
+echo "made $WORK/disk.qed ($(du -h "$WORK/disk.qed" | cut -f1) on disk for a 256 MiB guest)"
+
+step "2. qedfs info and check: the image as QEMU would see it"
+"${QEDFS[@]}" info "$WORK/disk.qed"
+"${QEDFS[@]}" check "$WORK/disk.qed"
+
+step "3. Mount it read-only: the image appears as a raw file"
+"${QEDFS[@]}" mount -r "$WORK/disk.qed" "$MNT"
+ls -ls "$MNT"
+file -s "$MNT/disk.raw" 2>/dev/null || true
+
+step "4. Look inside the guest file system"
+debugfs -R "ls -l /docs" "$MNT/disk.raw" 2>/dev/null
+echo "docs/hello.txt says: $(debugfs -R 'cat /docs/hello.txt' "$MNT/disk.raw" 2>/dev/null)"
+if [ "$(id -u)" = 0 ]; then
+  mount -o loop,ro "$MNT/disk.raw" "$GUEST"
+  echo "loop-mounted at $GUEST:"; ls -l "$GUEST" "$GUEST/docs"
+  cmp "$GUEST/random.bin" "$WORK/random.bin" && echo "random.bin is byte-identical to the file written in"
+  umount "$GUEST"
+fi
+
+step "5. Unmount: every image flushed, marked clean and closed"
+"${QEDFS[@]}" unmount "$MNT"
+qemu-img check "$WORK/disk.qed" 2>/dev/null || "${QEDFS[@]}" check "$WORK/disk.qed"
+
+cat <<'NEXT'
+
+Try next:
+  qedfs mount disk.qed /mnt/q                 # read-write; disk.raw is a disk you can dd, fdisk, mkfs
+  sudo mount -o loop /mnt/q/disk.raw /mnt/g   # the guest file system, read-write
+  qedfs map disk.qed                          # what is stored where
+  qedfs unmount /mnt/q
+  examples/inspect.sh, examples/loop-mount.sh, examples/dd-test.sh
+NEXT

@@ -1,0 +1,62 @@
+package io.qedfs.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The scripts in examples/ and `make demo` run as the README says and do what they claim. */
+@Timeout(300)
+class ExamplesIT {
+    private static final Path EXAMPLES = Path.of("..", "examples").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void needFuse() {
+        Qedfs.assumeFuse();
+    }
+
+    private Qedfs.Result example(String script, String... args) throws Exception {
+        StringBuilder cmd = new StringBuilder("cd " + dir + " && TMPDIR=" + dir + " QEDFS='java -jar " + Qedfs.jar().toAbsolutePath()
+                + "' " + EXAMPLES.resolve(script));
+        for (String a : args) {
+            cmd.append(' ').append(a);
+        }
+        Qedfs.Result r = Qedfs.sh(cmd.toString());
+        assertEquals(0, r.exit(), script + ": " + r.all());
+        return r;
+    }
+
+    @Test
+    void ddTestReadsBackEveryPatternAndQemuAgrees() throws Exception {
+        Qedfs.Result r = example("dd-test.sh");
+        assertEquals(5, r.out().lines().filter(l -> l.contains("read back identical")).count(), r.out());
+        assertTrue(r.out().contains("No errors were found") && r.out().contains("qemu-img convert sees the same pattern"), r.out());
+    }
+
+    @Test
+    void loopMountThenInspect() throws Exception {
+        assumeTrue(Qedfs.isRoot(), "loop devices need root");
+        Qedfs.ok(Qedfs.sh("qemu-img create -q -f qed " + dir.resolve("g.qed") + " 64M && echo hello-guest > " + dir.resolve("note.txt")), "create");
+        Qedfs.Result loop = example("loop-mount.sh", "g.qed", dir.resolve("note.txt").toString());
+        assertTrue(loop.out().contains("note.txt") && loop.out().contains("No errors were found"), loop.out());
+        Qedfs.Result inspect = example("inspect.sh", "g.qed");
+        assertTrue(inspect.out().contains("TYPE=\"ext4\"") && inspect.out().contains("note.txt"), inspect.out());
+        assertTrue(inspect.out().contains("-r--r--r--"), "read-only mount: " + inspect.out());
+    }
+
+    @Test
+    void demoShowsTheGuestsFiles() throws Exception {
+        Qedfs.Result r = Qedfs.sh("cd " + EXAMPLES.getParent() + " && TMPDIR=" + dir + " examples/demo.sh");
+        assertEquals(0, r.exit(), r.all());
+        assertTrue(r.out().contains("docs/hello.txt says: Hello from inside a QED image."), r.out());
+        assertTrue(r.out().contains("No errors were found on the image."), r.out());
+    }
+}
