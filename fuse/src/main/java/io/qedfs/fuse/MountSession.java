@@ -57,6 +57,7 @@ public final class MountSession {
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(hook);
+        handleSignals();
         try (IdleCleaner cleaner = options.readOnly() ? null : new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS)) {
             announceWhenMounted(images.size());
             fs.mount(mountPoint, true, options.debugFuse(), fuseArgs());
@@ -74,6 +75,24 @@ public final class MountSession {
             }
         }
         LOG.info("unmounted {}; every image flushed, marked clean and closed", mountPoint);
+    }
+
+    /**
+     * SIGTERM, SIGINT and SIGHUP unmount instead of starting JVM shutdown: the FUSE loop returns, the images
+     * are closed by {@link #serve}, and the process exits 0. (The shutdown hook remains for other exits.)
+     */
+    private void handleSignals() {
+        for (String name : new String[] {"TERM", "INT", "HUP"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
+                    Thread t = new Thread(this::onSignal, "qedfs-signal-" + name);
+                    t.setDaemon(true);
+                    t.start();
+                });
+            } catch (IllegalArgumentException e) {
+                LOG.debug("cannot handle SIG{}: {}", name, e.getMessage()); // e.g. ignored by the parent shell
+            }
+        }
     }
 
     private void checkMountPoint() throws IOException {
