@@ -155,12 +155,31 @@ final class ImageMetadata {
             sync();
             l2Cache.insert(at, t).close();
             l1.set(l1Index, at);
-            writeEntries(header.l1TableOffset(), l1, l1Index, l1Index + 1);
+            try {
+                writeEntries(header.l1TableOffset(), l1, l1Index, l1Index + 1);
+            } catch (IOException | RuntimeException e) {
+                l1.set(l1Index, 0); // not on disk: the table stays a leak, and nobody may write through it
+                throw e;
+            }
             return;
         }
         try (L2Cache.Ref ref = l2(tableOffset)) {
-            fill(ref.table(), from, n, value, step);
-            writeEntries(tableOffset, ref.table(), from, from + n);
+            AtomicLongArray t = ref.table();
+            long[] old = new long[n];
+            for (int k = 0; k < n; k++) {
+                old[k] = t.get(from + k);
+            }
+            fill(t, from, n, value, step);
+            try {
+                writeEntries(tableOffset, t, from, from + n);
+            } catch (IOException | RuntimeException e) {
+                // Undo: an entry only in memory would let later in-place writes succeed into a cluster that the
+                // on-disk table does not reference, and lose them at the next close.
+                for (int k = 0; k < n; k++) {
+                    t.set(from + k, old[k]);
+                }
+                throw e;
+            }
         }
     }
 

@@ -225,9 +225,14 @@ public final class QedImage implements Closeable {
         writeZeroes(pos, len);
     }
 
-    /** Makes every completed write durable. */
+    /**
+     * Makes every completed write durable. A write into a cluster whose allocation is still being recorded
+     * completes before that allocation's table entries reach the file; passing the allocation lock first
+     * waits for those entries, so the sync covers them too.
+     */
     public void flush() throws IOException {
         if (!readOnly) {
+            writes.awaitAllocations();
             channel.force(false);
         }
     }

@@ -177,6 +177,12 @@ final class WritePath {
         }
     }
 
+    /** Returns once every allocation that started before this call has written its metadata. */
+    void awaitAllocations() {
+        allocLock.lock();
+        allocLock.unlock();
+    }
+
     long lastAllocationNanos() {
         return lastAllocationNanos;
     }
