@@ -30,9 +30,10 @@ build:
 test:
 	$(MVN) verify
 
-## test-long: the same with longer random runs
+## test-long: the same with much longer random runs (crash points, corruptions, kill -9 rounds, mutations)
 test-long:
-	$(MVN) verify -Dqedfs.ops=20000
+	$(MVN) verify -Dqedfs.ops=20000 -Dqedfs.crashPoints=20000 -Dqedfs.checkRounds=2000 -Dqedfs.crashRounds=25 \
+	  -Dqedfs.mutations=20000
 
 ## demo: the main job on a built-in example (installs what is missing, builds, mounts an ext4 guest)
 demo: deps build

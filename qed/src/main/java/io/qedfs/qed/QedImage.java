@@ -34,11 +34,16 @@ public final class QedImage implements Closeable {
     private final boolean cleanable;
     private volatile boolean closed;
 
-    private QedImage(Path path, QedOpenOptions options, BackingChain.Context ctx) throws IOException {
+    /** Opens the image file; tests substitute a simulated disk. */
+    interface ChannelOpener {
+        FileChannel open(Path path, boolean readOnly) throws IOException;
+    }
+
+    private QedImage(Path path, QedOpenOptions options, BackingChain.Context ctx, ChannelOpener opener) throws IOException {
         this.path = path;
         this.name = path.toString();
         this.readOnly = options.readOnly();
-        this.channel = openChannel(path, readOnly);
+        this.channel = opener.open(path, readOnly);
         ImageLocks takenLocks = null;
         HostFile hostFile = null;
         Backing opened = null;
@@ -81,13 +86,20 @@ public final class QedImage implements Closeable {
 
     /** Opens an image (and its backing chain). */
     public static QedImage open(Path path, QedOpenOptions options) throws IOException {
-        return new QedImage(path, options, new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth()));
+        return new QedImage(path, options, new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth()),
+                QedImage::openChannel);
+    }
+
+    /** Opens an image whose file is reached through {@code opener} (a simulated disk in tests). */
+    static QedImage open(Path path, QedOpenOptions options, ChannelOpener opener) throws IOException {
+        return new QedImage(path, options, new BackingChain.Context(List.of(path.toAbsolutePath()), options.maxChainDepth()),
+                opener);
     }
 
     static QedImage openBacking(Path path, BackingChain.Context ctx) throws IOException {
         QedOpenOptions ro = new QedOpenOptions(true, QedOpenOptions.CheckPolicy.NEVER, false,
                 QedOpenOptions.DEFAULT_L2_CACHE_BYTES / 4, ctx.maxDepth());
-        return new QedImage(path, ro, ctx);
+        return new QedImage(path, ro, ctx, QedImage::openChannel);
     }
 
     /** Creates a new image (replacing any file of that name) and returns it closed and clean. */
