@@ -35,8 +35,13 @@ final class BackingChain {
         return new String(b.array(), StandardCharsets.UTF_8);
     }
 
-    static Path resolve(Path image, String name) {
-        Path p = Path.of(name);
+    static Path resolve(Path image, String name) throws QedFormatException {
+        Path p;
+        try {
+            p = Path.of(name);
+        } catch (java.nio.file.InvalidPathException e) {
+            throw new QedFormatException(image + ": backing file name \"" + printable(name) + "\" is not a valid path");
+        }
         if (p.isAbsolute()) {
             return p;
         }
@@ -48,7 +53,7 @@ final class BackingChain {
         Path path = resolve(image, name);
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null,
-                    image + ": backing file " + name + " does not exist (looked for " + path + ")");
+                    image + ": backing file " + printable(name) + " does not exist (looked for " + printable(path.toString()) + ")");
         }
         Path real = path.toRealPath();
         if (ctx.above().contains(real)) {
@@ -66,6 +71,19 @@ final class BackingChain {
             return new RawBacking(path, name);
         }
         return new QedBacking(QedImage.openBacking(path, ctx.descend(real)), name);
+    }
+
+    /** The name with control characters and non-ASCII bytes escaped, fit for a one-line message. */
+    static String printable(String name) {
+        StringBuilder sb = new StringBuilder();
+        for (char c : name.toCharArray()) {
+            if (c < 0x20 || c == 0x7f || c == 0xfffd) {
+                sb.append(String.format("\\x%02x", (int) c & 0xff));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.length() > 200 ? sb.substring(0, 200) + "..." : sb.toString();
     }
 
     /** "qed" when the file starts with the QED magic; qcow2 and friends are refused by name. */
