@@ -57,7 +57,7 @@ class CrashIT {
         Path img = dir.resolve("disk.qed");
         QedImage.create(img, QedCreateOptions.ofSize(256L << 20));
         long pid = Qedfs.mount("--log", dir.resolve("log").toString(), img.toString(), mnt.toString());
-        Writer writer = new Writer(mnt.resolve("disk.raw"), 1, 0);
+        Writer writer = new Writer(mnt.resolve("disk.raw"), 1, 0, 1_000_000);
         writer.start();
         Thread.sleep(800);
         ProcessHandle.of(pid).orElseThrow().destroy(); // SIGTERM
@@ -67,7 +67,8 @@ class CrashIT {
         assertTrue(Qedfs.waitUnmounted(mnt, 5), "SIGTERM unmounts");
         assertFalse(MountIT.needCheck(img), "closed cleanly: NEED_CHECK clear");
         assertEquals(0, Qedfs.run(List.of("qemu-img", "check", img.toString())).exit());
-        writer.verify(img, writer.completed.get());
+        // every write was synced (syncEvery 1): all that completed reads back
+        writer.verify(img, null, writer.completed.get(), writer.completed.get());
     }
 
     @Test
@@ -79,16 +80,17 @@ class CrashIT {
             String ctx = "seed " + seed + " round " + round;
             Path img = dir.resolve("r" + round + ".qed");
             QedCreateOptions create = QedCreateOptions.ofSize(200L << 20);
+            Path base = null;
             if (round % 2 == 1) {
-                Path base = dir.resolve("base" + round + ".raw");
+                base = dir.resolve("base" + round + ".raw");
                 ok(sh("head -c 50M /dev/urandom > " + base), "base");
                 create = create.withBacking(base.getFileName().toString(), "raw");
             }
             QedImage.create(img, create);
             long pid = Qedfs.mount("--log", dir.resolve("log" + round).toString(), img.toString(), mnt.toString());
-            Writer writer = new Writer(mnt.resolve("r" + round + ".raw"), 8, rnd.nextLong());
+            Writer writer = new Writer(mnt.resolve("r" + round + ".raw"), 8, rnd.nextLong(), 1_000_000);
             writer.start();
-            Thread.sleep(300 + rnd.nextInt(1200));
+            Thread.sleep(300 + rnd.nextInt(2500));
             ok(sh("kill -9 " + pid), "kill -9");
             writer.join(30_000);
             assertTrue(Qedfs.waitUnmounted(mnt, 10), ctx + ": auto_unmount cleans up after a killed process");
@@ -102,9 +104,11 @@ class CrashIT {
                 throw new AssertionError(ctx + ": still dirty after a clean unmount");
             }
             assertEquals(dirty, log.contains("check of"), ctx + ": a dirty image (and only that) is checked on mount: " + log);
-            System.out.printf("crash %s: %d writes acknowledged, %d synced, dirty %s, %s%n", ctx, writer.completed.get(),
-                    synced, dirty, log.lines().filter(l -> l.contains("check of")).findFirst().orElse("no check"));
-            writer.verify(img, synced);
+            int verified = writer.verify(img, base, synced, writer.completed.get());
+            System.out.printf("crash %s: %d writes acknowledged, %d synced, %d slots verified, dirty %s, %s%n", ctx,
+                    writer.completed.get(), synced, verified, dirty,
+                    log.lines().filter(l -> l.contains("check of")).findFirst().orElse("no check"));
+            assertTrue(writer.completed.get() < 1_000_000, ctx + ": the writer was still writing when killed");
             try (QedImage q = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
                 CheckReport r = q.check(RepairMode.NONE);
                 assertEquals(0, r.exitCode(), ctx + ": " + r);
@@ -115,22 +119,27 @@ class CrashIT {
     }
 
     /**
-     * Writes slot after slot (slot i at a shuffled position, random length, contents derived from the seed and
-     * i) and fsyncs every {@code syncEvery} writes, counting what completed and what was synced.
+     * Writes slot after slot, pass after pass (slot order shuffled; the first pass allocates, later ones overwrite),
+     * each write at a random offset in its slot with contents derived from the seed and the write's index; every
+     * {@code ZERO_EVERY}th write is instead a fallocate punch-hole or zero-range of its range. fsyncs every
+     * {@code syncEvery} writes and counts what completed and what was synced. Stops after {@code maxWrites}.
      */
     static final class Writer extends Thread {
+        private static final int ZERO_EVERY = 7;
         final Path raw;
         final int syncEvery;
         final long seed;
+        final int maxWrites;
         final AtomicInteger completed = new AtomicInteger();
         final AtomicInteger synced = new AtomicInteger();
         private final int[] order;
 
-        Writer(Path raw, int syncEvery, long seed) throws Exception {
+        Writer(Path raw, int syncEvery, long seed, int maxWrites) throws Exception {
             super("crash-writer");
             this.raw = raw;
             this.syncEvery = syncEvery;
             this.seed = seed;
+            this.maxWrites = maxWrites;
             int slots = (int) (Files.size(raw) / SLOT);
             order = new int[slots];
             for (int i = 0; i < slots; i++) {
@@ -148,11 +157,18 @@ class CrashIT {
         @Override
         public void run() {
             try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.WRITE)) {
-                for (int i = 0; i < order.length; i++) {
-                    ByteBuffer b = ByteBuffer.wrap(contents(i));
+                for (int i = 0; i < maxWrites; i++) {
+                    byte[] data = contents(i);
                     long pos = position(i);
-                    while (b.hasRemaining()) {
-                        ch.write(b, pos + b.position());
+                    if (isZeroing(i)) {
+                        String how = i % 2 == 0 ? "-p" : "-z";
+                        ok(Qedfs.run(List.of("fallocate", how, "-o", Long.toString(pos), "-l",
+                                Integer.toString(data.length), raw.toString())), "fallocate");
+                    } else {
+                        ByteBuffer b = ByteBuffer.wrap(data);
+                        while (b.hasRemaining()) {
+                            ch.write(b, pos + b.position());
+                        }
                     }
                     completed.set(i + 1);
                     if ((i + 1) % syncEvery == 0) {
@@ -160,36 +176,78 @@ class CrashIT {
                         synced.set(i + 1);
                     }
                 }
-            } catch (Exception e) {
+            } catch (Throwable e) {
                 // the mount went away under us: that is the point of the test
             }
         }
 
-        long position(int i) {
-            return (long) order[i] * SLOT + offsetInSlot(i);
+        boolean isZeroing(int i) {
+            return i % ZERO_EVERY == ZERO_EVERY - 1;
         }
 
-        int offsetInSlot(int i) {
-            return new Random(seed * 31 + i).nextInt(4096);
+        int slot(int i) {
+            return order[i % order.length];
+        }
+
+        long position(int i) {
+            return (long) slot(i) * SLOT + new Random(seed * 31 + i).nextInt(4096);
         }
 
         byte[] contents(int i) {
             Random r = new Random(seed * 131 + i);
             byte[] b = new byte[1 + r.nextInt(SLOT - 4096)];
-            r.nextBytes(b);
+            if (!isZeroing(i)) {
+                r.nextBytes(b);
+            }
             return b;
         }
 
-        /** Slots [0, n) read back exactly through the engine. */
-        void verify(Path img, int n) throws Exception {
+        /**
+         * Every slot whose last write before {@code synced} was not followed by a write that may have landed
+         * (index {@code synced} up to and including the one in flight at {@code completed}) reads back exactly
+         * what the synced writes left over the backing file's contents (or zeroes). Returns the number of slots
+         * verified.
+         */
+        int verify(Path img, Path backing, int synced, int completed) throws Exception {
+            int inFlight = Math.min(completed, maxWrites - 1);
+            boolean[] unsettled = new boolean[order.length];
+            for (int i = synced; i <= inFlight; i++) {
+                unsettled[slot(i)] = true;
+            }
+            byte[][] model = new byte[order.length][];
+            for (int i = 0; i < synced; i++) {
+                int s = slot(i);
+                if (model[s] == null) {
+                    model[s] = initial(backing, s);
+                }
+                byte[] data = contents(i);
+                System.arraycopy(data, 0, model[s], (int) (position(i) - (long) s * SLOT), data.length);
+            }
+            int verified = 0;
             try (QedImage q = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
-                for (int i = 0; i < n; i++) {
-                    byte[] want = contents(i);
-                    ByteBuffer got = ByteBuffer.allocate(want.length);
-                    q.read(position(i), got);
-                    assertArrayEquals(want, got.array(), "slot " + i + " of " + n + " (seed " + seed + ")");
+                for (int s = 0; s < order.length; s++) {
+                    if (unsettled[s]) {
+                        continue;
+                    }
+                    byte[] want = model[s] == null ? initial(backing, s) : model[s];
+                    ByteBuffer got = ByteBuffer.allocate(SLOT);
+                    q.read((long) s * SLOT, got);
+                    assertArrayEquals(want, got.array(), "slot " + s + ", " + synced + " writes synced (seed " + seed + ")");
+                    verified++;
                 }
             }
+            return verified;
+        }
+
+        /** Slot {@code s} before any write: the backing file's bytes there, zeroes past its end or without one. */
+        private static byte[] initial(Path backing, int s) throws Exception {
+            byte[] b = new byte[SLOT];
+            if (backing != null) {
+                try (FileChannel ch = FileChannel.open(backing, StandardOpenOption.READ)) {
+                    ch.read(ByteBuffer.wrap(b), (long) s * SLOT);
+                }
+            }
+            return b;
         }
     }
 }
