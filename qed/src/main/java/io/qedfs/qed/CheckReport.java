@@ -8,8 +8,8 @@ import java.util.List;
  * @param totalClusters      clusters of guest space: ceil(image_size / cluster_size)
  * @param allocatedClusters  data clusters referenced by L2 tables
  * @param fragmentedClusters data clusters not directly after the previous entry's
- * @param corruptions        problems found and left (double references, or all problems without repair)
- * @param corruptionsFixed   invalid L1/L2 entries cleared
+ * @param corruptions        problems found and left (all of them without repair)
+ * @param corruptionsFixed   invalid L1/L2 entries cleared, shared data clusters given copies
  * @param leaks              clusters inside the file that nothing references (left, without repair)
  * @param leaksFixed         leaked clusters reclaimed (file truncated or holes punched)
  * @param checkErrors        tables that could not be read

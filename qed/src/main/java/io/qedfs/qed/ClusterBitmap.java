@@ -25,6 +25,17 @@ final class ClusterBitmap {
         return seen;
     }
 
+    /** Marks {@code n} clusters from {@code first} only if none of them is marked yet; says whether it did. */
+    boolean markIfFree(long first, int n) {
+        for (long c = first; c < first + n && c < clusters; c++) {
+            if (isMarked(c)) {
+                return false;
+            }
+        }
+        mark(first, n);
+        return true;
+    }
+
     boolean isMarked(long c) {
         return (words[(int) (c >>> 6)] & (1L << (c & 63))) != 0;
     }

@@ -1,6 +1,7 @@
 package io.qedfs.qed;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -9,10 +10,13 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * The QED consistency check (QED-FORMAT.md section 5), with correct cluster arithmetic (QEMU divides by
  * cluster_size - 1 and reports leaks that are not there).
  *
- * <p>Invalid L1/L2 offsets are cleared by repair. Double references are counted and never repaired: either
- * owner could be the right one. Unlike QEMU, repair also reclaims leaked clusters: trailing ones by
- * truncating the file, interior ones by punching holes (they stay unreferenced, but use no space, and are
- * then no longer counted as leaks). Runs under the image's allocation lock.
+ * <p>Tables are marked before data, so a data entry pointing into the L1 table or an L2 table is the one
+ * found at fault, not the table. Repair clears invalid L1/L2 offsets (as QEMU does) and L1 entries whose table
+ * overlaps another table. Unlike QEMU, which leaves them, repair gives each extra reference to a shared data
+ * cluster a copy of its own, so every guest read returns what it returned before and no two owners share a
+ * cluster again. Repair also reclaims leaked clusters: trailing ones by truncating the file, interior ones by
+ * punching holes (they stay unreferenced, but use no space, and are then no longer counted as leaks). Runs
+ * under the image's allocation lock.
  */
 final class ConsistencyCheck {
     private static final int MAX_PROBLEM_LINES = 1000;
@@ -27,6 +31,8 @@ final class ConsistencyCheck {
     private long corruptions;
     private long corruptionsFixed;
     private long checkErrors;
+    /** End of the last cluster copied by repair (past the checked file end), 0 if none. */
+    private long copiesEnd;
 
     ConsistencyCheck(ImageMetadata meta, HostFile host, RepairMode mode) {
         this.meta = meta;
@@ -45,26 +51,31 @@ final class ConsistencyCheck {
             corruption(overlap, String.format("L1 table at 0x%x overlaps itself", l1Offset), false);
         }
         boolean l1Changed = false;
+        List<Integer> tables = new ArrayList<>();
         for (int i = 0; i < g.entriesPerTable; i++) {
             long entry = meta.l1.get(i);
             if (entry == 0) {
                 continue;
             }
+            String what = null;
             if (!g.isValidTableOffset(entry, fileSize)) {
-                String what = String.format("L1 entry %d: L2 table offset 0x%x is invalid (file end 0x%x)", i, entry, fileSize);
-                if (fix) {
-                    meta.l1.set(i, 0);
-                    l1Changed = true;
-                }
-                corruption(1, what, fix);
+                what = String.format("L1 entry %d: L2 table offset 0x%x is invalid (file end 0x%x)", i, entry, fileSize);
+            } else if (!used.markIfFree(entry >>> g.clusterBits, g.tableSize)) {
+                // left unmarked, as QEMU does: the clusters stay with their first owner
+                what = String.format("L1 entry %d: L2 table at 0x%x overlaps the L1 table or another L2 table", i, entry);
+            }
+            if (what == null) {
+                tables.add(i);
                 continue;
             }
-            int dup = used.mark(entry >>> g.clusterBits, g.tableSize);
-            if (dup > 0) {
-                corruption(dup, String.format("L1 entry %d: L2 table at 0x%x overlaps other metadata or data", i, entry), false);
-                continue;
+            if (fix) {
+                meta.l1.set(i, 0);
+                l1Changed = true;
             }
-            checkL2(i, entry, fileSize, used);
+            corruption(1, what, fix);
+        }
+        for (int i : tables) {
+            checkL2(i, meta.l1.get(i), fileSize, used);
         }
         if (l1Changed) {
             meta.writeTable(l1Offset, meta.l1);
@@ -93,7 +104,7 @@ final class ConsistencyCheck {
             }
             meta.l2Cache.clear();
         }
-        long imageEnd = (used.highestMarked() + 1) << g.clusterBits;
+        long imageEnd = Math.max((used.highestMarked() + 1) << g.clusterBits, copiesEnd);
         long size = meta.header().imageSize();
         long total = (size >>> g.clusterBits) + ((size & (g.clusterSize - 1)) != 0 ? 1 : 0);
         return new CheckReport(total, allocated, fragmented, corruptions, corruptionsFixed, leaks, leaksFixed,
@@ -126,17 +137,34 @@ final class ConsistencyCheck {
                     continue;
                 }
                 if (used.mark(e >>> g.clusterBits, 1) > 0) {
-                    corruption(1, String.format("L2 table 0x%x entry %d (guest 0x%x): cluster 0x%x is referenced twice",
-                            tableOffset, j, g.guestOffset(l1Index, j), e), false);
+                    String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster 0x%x is referenced twice",
+                            tableOffset, j, g.guestOffset(l1Index, j), e);
+                    if (fix) {
+                        t.set(j, copyOfCluster(e));
+                        changed = true;
+                        what += "; this reference now has a copy of its own";
+                    }
+                    corruption(1, what, fix);
                 }
             }
             if (changed) {
+                meta.sync(); // copies first: the table must not point at a cluster that is not written yet
                 meta.writeTable(tableOffset, t);
             }
         } catch (IOException e) {
             checkErrors++;
             problem(String.format("L1 entry %d: cannot read L2 table at 0x%x: %s", l1Index, tableOffset, e.getMessage()));
         }
+    }
+
+    /** Appends a copy of the cluster at {@code offset} to the file; returns where it went. */
+    private long copyOfCluster(long offset) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocateDirect(g.clusterSize);
+        FileIo.readFully(meta.channel, offset, buf, meta.name);
+        long at = meta.allocate(g.clusterSize);
+        FileIo.writeFully(meta.channel, at, buf.flip());
+        copiesEnd = at + g.clusterSize;
+        return at;
     }
 
     private String whyInvalid(long offset, long fileSize) {
@@ -206,7 +234,8 @@ final class ConsistencyCheck {
     private long reclaim(List<long[]> leaked, ClusterBitmap used) throws IOException {
         long reclaimed = 0;
         long trailing = 0;
-        long usedEnd = (used.highestMarked() + 1) << g.clusterBits;
+        // copies made by this repair lie past the old end: leaks before them are interior now
+        long usedEnd = Math.max((used.highestMarked() + 1) << g.clusterBits, copiesEnd);
         for (long[] r : leaked) {
             long start = r[0] << g.clusterBits;
             long len = r[1] << g.clusterBits;

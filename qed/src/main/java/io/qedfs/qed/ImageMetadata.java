@@ -46,6 +46,32 @@ final class ImageMetadata {
         return at;
     }
 
+    /**
+     * Gives back everything allocated from {@code from} on, after a failed allocation that no table references
+     * (a full disk, say): the pointer moves back and the file is cut there. Caller holds the allocation lock; no
+     * unlocked write can be past {@code from}, since only referenced clusters are written without the lock.
+     */
+    void release(long from) {
+        fileEnd = from;
+        try {
+            channel.truncate(from);
+        } catch (IOException e) {
+            // the bytes stay past the pointer; the next allocation overwrites them
+        }
+    }
+
+    /** A failed table update that left nothing on disk pointing at the new clusters: they may be released. */
+    static final class NothingRecordedException extends IOException {
+        NothingRecordedException(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
+
+        @Override
+        public synchronized IOException getCause() {
+            return (IOException) super.getCause();
+        }
+    }
+
     /** Moves the allocation pointer back after the file was truncated by a repair. */
     void setFileEnd(long end) {
         fileEnd = end;
@@ -151,8 +177,13 @@ final class ImageMetadata {
             AtomicLongArray t = new AtomicLongArray(geometry.entriesPerTable);
             fill(t, from, n, value, step);
             long at = allocate((long) geometry.tableBytes);
-            writeTable(at, t);
-            sync();
+            try {
+                writeTable(at, t);
+                sync();
+            } catch (IOException e) {
+                release(at);
+                throw new NothingRecordedException(e);
+            }
             l2Cache.insert(at, t).close();
             l1.set(l1Index, at);
             try {

@@ -123,14 +123,24 @@ final class WritePath {
         long end = g.roundUp(run.pos() + run.length());
         int clusters = (int) ((end - first) >> g.clusterBits); // fits: within one L2 table
         long fileOffset = meta.allocate(end - first);
-        fill(run.kind(), first, run.pos() - first, fileOffset);
-        FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
-        long dataEnd = run.pos() + run.length();
-        fill(run.kind(), dataEnd, end - dataEnd, fileOffset + (dataEnd - first));
-        if (backing != null) {
-            meta.sync();
+        try {
+            fill(run.kind(), first, run.pos() - first, fileOffset);
+            FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
+            long dataEnd = run.pos() + run.length();
+            fill(run.kind(), dataEnd, end - dataEnd, fileOffset + (dataEnd - first));
+            if (backing != null) {
+                meta.sync();
+            }
+        } catch (IOException | RuntimeException e) {
+            meta.release(fileOffset); // no table points here yet (a full disk, say): give the space back
+            throw e;
         }
-        meta.setEntries(first, clusters, fileOffset, g.clusterSize);
+        try {
+            meta.setEntries(first, clusters, fileOffset, g.clusterSize);
+        } catch (ImageMetadata.NothingRecordedException e) {
+            meta.release(fileOffset);
+            throw e.getCause();
+        }
         lastAllocationNanos = System.nanoTime();
     }
 
