@@ -4,8 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import static org.junit.jupiter.api.Assertions.fail;
+
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import picocli.CommandLine;
 
 /** Runs {@code qedfs} in-process with captured stdout and stderr. */
@@ -44,6 +52,23 @@ final class Cli {
     }
 
     private Cli() {
+    }
+
+    /** The thread bounded runs use: a command that hangs fails its test instead of the whole build. */
+    private static final ExecutorService BOUNDED = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "bounded-command");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Runs the command, failing the test (naming {@code ctx}) if it takes longer than {@code seconds}. */
+    static Result runWithin(long seconds, List<String> args, String ctx) throws Exception {
+        Future<Result> f = BOUNDED.submit(() -> run(args.toArray(String[]::new)));
+        try {
+            return f.get(seconds, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            return fail(ctx + ": " + args + " did not finish in " + seconds + " s");
+        }
     }
 
     static Result run(String... args) {

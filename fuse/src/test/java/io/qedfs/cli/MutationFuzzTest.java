@@ -1,8 +1,8 @@
 package io.qedfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
@@ -14,11 +14,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -40,63 +35,49 @@ class MutationFuzzTest {
         int rounds = Integer.getInteger("qedfs.mutations", 1000);
         Random rnd = new Random(seed);
         List<byte[]> bases = bases();
-        ExecutorService runner = Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "fuzz-command");
-            t.setDaemon(true);
-            return t;
-        });
         int[] exits = new int[4];
-        try {
-            for (int round = 0; round < rounds; round++) {
-                byte[] img = bases.get(rnd.nextInt(bases.size())).clone();
-                String what = mutate(img, rnd);
-                Path file = dir.resolve("m.qed");
-                Files.write(file, img);
-                String ctx = "seed " + seed + " round " + round + " (" + what + ")";
-                for (String[] cmd : List.of(new String[] {"info", "--output", "json"}, new String[] {"check"},
-                        new String[] {"map", "--output", "json"}, new String[] {"convert", "-O", "raw"})) {
-                    List<String> args = new ArrayList<>(List.of(cmd));
-                    args.add(file.toString());
-                    if (cmd[0].equals("convert")) {
-                        args.add(dir.resolve("out.raw").toString());
-                    }
-                    Cli.Result r = runBounded(runner, args, ctx);
-                    int allowed = cmd[0].equals("check") ? 3 : 1;
-                    assertTrue(r.exit() >= 0 && r.exit() <= allowed, ctx + ": " + args + " exit " + r.exit() + ": " + r.err());
-                    assertTrue(r.err().lines().count() <= 1, ctx + ": " + args + " printed more than one error line: " + r.err());
-                    r.assertNoStackTrace();
-                    if (r.exit() == 1) {
-                        // names the file at fault: the image, or convert's output (e.g. too large for the host file system)
-                        assertTrue(r.err().startsWith("qedfs: ") && (r.err().contains("m.qed") || r.err().contains("out.raw")),
-                                ctx + ": " + r.err());
-                    }
-                    if (cmd[0].equals("check")) {
-                        exits[r.exit()]++;
-                    }
-                    Files.deleteIfExists(dir.resolve("out.raw"));
+        for (int round = 0; round < rounds; round++) {
+            byte[] img = bases.get(rnd.nextInt(bases.size())).clone();
+            String what = mutate(img, rnd);
+            Path file = dir.resolve("m.qed");
+            Files.write(file, img);
+            String ctx = "seed " + seed + " round " + round + " (" + what + ")";
+            for (String[] cmd : List.of(new String[] {"info", "--output", "json"}, new String[] {"check"},
+                    new String[] {"map", "--output", "json"}, new String[] {"convert", "-O", "raw"})) {
+                List<String> args = new ArrayList<>(List.of(cmd));
+                args.add(file.toString());
+                if (cmd[0].equals("convert")) {
+                    args.add(dir.resolve("out.raw").toString());
                 }
-                assertArrayEquals(img, Files.readAllBytes(file), ctx + ": an image was modified without -r");
-                if (round % 10 == 0) {
-                    Cli.Result fix = runBounded(runner, List.of("check", "-r", "all", file.toString()), ctx);
-                    assertTrue(fix.exit() >= 0 && fix.exit() <= 3, ctx + ": check -r all exit " + fix.exit() + ": " + fix.err());
-                    fix.assertNoStackTrace();
+                Cli.Result r = Cli.runWithin(COMMAND_SECONDS, args, ctx);
+                int allowed = cmd[0].equals("check") ? 3 : 1;
+                assertTrue(r.exit() >= 0 && r.exit() <= allowed, ctx + ": " + args + " exit " + r.exit() + ": " + r.err());
+                assertTrue(r.err().lines().count() <= 1, ctx + ": " + args + " printed more than one error line: " + r.err());
+                r.assertNoStackTrace();
+                if (r.exit() == 1) {
+                    // names the file at fault: the image, or convert's output (e.g. too large for the host file system)
+                    assertTrue(r.err().startsWith("qedfs: ") && (r.err().contains("m.qed") || r.err().contains("out.raw")),
+                            ctx + ": " + r.err());
+                }
+                if (cmd[0].equals("check")) {
+                    exits[r.exit()]++;
+                }
+                Files.deleteIfExists(dir.resolve("out.raw"));
+            }
+            assertArrayEquals(img, Files.readAllBytes(file), ctx + ": an image was modified without -r");
+            if (round % 10 == 0) {
+                Cli.Result fix = Cli.runWithin(COMMAND_SECONDS, List.of("check", "-r", "all", file.toString()), ctx);
+                assertTrue(fix.exit() >= 0 && fix.exit() <= 3, ctx + ": check -r all exit " + fix.exit() + ": " + fix.err());
+                fix.assertNoStackTrace();
+                if (fix.exit() != 1) {
+                    Cli.Result again = Cli.runWithin(COMMAND_SECONDS, List.of("check", file.toString()), ctx);
+                    assertEquals(0, again.exit(), ctx + ": after check -r all (exit " + fix.exit() + ": " + fix.out()
+                            + ") check still finds " + again.out());
                 }
             }
-        } finally {
-            runner.shutdownNow();
         }
         System.out.printf("mutation fuzz seed %d: %d mutated images; check verdicts: %d clean, %d could not check, "
                 + "%d corrupt, %d leaks only%n", seed, rounds, exits[0], exits[1], exits[2], exits[3]);
-    }
-
-    private static Cli.Result runBounded(ExecutorService runner, List<String> args, String ctx) throws Exception {
-        Future<Cli.Result> f = runner.submit(() -> Cli.run(args.toArray(String[]::new)));
-        try {
-            return f.get(COMMAND_SECONDS, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            fail(ctx + ": " + args + " did not finish in " + COMMAND_SECONDS + " s");
-            return null;
-        }
     }
 
     /** Small valid images of different shapes, with data, zero clusters and a backing file. */

@@ -20,31 +20,12 @@ import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Really mounts: I/O through the raw file against a reference, several images, errors, truncate, fallocate. */
 @Timeout(300)
-class MountIT {
-    @TempDir
-    Path dir;
-    Path mnt;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        Qedfs.assumeFuse();
-        mnt = Files.createDirectory(dir.resolve("mnt"));
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        if (dir != null) {
-            Qedfs.cleanUp(dir);
-        }
-    }
+class MountIT extends MountTestBase {
 
     @Test
     void randomUnalignedWritesAndReadsMatchAReference() throws Exception {

@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (unsynced writes dropped in any subset, torn at 512 bytes). Each state is opened read-write: a clean header
  * must mean a consistent image, a dirty one must repair without corruption, and every guest byte written
  * before the last completed flush and not touched since must read back exactly. A sample also goes to
- * qemu-img check. -Dqedfs.crashPoints=N per configuration (default 400), -Dqedfs.seed=N to reproduce,
+ * qemu-img check. -Dqedfs.crashPoints=N per configuration (default 1000), -Dqedfs.seed=N to reproduce,
  * -Dqedfs.debugLive=true also compares the live image with the model after every operation (to tell an
  * engine bug from a durability bug).
  */
@@ -61,7 +61,7 @@ class CrashSimulationTest {
         final boolean backing;
         final Random rnd;
         final int size = 6 << 20;
-        final int wanted = Integer.getInteger("qedfs.crashPoints", 400);
+        final int wanted = Integer.getInteger("qedfs.crashPoints", 1000);
         final Path imagePath;
         byte[] model;
         byte[] modelAtSync;
