@@ -6,6 +6,7 @@ import io.qedfs.qed.QedOpenOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -45,6 +46,16 @@ final class MountCommand extends BaseCommand {
     @Option(names = "--fuse-debug", hidden = true, description = "libfuse's own debug output.")
     boolean fuseDebug;
 
+    @Option(names = "--fuse-loop", hidden = true, paramLabel = "pool|jnr",
+            description = "Who serves FUSE requests: pool (a fixed pool of Java threads, the default) or jnr"
+                    + " (jnr-fuse's fuse_main_real, libfuse2's own loop; for comparison). Default: system property"
+                    + " qedfs.fuse.loop, else pool.")
+    String fuseLoop;
+
+    @Option(names = "--fuse-threads", hidden = true, paramLabel = "N",
+            description = "Threads of the pool loop. Default: system property qedfs.fuse.threads, else 4.")
+    Integer fuseThreads;
+
     @Parameters(arity = "2..*", paramLabel = "SOURCE... MOUNTPOINT",
             description = "Images or directories of images, then the mountpoint (an existing directory).")
     List<Path> paths;
@@ -58,19 +69,35 @@ final class MountCommand extends BaseCommand {
     int run() throws Exception {
         List<Path> sources = paths.subList(0, paths.size() - 1);
         Path mountPoint = paths.get(paths.size() - 1).toAbsolutePath().normalize();
+        MountSession.Loop loop = loop();
+        int threads = fuseThreads != null ? fuseThreads : MountSession.threadsFromSystemProperties();
+        if (threads < 1) {
+            throw usage("--fuse-threads (or qedfs.fuse.threads) must be at least 1: " + threads);
+        }
         Map<String, Path> names = ImageSources.resolve(sources); // bad sources fail here, before any process starts
         if (!foreground) {
-            return new Daemonizer(out(), err()).start(childArgs(sources, mountPoint), mountPoint,
+            return new Daemonizer(out(), err()).start(childArgs(sources, mountPoint, loop, threads), mountPoint,
                     names.keySet().iterator().next(), log);
         }
         Logging.configure(log, verbose);
-        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug)).serve(sources);
+        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads)).serve(sources);
         return 0;
     }
 
+    private MountSession.Loop loop() {
+        try {
+            return fuseLoop == null ? MountSession.Loop.fromSystemProperties()
+                    : MountSession.Loop.valueOf(fuseLoop.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw usage("--fuse-loop (or qedfs.fuse.loop) must be pool or jnr: "
+                    + (fuseLoop == null ? System.getProperty("qedfs.fuse.loop") : fuseLoop));
+        }
+    }
+
     /** The same mount, in the foreground, for the background process. */
-    private List<String> childArgs(List<Path> sources, Path mountPoint) {
-        List<String> args = new ArrayList<>(List.of("mount", "-f", "--check", check.name().toLowerCase()));
+    private List<String> childArgs(List<Path> sources, Path mountPoint, MountSession.Loop loop, int threads) {
+        List<String> args = new ArrayList<>(List.of("mount", "-f", "--check", check.name().toLowerCase(),
+                "--fuse-loop", loop.name().toLowerCase(Locale.ROOT), "--fuse-threads", Integer.toString(threads)));
         if (readOnly) {
             args.add("-r");
         }

@@ -21,6 +21,10 @@ import ru.serce.jnrfuse.FuseException;
  * Serves images at a mountpoint in the calling thread until it is unmounted, then flushes, marks clean and
  * closes every image. Every way of ending ({@code qedfs unmount}, fusermount -u, umount, SIGINT, SIGTERM)
  * leads through the same path: the FUSE loop returns, and the images are closed before the process exits.
+ *
+ * <p>The loop is {@link SessionLoop} (a fixed pool of Java threads driving libfuse2) unless the options ask for
+ * jnr-fuse's own {@code fuse_main_real} ({@code --fuse-loop jnr} or {@code -Dqedfs.fuse.loop=jnr}), which is kept
+ * for comparison. Both mount with the same arguments and the same callbacks.
  */
 public final class MountSession {
     private static final Logger LOG = LoggerFactory.getLogger(MountSession.class);
@@ -28,8 +32,40 @@ public final class MountSession {
     private static final long SHUTDOWN_WAIT_SECONDS = 60;
     private static final long SIGNAL_GRACE_SECONDS = 3;
 
-    /** Mount settings: read-only, when to check, extra FUSE -o options. */
-    public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
+    /**
+     * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, and which loop
+     * serves the requests with how many threads.
+     */
+    public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse,
+            Loop loop, int threads) {
+        public Options {
+            if (threads < 1) {
+                throw new IllegalArgumentException("FUSE threads must be at least 1: " + threads);
+            }
+        }
+
+        /** The default loop ({@link Loop#fromSystemProperties}). */
+        public Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
+            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties());
+        }
+    }
+
+    /** Who runs the FUSE request loop. */
+    public enum Loop {
+        /** {@link SessionLoop}: a fixed pool of Java threads driving libfuse2's session functions (the default). */
+        POOL,
+        /** jnr-fuse's {@code fuse_main_real}: libfuse2's own multi-threaded loop (kept for comparison). */
+        JNR;
+
+        /** System property {@code qedfs.fuse.loop} ({@code pool} or {@code jnr}); {@code pool} when unset. */
+        public static Loop fromSystemProperties() {
+            return valueOf(System.getProperty("qedfs.fuse.loop", "pool").trim().toUpperCase(java.util.Locale.ROOT));
+        }
+    }
+
+    /** System property {@code qedfs.fuse.threads}; {@link SessionLoop#DEFAULT_THREADS} when unset. */
+    public static int threadsFromSystemProperties() {
+        return Integer.getInteger("qedfs.fuse.threads", SessionLoop.DEFAULT_THREADS);
     }
 
     private final Path mountPoint;
@@ -60,7 +96,11 @@ public final class MountSession {
         handleSignals();
         try (IdleCleaner cleaner = options.readOnly() ? null : new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS)) {
             announceWhenMounted(images.size());
-            fs.mount(mountPoint, true, options.debugFuse(), fuseArgs());
+            if (options.loop() == Loop.POOL) {
+                new SessionLoop(fs.operations(), options.threads()).serve(mountPoint, options.debugFuse(), fuseArgs());
+            } else {
+                fs.mount(mountPoint, true, options.debugFuse(), fuseArgs());
+            }
         } catch (FuseException e) {
             throw new IOException(mountPoint + ": mount failed (" + e.getMessage() + "); is /dev/fuse available and the mountpoint free?", e);
         } catch (InterruptedException e) {

@@ -19,6 +19,7 @@ import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
+import ru.serce.jnrfuse.struct.FuseOperations;
 import ru.serce.jnrfuse.struct.Statvfs;
 import ru.serce.jnrfuse.struct.Timespec;
 
@@ -46,6 +47,14 @@ public final class QedFileSystem extends FuseStubFS {
         this.images = Map.copyOf(images);
         this.readOnly = readOnly;
         this.hostStore = Files.getFileStore(images.values().iterator().next().path());
+    }
+
+    /**
+     * The {@code fuse_operations} struct jnr-fuse filled with this file system's callbacks (a protected field of
+     * AbstractFuseFS), for {@link SessionLoop}, which runs libfuse2 with it instead of jnr-fuse's mount().
+     */
+    FuseOperations operations() {
+        return fuseOperations;
     }
 
     private MountedImage find(String path) {

@@ -46,7 +46,8 @@ public final class Unmounter {
         try {
             ProcessResult r = run(List.of("fusermount", "-u", "-z", mountPoint.toString()));
             if (r.exit != 0) {
-                // jnr-fuse's own shutdown hook races us to the same lazy unmount; only a mount left behind matters
+                // with --fuse-loop jnr, jnr-fuse's own shutdown hook races us to the same lazy unmount; and the
+                // mount may be gone already: only a mount left behind matters
                 boolean stillMounted = MountTable.find(mountPoint).isPresent();
                 if (stillMounted) {
                     LOG.warn("fusermount -u -z {}: {}", mountPoint, r.output.strip());

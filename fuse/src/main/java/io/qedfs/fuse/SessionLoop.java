@@ -1,0 +1,348 @@
+package io.qedfs.fuse;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.Struct;
+import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.byref.IntByReference;
+import jnr.ffi.byref.PointerByReference;
+import jnr.ffi.types.size_t;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import ru.serce.jnrfuse.ErrorCodes;
+import ru.serce.jnrfuse.FuseException;
+import ru.serce.jnrfuse.struct.FuseOperations;
+
+/**
+ * Serves a libfuse2 mount with a fixed pool of Java threads, instead of jnr-fuse's {@code fuse_main_real}.
+ *
+ * <p>Why: libfuse2's multi-threaded loop starts native threads on demand and ends them when more than ten are
+ * idle, and jffi attaches such a thread to the JVM and detaches it again on every callback until it has made
+ * 1000 calls; that bookkeeping, not the file system, was the ceiling (FUSE-NOTES.md, "Threads"). Here every
+ * request is read and dispatched by a long-lived Java thread, so a callback never attaches or detaches.
+ *
+ * <p>How: {@code fuse_setup} does what {@code fuse_main_real} does before its loop (parse the arguments, mount,
+ * {@code fuse_new} with jnr-fuse's own {@code fuse_operations} struct, so the callbacks are exactly the ones
+ * jnr-fuse registers). Then N threads each repeat what a worker of libfuse2's {@code fuse_loop_mt.c} does:
+ * {@code fuse_session_receive_buf} into the thread's own buffer of {@code fuse_chan_bufsize} bytes (a read of
+ * /dev/fuse; the kernel hands each request to exactly one reader), then {@code fuse_session_process_buf}, which
+ * runs the callback and writes the reply. Then {@code fuse_teardown}, as {@code fuse_main_real} ends: unmount if
+ * still mounted, {@code fuse_destroy} (the destroy callback), free.
+ *
+ * <p>Ending: when the file system is unmounted (fusermount -u, umount, {@code qedfs unmount}, or a lazy unmount
+ * once the last user has gone), the kernel aborts the connection and wakes every reader with ENODEV; libfuse
+ * then marks the session exited and {@code receive_buf} returns 0, so every thread returns. A thread that fails
+ * (a read error other than EINTR, or a Throwable) exits the session; the threads still blocked in read() are
+ * then released by unmounting lazily and, if the mount stays busy, by aborting the connection through
+ * /sys/fs/fuse/connections. libfuse's C loop uses pthread_cancel for that, which Java threads cannot use.
+ * {@code fuse_teardown} runs only after every thread has returned: it frees the session the threads use.
+ */
+public final class SessionLoop {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionLoop.class);
+
+    /** The worker count when nothing else is asked for. */
+    public static final int DEFAULT_THREADS = 4;
+    /** How long the remaining threads get to return once one has seen the session end, before escalating. */
+    private static final long STRAGGLER_MILLIS = 2000;
+    private static final long ABORT_WAIT_SECONDS = 30;
+
+    // struct fuse_buf (fuse_common.h, libfuse 2.9, LP64): size_t size; enum flags; void *mem; int fd; off_t pos
+    private static final int FUSE_BUF_SIZE = 0;
+    private static final int FUSE_BUF_FLAGS = 8;
+    private static final int FUSE_BUF_MEM = 16;
+    private static final int FUSE_BUF_FD = 24;
+    private static final int FUSE_BUF_POS = 32;
+    private static final int FUSE_BUF_BYTES = 40;
+
+    /** The libfuse2 functions this loop needs; resolved in libfuse.so.2, the library jnr-fuse itself loads. */
+    public interface LibFuse2 {
+        Pointer fuse_setup(int argc, String[] argv, FuseOperations op, @size_t long opSize, PointerByReference mountpoint,
+                IntByReference multithreaded, Pointer userData);
+
+        void fuse_teardown(Pointer fuse, Pointer mountpoint);
+
+        @IgnoreError
+        Pointer fuse_get_session(Pointer fuse);
+
+        @IgnoreError
+        Pointer fuse_session_next_chan(Pointer se, Pointer ch);
+
+        @IgnoreError
+        @size_t long fuse_chan_bufsize(Pointer ch);
+
+        @IgnoreError
+        int fuse_session_receive_buf(Pointer se, Pointer buf, Pointer chp);
+
+        @IgnoreError
+        void fuse_session_process_buf(Pointer se, Pointer buf, Pointer ch);
+
+        @IgnoreError
+        int fuse_session_exited(Pointer se);
+
+        @IgnoreError
+        void fuse_session_exit(Pointer se);
+
+        /** The node-cache pruning thread of {@code -o remember=T}; a no-op otherwise (fuse_loop_mt starts it too). */
+        int fuse_start_cleanup_thread(Pointer fuse);
+
+        void fuse_stop_cleanup_thread(Pointer fuse);
+    }
+
+    private final FuseOperations operations;
+    private final int threads;
+    private final LibFuse2 lib;
+    private final Runtime runtime;
+
+    /**
+     * @param operations jnr-fuse's {@code fuse_operations} of the file system (its callbacks stay reachable from
+     *                   it for as long as the caller keeps the file system)
+     * @param threads    the number of worker threads, at least 1
+     */
+    public SessionLoop(FuseOperations operations, int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1: " + threads);
+        }
+        this.operations = operations;
+        this.threads = threads;
+        this.lib = load();
+        this.runtime = Runtime.getRuntime(lib);
+    }
+
+    private static LibFuse2 load() {
+        try {
+            return LibraryLoader.create(LibFuse2.class).failImmediately().load("libfuse.so.2");
+        } catch (LinkageError e) {
+            return LibraryLoader.create(LibFuse2.class).failImmediately().load("fuse");
+        }
+    }
+
+    /**
+     * Mounts at {@code mountPoint} and serves it in this thread until it is unmounted; returns after the
+     * session is torn down (destroy has run). The arguments are those jnr-fuse passes to fuse_main_real.
+     *
+     * @throws FuseException when the mount could not be set up (libfuse prints its reason on stderr)
+     * @throws IOException   when the session ended on an error rather than by an unmount (after teardown)
+     */
+    public void serve(Path mountPoint, boolean debug, String[] options) throws IOException {
+        List<String> argv = new ArrayList<>(List.of("qedfs", "-f"));
+        if (debug) {
+            argv.add("-d");
+        }
+        argv.add(mountPoint.toAbsolutePath().toString());
+        argv.addAll(List.of(options));
+        PointerByReference mountpointOut = new PointerByReference();
+        IntByReference multithreaded = new IntByReference();
+        Pointer fuse = lib.fuse_setup(argv.size(), argv.toArray(String[]::new), operations, Struct.size(operations),
+                mountpointOut, multithreaded, null);
+        if (fuse == null) {
+            throw new FuseException("fuse_setup failed (libfuse's message is on stderr)");
+        }
+        Pointer mountpoint = mountpointOut.getValue();
+        Outcome outcome = Outcome.ENDED;
+        String reason = null;
+        try {
+            Pointer se = lib.fuse_get_session(fuse);
+            Pointer ch = lib.fuse_session_next_chan(se, null);
+            long bufsize = lib.fuse_chan_bufsize(ch);
+            if (lib.fuse_start_cleanup_thread(fuse) != 0) {
+                throw new FuseException("fuse_start_cleanup_thread failed");
+            }
+            int n = multithreaded.getValue() != 0 ? threads : 1; // "-s" asks for one thread
+            LOG.info("FUSE loop for {}: {} Java thread(s), request buffers of {} bytes", mountPoint, n, bufsize);
+            List<Worker> workers = new ArrayList<>();
+            outcome = runWorkers(mountPoint, se, ch, bufsize, n, workers);
+            reason = reason(workers);
+            if (outcome == Outcome.ENDED) {
+                lib.fuse_stop_cleanup_thread(fuse);
+            }
+        } finally {
+            if (outcome == Outcome.ENDED) {
+                lib.fuse_teardown(fuse, mountpoint); // unmounts if still mounted, runs destroy, frees mountpoint
+            } else {
+                // a thread is still blocked in the kernel with the session: freeing it could crash the JVM
+                LOG.error("{}: FUSE threads did not return; the session is left to the exiting process", mountPoint);
+            }
+            java.lang.ref.Reference.reachabilityFence(operations);
+        }
+        if (reason != null) {
+            throw new IOException(mountPoint + ": the FUSE session ended on an error: " + reason);
+        }
+        if (outcome == Outcome.STUCK) {
+            throw new IOException(mountPoint + ": FUSE threads did not return after the session ended");
+        }
+    }
+
+    private enum Outcome { ENDED, STUCK }
+
+    /** Runs the pool until every worker has returned, or gives up on the ones that never do. */
+    private Outcome runWorkers(Path mountPoint, Pointer se, Pointer ch, long bufsize, int n, List<Worker> workers) {
+        CountDownLatch anyEnded = new CountDownLatch(1);
+        CountDownLatch allEnded = new CountDownLatch(n);
+        for (int i = 0; i < n; i++) {
+            try {
+                Worker w = new Worker(se, ch, bufsize, anyEnded, allEnded);
+                Thread t = new Thread(w, "qedfs-fuse-" + (i + 1));
+                t.setDaemon(true); // never keeps the JVM alive; every exit path joins or gives up explicitly
+                t.start();
+                workers.add(w);
+            } catch (Throwable t) { // e.g. no memory for a thread: stop the ones that run, as after any failure
+                LOG.error("starting FUSE thread {} failed: {}", i + 1, t.toString(), t);
+                Worker failed = new Worker(t);
+                workers.add(failed);
+                lib.fuse_session_exit(se);
+                anyEnded.countDown();
+                for (int j = i; j < n; j++) {
+                    allEnded.countDown();
+                }
+                break;
+            }
+        }
+        awaitUninterruptibly(anyEnded, Long.MAX_VALUE);
+        if (!awaitUninterruptibly(allEnded, TimeUnit.MILLISECONDS.toNanos(STRAGGLER_MILLIS))) {
+            // the session ended without the kernel ending the connection (an error in one thread): the others
+            // are blocked in read() and only an unmount or an abort of the connection wakes them
+            LOG.warn("{}: FUSE session ended ({}); {} thread(s) still waiting for requests: unmounting",
+                    mountPoint, reason(workers), allEnded.getCount());
+            Optional<MountTable.Entry> entry = findMount(mountPoint);
+            Unmounter.requestLazy(mountPoint);
+            if (!awaitUninterruptibly(allEnded, TimeUnit.MILLISECONDS.toNanos(STRAGGLER_MILLIS)) && entry.isPresent()) {
+                LOG.warn("{} still busy: aborting the FUSE connection", mountPoint);
+                FuseConnections.abort(entry.get());
+            }
+            if (!awaitUninterruptibly(allEnded, TimeUnit.SECONDS.toNanos(ABORT_WAIT_SECONDS))) {
+                return Outcome.STUCK;
+            }
+        }
+        return Outcome.ENDED;
+    }
+
+    private static String reason(List<Worker> workers) {
+        for (Worker w : workers) {
+            if (w.failure != null) {
+                return w.failure.toString();
+            }
+            if (w.receiveError != 0) {
+                return "reading /dev/fuse failed with errno " + w.receiveError;
+            }
+        }
+        return null;
+    }
+
+    private static Optional<MountTable.Entry> findMount(Path mountPoint) {
+        try {
+            return MountTable.find(mountPoint);
+        } catch (IOException e) {
+            LOG.warn("cannot read the mount table: {}", e.toString());
+            return Optional.empty();
+        }
+    }
+
+    private static boolean awaitUninterruptibly(CountDownLatch latch, long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    long left = nanos == Long.MAX_VALUE ? Long.MAX_VALUE : deadline - System.nanoTime();
+                    return latch.await(left, TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true; // the pool must be joined before teardown, whatever happens
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** One thread of the pool: its own fuse_buf, channel slot and request buffer, reused for every request. */
+    private final class Worker implements Runnable {
+        private final Pointer se;
+        private final Pointer ch;
+        private final long chAddress;
+        private final long bufsize;
+        private final Pointer fbuf;
+        private final Pointer chp;
+        private final Pointer mem;
+        private final CountDownLatch anyEnded;
+        private final CountDownLatch allEnded;
+        volatile Throwable failure;
+        volatile int receiveError;
+
+        /** A worker that never ran: it only carries why. */
+        Worker(Throwable failure) {
+            this.se = null;
+            this.ch = null;
+            this.chAddress = 0;
+            this.bufsize = 0;
+            this.fbuf = null;
+            this.chp = null;
+            this.mem = null;
+            this.anyEnded = null;
+            this.allEnded = null;
+            this.failure = failure;
+        }
+
+        Worker(Pointer se, Pointer ch, long bufsize, CountDownLatch anyEnded, CountDownLatch allEnded) {
+            this.se = se;
+            this.ch = ch;
+            this.chAddress = ch.address();
+            this.bufsize = bufsize;
+            this.fbuf = Memory.allocateDirect(runtime, FUSE_BUF_BYTES, true);
+            this.chp = Memory.allocateDirect(runtime, runtime.addressSize(), true);
+            this.mem = Memory.allocateDirect(runtime, bufsize, false);
+            this.anyEnded = anyEnded;
+            this.allEnded = allEnded;
+        }
+
+        @Override
+        public void run() {
+            final int eintr = ErrorCodes.EINTR();
+            try {
+                while (lib.fuse_session_exited(se) == 0) {
+                    // as fuse_loop_mt.c: a fresh fuse_buf over this thread's memory, and the session's channel
+                    fbuf.putLong(FUSE_BUF_SIZE, bufsize);
+                    fbuf.putInt(FUSE_BUF_FLAGS, 0);
+                    fbuf.putAddress(FUSE_BUF_MEM, mem.address());
+                    fbuf.putInt(FUSE_BUF_FD, 0);
+                    fbuf.putLong(FUSE_BUF_POS, 0);
+                    chp.putAddress(0, chAddress);
+                    int res = lib.fuse_session_receive_buf(se, fbuf, chp);
+                    if (res == -eintr) {
+                        continue;
+                    }
+                    if (res <= 0) { // 0: the session has ended (unmounted: ENODEV); < 0: a read error
+                        if (res < 0) {
+                            receiveError = -res;
+                            lib.fuse_session_exit(se);
+                        }
+                        break;
+                    }
+                    long c = chp.getAddress(0);
+                    lib.fuse_session_process_buf(se, fbuf, c == chAddress ? ch : Pointer.wrap(runtime, c));
+                }
+            } catch (Throwable t) {
+                failure = t;
+                LOG.error("FUSE worker {} failed: {}", Thread.currentThread().getName(), t.toString(), t);
+                try {
+                    lib.fuse_session_exit(se);
+                } catch (Throwable ignored) {
+                    // the pool is being stopped anyway
+                }
+            } finally {
+                anyEnded.countDown();
+                allEnded.countDown();
+            }
+        }
+    }
+}
