@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.fuse.MountTable;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +29,9 @@ final class Daemonizer {
 
     int start(List<String> args, Path mountPoint, String probeName, Path log) throws IOException, InterruptedException {
         Path errors = Files.createTempFile("qedfs-mount-", ".err");
-        List<String> cmd = new ArrayList<>(List.of("setsid", javaBinary(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
+        List<String> cmd = new ArrayList<>(List.of("setsid", javaBinary()));
+        cmd.addAll(serverJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(args);
         Process child = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -74,6 +76,28 @@ final class Daemonizer {
         }
         String tail = lines.isEmpty() ? "no output" : lines.get(lines.size() - 1).strip();
         return "qedfs: the mount process exited with code " + exit + " before the mount was ready: " + tail;
+    }
+
+    /**
+     * The JVM options this command was started with (QEDFS_JAVA_OPTS, -D settings) go to the serving process
+     * too, except a debugger agent, which would fight over its port. Unless they say otherwise, the server gets
+     * a heap sized for what it holds (the L2 cache, 64 MiB by default, and request buffers) and the serial
+     * collector: JVM defaults would size the heap from the machine's memory and keep hundreds of MB resident.
+     */
+    static List<String> serverJvmOptions(List<String> own) {
+        List<String> opts = new ArrayList<>();
+        for (String o : own) {
+            if (!o.startsWith("-agentlib:jdwp") && !o.startsWith("-Xrunjdwp")) {
+                opts.add(o);
+            }
+        }
+        if (opts.stream().noneMatch(o -> o.startsWith("-Xmx") || o.startsWith("-XX:MaxRAM"))) {
+            opts.add("-Xmx192m");
+        }
+        if (opts.stream().noneMatch(o -> o.matches("-XX:\\+Use\\w+GC"))) {
+            opts.add("-XX:+UseSerialGC");
+        }
+        return opts;
     }
 
     private static String javaBinary() {
