@@ -7,7 +7,7 @@ DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fio
 DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermount3:fuse3 /usr/bin/qemu-img:qemu-utils \
 	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /usr/bin/fio:fio
 
-.PHONY: all deps build test test-long demo install uninstall bench-convert clean images
+.PHONY: all deps build test test-long demo install uninstall bench bench-convert clean images
 
 all: build
 
@@ -50,6 +50,11 @@ install: build
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/qedfs
 	rm -rf $(DESTDIR)$(PREFIX)/lib/qedfs
+
+## bench: qedfs mount vs qemu-storage-daemon's FUSE export, same workloads, alternating rounds (root; not a test).
+## Writes bench/RESULTS.md. Smaller: make bench BENCH_ARGS=--quick, or SIZE_MB=, ROUNDS=, FIO_SECONDS= (see the script)
+bench: build
+	bench/mount-bench.sh $(BENCH_ARGS)
 
 ## bench-convert: qedfs convert vs qemu-img convert on a 2 GiB fully written image (not a test)
 bench-convert: build

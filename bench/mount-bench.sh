@@ -1,0 +1,516 @@
+#!/usr/bin/env bash
+# qedfs mount vs qemu-storage-daemon's FUSE export (QEMU's own QED driver) on the same workloads, same run,
+# alternating rounds; medians, and the speed-up of qedfs over QSD for each, checked against issue 5's targets.
+#
+# Usage: bench/mount-bench.sh [--quick]        (root: loop devices, drop_caches)
+# Sizes, rounds and durations come from the environment (defaults in brackets; --quick changes the defaults):
+#   SIZE_MB [512; quick 64]       data written/read sequentially, and the region fio works on
+#   ROUNDS [3; quick 1]           rounds per tool; the tool that goes first alternates from round to round
+#   FIO_SECONDS [15; quick 3]     length of each fio run (time-based), after FIO_RAMP [2; quick 0] seconds
+#   TREE_FILES [10000; quick 1000] small files (1-16 KiB, deterministic) copied into the ext4 guest
+#   FSCK_L2 [500; quick 50]       L2 tables in the dirty image that both checkers check (2 GiB of image each)
+#   IMAGE_SIZE [1G]               virtual size of every fresh image (qemu-img create -f qed)
+#   OUT [bench/RESULTS.md; quick bench/RESULTS-quick.md]   where the report goes
+#   STEP_TIMEOUT [900]            seconds any single dd/fio/cp/check may take before the run is abandoned
+#   KEEP_WORK [0]                 1 keeps the scratch directory (logs, images) after the run
+# Scratch files (data, images, tree: about 2 x SIZE_MB + 300 MB) go under ${TMPDIR:-/tmp}; use a disk, not tmpfs.
+# Not a test: nothing fails on timing. The exit status is non-zero only when a step fails or an image or a
+# guest file system does not verify after a clean unmount.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK=0
+for arg in "$@"; do
+  case $arg in
+    --quick) QUICK=1 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "mount-bench: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+if [ "$QUICK" = 1 ]; then
+  SIZE_MB=${SIZE_MB:-64} ROUNDS=${ROUNDS:-1} FIO_SECONDS=${FIO_SECONDS:-3} FIO_RAMP=${FIO_RAMP:-0}
+  TREE_FILES=${TREE_FILES:-1000} FSCK_L2=${FSCK_L2:-50} OUT=${OUT:-bench/RESULTS-quick.md}
+fi
+SIZE_MB=${SIZE_MB:-512} ROUNDS=${ROUNDS:-3} FIO_SECONDS=${FIO_SECONDS:-15} FIO_RAMP=${FIO_RAMP:-2}
+TREE_FILES=${TREE_FILES:-10000} FSCK_L2=${FSCK_L2:-500} IMAGE_SIZE=${IMAGE_SIZE:-1G}
+OUT=${OUT:-bench/RESULTS.md} STEP_TIMEOUT=${STEP_TIMEOUT:-900} KEEP_WORK=${KEEP_WORK:-0}
+SETTINGS="SIZE_MB=$SIZE_MB ROUNDS=$ROUNDS FIO_SECONDS=$FIO_SECONDS FIO_RAMP=$FIO_RAMP TREE_FILES=$TREE_FILES FSCK_L2=$FSCK_L2 IMAGE_SIZE=$IMAGE_SIZE"
+CMDLINE="$SETTINGS bench/mount-bench.sh${*:+ $*}"
+
+for v in SIZE_MB ROUNDS FIO_SECONDS FIO_RAMP TREE_FILES FSCK_L2 STEP_TIMEOUT; do
+  [[ ${!v} =~ ^[0-9]+$ ]] || { echo "mount-bench: $v must be a whole number, not '${!v}'" >&2; exit 2; }
+done
+for v in SIZE_MB ROUNDS FIO_SECONDS TREE_FILES FSCK_L2; do
+  [ "${!v}" -gt 0 ] || { echo "mount-bench: $v must be at least 1" >&2; exit 2; }
+done
+IMAGE_BYTES=$(numfmt --from=iec "${IMAGE_SIZE^^}" 2>/dev/null) || { echo "mount-bench: IMAGE_SIZE '$IMAGE_SIZE' is not a size like 1G" >&2; exit 2; }
+[ $((SIZE_MB << 20)) -le "$IMAGE_BYTES" ] || { echo "mount-bench: SIZE_MB=$SIZE_MB does not fit in IMAGE_SIZE=$IMAGE_SIZE" >&2; exit 2; }
+
+JAR=fuse/target/qedfs.jar
+[ -f "$JAR" ] || make build
+[ "$(id -u)" = 0 ] || { echo "mount-bench: needs root (loop devices, drop_caches)" >&2; exit 1; }
+for tool in qemu-img qemu-io qemu-storage-daemon fio mkfs.ext4 e2fsck losetup python3 java; do
+  command -v "$tool" >/dev/null || { echo "mount-bench: $tool is missing: make deps" >&2; exit 1; }
+done
+[ -e /dev/fuse ] || { echo "mount-bench: /dev/fuse is missing (modprobe fuse)" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/qedfs-mount-bench.XXXXXX")
+WORK=$(cd "$WORK" && pwd -P)
+case $WORK in *[[:space:]:,\\]*) echo "mount-bench: scratch path '$WORK' must not contain blanks, ':', ',' or '\\'" >&2; rmdir "$WORK"; exit 1 ;; esac
+DATA=$WORK/data.bin            # SIZE_MB of random data, the source of every write
+IMG=$WORK/disk.qed             # the image under test, fresh for each workload
+MNT=$WORK/mnt                  # qedfs mountpoint: $MNT/disk.raw
+QSD_FILE=$WORK/qsd.raw         # QSD's export mountpoint (a regular file that becomes the raw disk)
+GUEST=$WORK/guest              # where the guest ext4 is mounted
+TREE=$WORK/tree                # the small-file tree copied into the guest
+FSCK_IMG=$WORK/fsck.qed        # dirty image with FSCK_L2 L2 tables
+LOGS=$WORK/logs
+mkdir -p "$MNT" "$GUEST" "$LOGS"
+
+RAW=""         # the raw file currently served ($MNT/disk.raw or $QSD_FILE)
+SERVE_PID=""   # the process serving it
+QSD_PID=""
+QEDFS_PID=""
+LOOP=""
+NMOUNT=0
+PROBLEMS=()    # verification failures: reported, and make the exit status 1
+DROP_CACHES=yes
+
+# ---------------------------------------------------------------------------------------------------------
+# helpers
+now() { local t=${EPOCHREALTIME/[.,]/}; echo "$t"; }                  # microseconds
+secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b - a) / 1e6}'; }
+mbps() { awk -v mib="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%.1f", mib * 1048576 / ((b - a) / 1e6) / 1e6}'; }
+median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+declare -A V    # V[tool|metric] = "round1 round2 ..."
+rec() { V[$1|$2]+="$3 "; }
+problem() { PROBLEMS+=("$*"); echo "mount-bench: PROBLEM: $*" >&2; }
+limited() { timeout --foreground -k 10 "$STEP_TIMEOUT" "$@"; }   # --foreground: Ctrl-C still reaches the command
+is_mounted() { awk -v m="$1" '$5 == m {f = 1} END {exit !f}' /proc/self/mountinfo; }
+mounts_under() { awk -v w="$1/" 'index($5, w) == 1 {print $5}' /proc/self/mountinfo; }
+mount_source() { awk -v m="$1" '$5 == m {for (i = 7; i <= NF; i++) if ($i == "-") {print $(i + 2); exit}}' /proc/self/mountinfo; }
+gone() { ! kill -0 "$1" 2>/dev/null; }
+wait_gone() { # pid seconds: true once the process has exited
+  local i
+  for ((i = 0; i < $2 * 20; i++)); do gone "$1" && return 0; sleep 0.05; done
+  gone "$1"
+}
+drop_caches() {
+  sync
+  if [ "$DROP_CACHES" = yes ] && ! { echo 3 > /proc/sys/vm/drop_caches; } 2>/dev/null; then
+    DROP_CACHES="no (/proc/sys/vm/drop_caches not writable)"; echo "mount-bench: cannot drop caches; reads may be warm" >&2
+  fi
+}
+warm() { cat "$@" > /dev/null; }       # put a file in the page cache
+need_check() { local f; f=$(od -An -t u8 -j 16 -N 8 "$1" | tr -d ' '); echo $(( (f >> 1) & 1 )); }
+fresh_image() { rm -f "$IMG"; qemu-img create -q -f qed "$IMG" "$IMAGE_SIZE"; }
+vmhwm_mb() { awk '/^VmHWM:/ {printf "%.1f", $2 * 1024 / 1e6}' "/proc/$1/status"; }
+
+# ---------------------------------------------------------------------------------------------------------
+# serving: start_TOOL sets RAW and SERVE_PID and records the time from start to ready; stop_TOOL ends it
+start_qedfs() {
+  local s e src
+  NMOUNT=$((NMOUNT + 1))
+  s=$(now)
+  java -jar "$JAR" mount --log "$LOGS/qedfs-$NMOUNT.log" "$IMG" "$MNT" > /dev/null
+  e=$(now)
+  src=$(mount_source "$MNT")
+  QEDFS_PID=${src#qedfs:}
+  [[ $QEDFS_PID =~ ^[0-9]+$ ]] || { echo "mount-bench: no qedfs mount at $MNT after 'qedfs mount' (source '$src')" >&2; exit 1; }
+  rec qedfs mount "$(secs "$s" "$e")"
+  RAW=$MNT/disk.raw SERVE_PID=$QEDFS_PID
+}
+
+stop_qedfs() {
+  local s e
+  s=$(now)
+  java -jar "$JAR" unmount "$MNT" > /dev/null
+  e=$(now)
+  rec qedfs stop "$(secs "$s" "$e")"
+  ! is_mounted "$MNT" || { echo "mount-bench: $MNT still mounted after 'qedfs unmount'" >&2; exit 1; }
+  wait_gone "$QEDFS_PID" 10 || problem "qedfs process $QEDFS_PID still running after 'qedfs unmount' returned"
+  QEDFS_PID="" RAW="" SERVE_PID=""
+}
+
+# QSD runs in the background as our child, so $! is its pid (no --pidfile needed) and `wait` gives its exit
+# status. Not --daemonize: that would return once the export is set up, but a daemonized QSD (7.2) chdirs to /
+# and, given a relative mountpoint, cannot unmount it on SIGTERM and leaves a stale mount ("Transport endpoint
+# is not connected") behind; and its exit status would be lost. Paths here are absolute either way.
+start_qsd() {
+  local s e
+  NMOUNT=$((NMOUNT + 1))
+  : > "$QSD_FILE"
+  s=$(now)
+  qemu-storage-daemon --blockdev "driver=file,node-name=f,filename=$IMG" --blockdev driver=qed,node-name=q,file=f \
+    --export "type=fuse,id=e,node-name=q,mountpoint=$QSD_FILE,writable=on" > "$LOGS/qsd-$NMOUNT.log" 2>&1 &
+  QSD_PID=$!
+  until is_mounted "$QSD_FILE"; do
+    if gone "$QSD_PID"; then
+      echo "mount-bench: qemu-storage-daemon exited before its export was mounted: $(tail -1 "$LOGS/qsd-$NMOUNT.log")" >&2
+      QSD_PID=""; exit 1
+    fi
+    (( $(now) - s < 60000000 )) || { echo "mount-bench: qemu-storage-daemon's export not mounted after 60 s" >&2; exit 1; }
+  done
+  e=$(now)
+  rec qsd mount "$(secs "$s" "$e")"
+  RAW=$QSD_FILE SERVE_PID=$QSD_PID
+}
+
+# SIGTERM: QSD drains, flushes (one fdatasync of the image after clearing NEED_CHECK), unmounts and exits 0.
+stop_qsd() {
+  local s e rc=0
+  s=$(now)
+  kill -TERM "$QSD_PID"
+  wait "$QSD_PID" || rc=$?
+  e=$(now)
+  rec qsd stop "$(secs "$s" "$e")"
+  QSD_PID=""
+  [ "$rc" = 0 ] || problem "qemu-storage-daemon exited with status $rc on SIGTERM"
+  ! is_mounted "$QSD_FILE" || { echo "mount-bench: $QSD_FILE still mounted after qemu-storage-daemon exited" >&2; exit 1; }
+  RAW="" SERVE_PID=""
+}
+
+start() { "start_$1"; }
+stop() { "stop_$1"; }
+
+# After a clean unmount the image must pass qemu-img check and have NEED_CHECK clear.
+verify_image() { # what-happened
+  local out
+  out=$(qemu-img check "$IMG" 2>&1) || problem "$1: qemu-img check failed: $(echo "$out" | tr '\n' ' ')"
+  [ "$(need_check "$IMG")" = 0 ] || problem "$1: NEED_CHECK still set after a clean unmount"
+}
+verify_data() { # what-happened: the first SIZE_MB of the image equal $DATA, the rest unallocated or zero
+  qemu-img compare -q -f raw -F qed "$DATA" "$IMG" || problem "$1: image content differs from what was written"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# workloads; each takes the tool (qedfs | qsd) and starts from a fresh image
+seq_workload() {
+  local t=$1 s e
+  for conv in notrunc notrunc,fsync; do
+    fresh_image
+    start "$t"
+    warm "$DATA"; sync
+    s=$(now)
+    limited dd if="$DATA" of="$RAW" bs=1M count="$SIZE_MB" conv="$conv" status=none
+    e=$(now)
+    rec "$t" "seqwrite$([ "$conv" = notrunc ] || echo _fsync)" "$(mbps "$SIZE_MB" "$s" "$e")"
+    stop "$t"
+    verify_image "$t seq write (conv=$conv)"; verify_data "$t seq write (conv=$conv)"
+  done
+  # read it back on a fresh mount with the page cache dropped (the image's and, for QSD, the export's)
+  start "$t"
+  drop_caches
+  s=$(now)
+  limited dd if="$RAW" of=/dev/null bs=1M count="$SIZE_MB" status=none
+  e=$(now)
+  rec "$t" seqread "$(mbps "$SIZE_MB" "$s" "$e")"
+  stop "$t"
+  verify_image "$t seq read"
+}
+
+fio_run() { # tool rw jobs: IOPS (and, for 1 job, clat p50/p99 in µs)
+  local t=$1 rw=$2 jobs=$3 json=$LOGS/fio-$1-$2-$3.json dir vals
+  limited fio --name="$rw$jobs" --filename="$RAW" --rw="$rw" --bs=4k --direct=1 --ioengine=psync \
+    --numjobs="$jobs" --size="${SIZE_MB}M" --fallocate=none --time_based --runtime="$FIO_SECONDS" \
+    --ramp_time="$FIO_RAMP" --group_reporting --output-format=json --output="$json" > /dev/null
+  dir=${rw#rand}
+  vals=$(python3 - "$json" "$dir" <<'EOF'
+import json, sys
+text = open(sys.argv[1]).read()
+job = json.loads(text[text.index("{"):])["jobs"][0]
+d = job[sys.argv[2]]
+if job.get("error") or d["io_bytes"] == 0:
+    sys.exit("fio reported error %s, %d bytes" % (job.get("error"), d["io_bytes"]))
+p = d["clat_ns"]["percentile"]
+print("%.0f %.1f %.1f" % (d["iops"], p["50.000000"] / 1000, p["99.000000"] / 1000))
+EOF
+  )
+  read -r iops p50 p99 <<< "$vals"
+  rec "$t" "$rw$jobs" "$iops"
+  if [ "$jobs" = 1 ]; then rec "$t" "${rw}1_p50" "$p50"; rec "$t" "${rw}1_p99" "$p99"; fi
+}
+
+fio_workload() {
+  local t=$1
+  fresh_image
+  start "$t"
+  limited dd if="$DATA" of="$RAW" bs=1M count="$SIZE_MB" conv=notrunc,fsync status=none   # untimed prefill
+  for rw in randread randwrite; do
+    for jobs in 4 1; do fio_run "$t" "$rw" "$jobs"; done
+  done
+  rec "$t" rss "$(vmhwm_mb "$SERVE_PID")"   # peak since this mount started: prefill + the fio runs
+  stop "$t"
+  verify_image "$t fio"
+}
+
+detach_loop() {
+  local dev=$1 name i
+  name=${dev#/dev/}
+  losetup -d "$dev" 2>/dev/null || true
+  # detaching is deferred while anything (udev) still has the device open; wait until it has let go
+  for ((i = 0; i < 200; i++)); do [ -e "/sys/block/$name/loop/backing_file" ] || return 0; sleep 0.05; done
+  echo "mount-bench: $dev still attached after 10 s" >&2; return 1
+}
+
+guest_workload() {
+  local t=$1 s e n
+  fresh_image
+  start "$t"
+  s=$(now)
+  limited mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$RAW"   # no background init during the copy
+  e=$(now)
+  rec "$t" mkfs "$(secs "$s" "$e")"
+  LOOP=$(losetup --find --show "$RAW")      # what mount -o loop does, with the device name kept for cleanup
+  mount "$LOOP" "$GUEST"
+  find "$TREE" -type f -exec cat {} + > /dev/null
+  sync
+  s=$(now)
+  limited cp -a "$TREE" "$GUEST/"
+  sync -f "$GUEST"                          # syncfs of the guest: journal + data through the loop device to the image
+  e=$(now)
+  rec "$t" guest "$(secs "$s" "$e")"
+  n=$(find "$GUEST/tree" -type f | wc -l)
+  [ "$n" = "$TREE_FILES" ] || problem "$t guest: $n files in the guest, expected $TREE_FILES"
+  umount "$GUEST"
+  detach_loop "$LOOP"; LOOP=""
+  limited e2fsck -fn "$RAW" > "$LOGS/e2fsck-$t.log" 2>&1 || problem "$t guest: e2fsck -fn found errors ($(tail -1 "$LOGS/e2fsck-$t.log"))"
+  stop "$t"
+  verify_image "$t guest"
+}
+
+fsck_workload() {
+  local t=$1 s e rc=0
+  warm "$FSCK_IMG"
+  s=$(now)
+  case $t in
+    qedfs) limited java -jar "$JAR" check -q "$FSCK_IMG" || rc=$? ;;
+    qsd) limited qemu-img check -q "$FSCK_IMG" || rc=$? ;;
+  esac
+  e=$(now)
+  [ "$rc" = 0 ] || problem "$t fsck: check exited $rc on an image that has no errors"
+  [ "$(need_check "$FSCK_IMG")" = 1 ] || problem "$t fsck: a check without -r cleared NEED_CHECK"
+  rec "$t" fsck "$(secs "$s" "$e")"
+}
+
+# ---------------------------------------------------------------------------------------------------------
+# cleanup: always, whatever failed: guest, loop device, qedfs mount, QSD, scratch directory
+cleanup() {
+  local rc=$? m
+  set +e
+  trap '' INT TERM
+  if is_mounted "$GUEST"; then umount "$GUEST" 2>/dev/null || umount -l "$GUEST"; fi
+  [ -z "$LOOP" ] || detach_loop "$LOOP"
+  if is_mounted "$MNT"; then
+    timeout 90 java -jar "$JAR" unmount --timeout 60 "$MNT" > /dev/null || fusermount -u -z "$MNT"
+  fi
+  if [ -n "$QEDFS_PID" ] && ! gone "$QEDFS_PID"; then
+    kill -TERM "$QEDFS_PID"; wait_gone "$QEDFS_PID" 15 || kill -KILL "$QEDFS_PID"
+  fi
+  if [ -n "$QSD_PID" ] && ! gone "$QSD_PID"; then
+    kill -TERM "$QSD_PID"; wait_gone "$QSD_PID" 15 || kill -KILL "$QSD_PID"; wait "$QSD_PID" 2>/dev/null
+  fi
+  if is_mounted "$QSD_FILE"; then fusermount3 -u -z "$QSD_FILE" 2>/dev/null || umount -l "$QSD_FILE"; fi
+  m=$(mounts_under "$WORK")
+  if [ -n "$m" ]; then
+    echo "mount-bench: still mounted, so $WORK was left in place: $m" >&2; rc=1
+  elif [ "$rc" != 0 ] || [ "$KEEP_WORK" = 1 ]; then
+    [ "$rc" = 0 ] || for f in $(ls -t "$LOGS"/qedfs-*.log "$LOGS"/qsd-*.log 2>/dev/null | head -2); do
+      [ -s "$f" ] && { echo "--- last lines of $f" >&2; tail -5 "$f" >&2; }
+    done
+    if [ "$KEEP_WORK" = 1 ]; then echo "mount-bench: scratch directory kept: $WORK" >&2; else rm -rf "$WORK"; fi
+  else
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------------------
+# preparation (untimed)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "mount-bench: $CMDLINE"
+echo "preparing in $WORK: ${SIZE_MB} MiB of random data, a tree of $TREE_FILES files, a dirty image with $FSCK_L2 L2 tables"
+head -c $((SIZE_MB << 20)) /dev/urandom > "$DATA"
+python3 - "$TREE" "$TREE_FILES" <<'EOF'
+# deterministic: 100 files per directory, sizes 1-16 KiB, contents from a seeded generator
+import os, random, sys
+root, n = sys.argv[1], int(sys.argv[2])
+rng = random.Random(20240505)
+for i in range(n):
+    d = os.path.join(root, "d%03d" % (i // 100))
+    if i % 100 == 0:
+        os.makedirs(d)
+    with open(os.path.join(d, "f%05d" % i), "wb") as f:
+        f.write(rng.randbytes(rng.randint(1024, 16384)))
+EOF
+# fsck image: one 256 KiB write into each 2 GiB stretch gives each its own L2 table (64 KiB clusters,
+# table_size 4: one L2 table maps 2 GiB); then NEED_CHECK (features bit 1, value 0x2, at byte 16) is set
+qemu-img create -q -f qed "$FSCK_IMG" "$((FSCK_L2 * 2))G"
+writes=()
+for ((i = 0; i < FSCK_L2; i++)); do writes+=(-c "write -P $((i % 255 + 1)) $((i * 2))G 256k"); done
+qemu-io "${writes[@]}" "$FSCK_IMG" > /dev/null
+python3 - "$FSCK_IMG" <<'EOF'
+import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(16)
+    features, = struct.unpack("<Q", f.read(8))
+    f.seek(16)
+    f.write(struct.pack("<Q", features | 0x2))
+EOF
+[ "$(need_check "$FSCK_IMG")" = 1 ] || { echo "mount-bench: could not mark $FSCK_IMG dirty" >&2; exit 1; }
+
+# ---------------------------------------------------------------------------------------------------------
+# the rounds: in each, every workload runs for both tools back to back; odd rounds start with qedfs
+for ((r = 1; r <= ROUNDS; r++)); do
+  if ((r % 2)); then order="qedfs qsd"; else order="qsd qedfs"; fi
+  for w in seq fio guest fsck; do
+    for t in $order; do
+      echo "round $r/$ROUNDS: $w on $t"
+      "${w}_workload" "$t"
+    done
+  done
+done
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------------------------------------------------
+# report
+# key | what | unit | better (hi/lo) | target: "x N" = speed-up >= N, "<= N" = qedfs's own figure at most N
+METRICS=(
+  "seqwrite|seq write, dd bs=1M conv=notrunc|MB/s|hi|x 2.0"
+  "seqwrite_fsync|seq write, dd bs=1M conv=notrunc,fsync|MB/s|hi|x 2.0"
+  "seqread|seq read, dd bs=1M, fresh mount, caches dropped|MB/s|hi|x 1.5"
+  "randread4|fio 4k randread, 4 jobs|IOPS|hi|x 2.0"
+  "randread1|fio 4k randread, 1 job|IOPS|hi|"
+  "randread1_p50|fio 4k randread, 1 job, clat p50|µs|lo|"
+  "randread1_p99|fio 4k randread, 1 job, clat p99|µs|lo|"
+  "randwrite4|fio 4k randwrite, 4 jobs|IOPS|hi|x 1.5"
+  "randwrite1|fio 4k randwrite, 1 job|IOPS|hi|"
+  "randwrite1_p50|fio 4k randwrite, 1 job, clat p50|µs|lo|"
+  "randwrite1_p99|fio 4k randwrite, 1 job, clat p99|µs|lo|"
+  "guest|guest: cp -a $TREE_FILES files to ext4 + syncfs|s|lo|x 1.2"
+  "mkfs|guest: mkfs.ext4 (no lazy init)|s|lo|"
+  "fsck|check dirty image, $FSCK_L2 L2 tables (qedfs check / qemu-img check)|s|lo|x 1.0"
+  "mount|start to ready (mount / export in mountinfo)|s|lo|<= 1.5"
+  "rss|peak RSS (VmHWM) of the server under fio|MB|lo|<= 300"
+  "stop|unmount / SIGTERM to exit|s|lo|"
+)
+series() { echo "${V[$1|$2]:-}" | tr ' ' '\n' | grep . || true; }
+fmt() { # value unit
+  case $2 in
+    IOPS) awk -v v="$1" 'BEGIN {printf "%.0f", v}' ;;
+    s) awk -v v="$1" 'BEGIN {printf "%.3f", v}' ;;
+    *) awk -v v="$1" 'BEGIN {printf "%.1f", v}' ;;
+  esac
+}
+speedup() { # qedfs qsd better
+  awk -v j="$1" -v q="$2" -v b="$3" 'BEGIN {if (j <= 0 || q <= 0) print "-"; else printf "%.2f", (b == "hi" ? j / q : q / j)}'
+}
+SUMMARY=()   # rows: what|unit|qedfs|qsd|speed-up|target|verdict
+FAILS=0
+for m in "${METRICS[@]}"; do
+  IFS='|' read -r key what unit better target <<< "$m"
+  j=$(series qedfs "$key" | median); q=$(series qsd "$key" | median)
+  [ "$j" != - ] || continue
+  su=$(speedup "$j" "$q" "$better")
+  verdict=""; tgt=""
+  case $target in
+    "x "*) tgt="≥ ${target#x }×"
+      verdict=$(awk -v s="$su" -v t="${target#x }" 'BEGIN {print (s != "-" && s >= t) ? "pass" : "FAIL"}') ;;
+    "<= "*) lim=${target#<= }
+      if [ "$key" = rss ]; then # the worst round counts for memory
+        worst=$(series qedfs "$key" | sort -g | tail -1); tgt="≤ $lim $unit (max of rounds: $(fmt "$worst" "$unit"))"
+      else worst=$j; tgt="≤ $lim $unit (median)"; fi
+      verdict=$(awk -v v="$worst" -v t="$lim" 'BEGIN {print (v <= t) ? "pass" : "FAIL"}') ;;
+  esac
+  [ "$verdict" != FAIL ] || FAILS=$((FAILS + 1))
+  SUMMARY+=("$what|$unit|$(fmt "$j" "$unit")|$( [ "$q" = - ] && echo - || fmt "$q" "$unit")|$su|$tgt|$verdict")
+done
+
+{
+  echo "# qedfs mount vs qemu-storage-daemon FUSE export"
+  echo
+  [ "$QUICK" = 0 ] || { echo "**Quick smoke run (\`--quick\`): small sizes, one round — the figures mean nothing.**"; echo; }
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "- machine: $(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $(uname -r)"
+  echo "- scratch file system: $(df -T "$WORK" | awk 'NR == 2 {print $2}'); load average at start $LOAD_START, at end $LOAD_END"
+  echo "- $(qemu-storage-daemon --version | head -1); $(qemu-img --version | head -1); $(fio --version)"
+  echo "- $(java -version 2>&1 | head -1); qedfs at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "- command: \`$CMDLINE\`"
+  echo "- page cache dropped before the sequential read: $DROP_CACHES"
+  echo
+  echo "**Speed-up of qedfs over QSD**, from the medians of $ROUNDS round(s): for throughput and IOPS qedfs ÷ QSD; for"
+  echo "times, latencies and memory QSD ÷ qedfs. Either way **> 1 means qedfs is faster (or smaller)**. The targets"
+  echo "are issue 5's; mount time and RSS are absolute targets on qedfs's own figure. MB = 10^6 bytes."
+  echo
+  echo "| workload | unit | qedfs | QSD | speed-up | target | |"
+  echo "|---|---|---:|---:|---:|---|---|"
+  for row in "${SUMMARY[@]}"; do IFS='|' read -r a b c d e f g <<< "$row"; echo "| $a | $b | $c | $d | $e | $f | $g |"; done
+  echo
+  echo "## Every round"
+  echo
+  echo "| workload | unit | qedfs, per round | QSD, per round | speed-up, per round |"
+  echo "|---|---|---|---|---|"
+  for m in "${METRICS[@]}"; do
+    IFS='|' read -r key what unit better target <<< "$m"
+    mapfile -t js < <(series qedfs "$key"); mapfile -t qs < <(series qsd "$key")
+    [ "${#js[@]}" -gt 0 ] || continue
+    jl=""; ql=""; sl=""
+    for i in "${!js[@]}"; do jl+="$(fmt "${js[$i]}" "$unit") "; done
+    for i in "${!qs[@]}"; do ql+="$(fmt "${qs[$i]}" "$unit") "; done
+    if [ "$key" = mount ] || [ "$key" = stop ]; then
+      sl="(per mount; medians above)"
+    else
+      for i in "${!js[@]}"; do sl+="$(speedup "${js[$i]}" "${qs[$i]:-0}" "$better") "; done
+    fi
+    echo "| $what | $unit | ${jl% } | ${ql% } | ${sl% } |"
+  done
+  echo
+  echo "## How it was measured"
+  echo
+  echo "- Every workload starts from a fresh \`qemu-img create -f qed IMG $IMAGE_SIZE\` (defaults: 64 KiB clusters)."
+  echo "  qedfs: \`qedfs mount IMG DIR\` (returns when ready), \`qedfs unmount DIR\` (returns once flushed and closed)."
+  echo "  QSD: \`qemu-storage-daemon --blockdev driver=file,node-name=f,filename=IMG --blockdev driver=qed,node-name=q,file=f"
+  echo "  --export type=fuse,id=e,node-name=q,mountpoint=FILE,writable=on\` in the background, ready when FILE appears in"
+  echo "  /proc/self/mountinfo, ended by SIGTERM and waited for (exit status 0 required)."
+  echo "- After every unmount the image passed \`qemu-img check\` with NEED_CHECK clear; after each sequential write"
+  echo "  \`qemu-img compare\` matched the image against the data written; the guest file system passed \`e2fsck -fn\`"
+  echo "  and held all $TREE_FILES files."
+  echo "- Rounds alternate which tool goes first (odd rounds qedfs, even rounds QSD); within a round each workload"
+  echo "  runs for both tools back to back."
+  echo "- Sequential: $SIZE_MB MiB of random data from a file in the page cache, \`sync\` before timing; the"
+  echo "  read happens on a fresh mount after \`sync; echo 3 > /proc/sys/vm/drop_caches\`. MB/s = bytes / wall time."
+  echo "- fio: \`--bs=4k --direct=1 --ioengine=psync --size=${SIZE_MB}M --time_based --runtime=$FIO_SECONDS --ramp_time=$FIO_RAMP"
+  echo "  --group_reporting\` over the first $SIZE_MB MiB, which were written (and fsynced) first, so reads hit allocated"
+  echo "  clusters and writes overwrite them (no allocation); the image file itself is in the host page cache for both."
+  echo "  Order: randread 4 jobs, 1 job; randwrite 4 jobs, 1 job. Latency is fio's completion latency (clat)."
+  echo "- Peak RSS: VmHWM of the serving process (the qedfs JVM; qemu-storage-daemon) read after the fio runs;"
+  echo "  it covers that mount's whole life (prefill + fio)."
+  echo "- Guest: \`mkfs.ext4 -E lazy_itable_init=0,lazy_journal_init=0\` on the raw file, a loop device on it, ext4"
+  echo "  mounted; timed from the start of \`cp -a\` of a deterministic tree ($TREE_FILES files, 1–16 KiB, in the page"
+  echo "  cache) to the end of \`sync -f\` (syncfs) on the guest."
+  echo "- fsck: a $((FSCK_L2 * 2)) GiB image with one 256 KiB write in each 2 GiB (so $FSCK_L2 L2 tables), NEED_CHECK set"
+  echo "  (features bit 0x2), in the page cache; \`qedfs check IMG\` (JVM start included) vs \`qemu-img check IMG\`;"
+  echo "  neither repairs without -r. Not a 1 GiB image: a 1 GiB image has one L2 table."
+  echo "- Mount: qedfs from the start of \`qedfs mount\` (JVM start included) to its return; QSD from its start to"
+  echo "  the export in mountinfo (polled continuously). \"stop\" is \`qedfs unmount\` to its return / SIGTERM to exit."
+  if [ "${#PROBLEMS[@]}" -gt 0 ]; then
+    echo
+    echo "## Problems"
+    echo
+    for p in "${PROBLEMS[@]}"; do echo "- $p"; done
+  fi
+} > "$OUT"
+
+echo
+echo "speed-up of qedfs over QSD (> 1 = qedfs faster/smaller; times, latency, memory: QSD/qedfs; rates: qedfs/QSD)"
+printf '%-62s %-5s %10s %10s %8s  %s\n' workload unit qedfs QSD speed-up "target"
+for row in "${SUMMARY[@]}"; do
+  IFS='|' read -r a b c d e f g <<< "$row"
+  printf '%-62s %-5s %10s %10s %8s  %s %s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g"
+done
+echo
+echo "targets missed: $FAILS; problems: ${#PROBLEMS[@]}; report: $OUT"
+[ "${#PROBLEMS[@]}" = 0 ]
