@@ -2,6 +2,7 @@ package io.qedfs.fuse;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -32,12 +33,29 @@ public final class Unmounter {
             throw new IOException(mp + ": fusermount -u failed: " + r.output.strip());
         }
         if (entry.pid() > 0) {
-            var handle = ProcessHandle.of(entry.pid());
-            if (handle.isPresent() && !handle.get().onExit().completeOnTimeout(null, waitSeconds, TimeUnit.SECONDS)
-                    .thenApply(p -> p != null).join()) {
+            // polled, not onExit(): for a process that is not our child the JDK polls from 300 ms upwards
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+            while (isRunning(entry.pid()) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            if (isRunning(entry.pid())) {
                 throw new IOException(mp + ": unmounted, but the qedfs process " + entry.pid()
                         + " has not finished closing its images after " + waitSeconds + " s");
             }
+        }
+    }
+
+    /**
+     * Whether the process still runs. A zombie has finished: the serving process was started by a command that
+     * has exited, so it waits for init to reap it, which can take a second or more.
+     */
+    static boolean isRunning(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')'); // the state follows the command name, which may hold spaces
+            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+        } catch (IOException e) {
+            return false; // gone
         }
     }
 
