@@ -87,7 +87,7 @@ final class MountCommand extends BaseCommand {
     private MountSession.Loop loop() {
         try {
             return fuseLoop == null ? MountSession.Loop.fromSystemProperties()
-                    : MountSession.Loop.valueOf(fuseLoop.trim().toUpperCase(Locale.ROOT));
+                    : MountSession.Loop.parse(fuseLoop);
         } catch (IllegalArgumentException e) {
             throw usage("--fuse-loop (or qedfs.fuse.loop) must be pool or jnr: "
                     + (fuseLoop == null ? System.getProperty("qedfs.fuse.loop") : fuseLoop));

@@ -59,7 +59,12 @@ public final class MountSession {
 
         /** System property {@code qedfs.fuse.loop} ({@code pool} or {@code jnr}); {@code pool} when unset. */
         public static Loop fromSystemProperties() {
-            return valueOf(System.getProperty("qedfs.fuse.loop", "pool").trim().toUpperCase(java.util.Locale.ROOT));
+            return parse(System.getProperty("qedfs.fuse.loop", "pool"));
+        }
+
+        /** {@code pool} or {@code jnr}, in any case; IllegalArgumentException otherwise. */
+        public static Loop parse(String name) {
+            return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
         }
     }
 

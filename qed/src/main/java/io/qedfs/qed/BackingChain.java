@@ -73,7 +73,7 @@ final class BackingChain {
         return new QedBacking(QedImage.openBacking(path, ctx.descend(real)), name);
     }
 
-    /** The name with control characters and non-ASCII bytes escaped, fit for a one-line message. */
+    /** The name with control characters (and undecodable bytes) escaped and cut at 200 characters, fit for one line. */
     static String printable(String name) {
         StringBuilder sb = new StringBuilder();
         for (char c : name.toCharArray()) {

@@ -111,49 +111,62 @@ final class ConsistencyCheck {
                 checkErrors, imageEnd, List.copyOf(problems));
     }
 
+    /** A table that cannot be read, or whose repair cannot be written, is a check error, each said as it is. */
     private void checkL2(int l1Index, long tableOffset, long fileSize, ClusterBitmap used) {
-        try (L2Cache.Ref ref = meta.l2(tableOffset)) {
-            AtomicLongArray t = ref.table();
-            boolean changed = false;
-            long last = 0;
-            for (int j = 0; j < g.entriesPerTable; j++) {
-                long e = t.get(j);
-                if (e == 0 || e == TableCodec.ZERO_CLUSTER) {
-                    continue;
-                }
-                allocated++;
-                if (last != 0 && last + g.clusterSize != e) {
-                    fragmented++;
-                }
-                last = e;
-                if (!g.isValidClusterOffset(e, fileSize)) {
-                    String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster offset 0x%x is invalid (%s)",
-                            tableOffset, j, g.guestOffset(l1Index, j), e, whyInvalid(e, fileSize));
-                    if (fix) {
-                        t.set(j, 0);
-                        changed = true;
-                    }
-                    corruption(1, what, fix);
-                    continue;
-                }
-                if (used.mark(e >>> g.clusterBits, 1) > 0) {
-                    String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster 0x%x is referenced twice",
-                            tableOffset, j, g.guestOffset(l1Index, j), e);
-                    if (fix) {
-                        t.set(j, copyOfCluster(e));
-                        changed = true;
-                        what += "; this reference now has a copy of its own";
-                    }
-                    corruption(1, what, fix);
-                }
-            }
-            if (changed) {
-                meta.sync(); // copies first: the table must not point at a cluster that is not written yet
-                meta.writeTable(tableOffset, t);
-            }
+        L2Cache.Ref ref;
+        try {
+            ref = meta.l2(tableOffset);
         } catch (IOException e) {
             checkErrors++;
             problem(String.format("L1 entry %d: cannot read L2 table at 0x%x: %s", l1Index, tableOffset, e.getMessage()));
+            return;
+        }
+        try (ref) {
+            checkEntries(l1Index, tableOffset, ref.table(), fileSize, used);
+        } catch (IOException e) {
+            checkErrors++;
+            problem(String.format("L2 table at 0x%x: the repair could not be written: %s", tableOffset, e.getMessage()));
+        }
+    }
+
+    private void checkEntries(int l1Index, long tableOffset, AtomicLongArray t, long fileSize, ClusterBitmap used)
+            throws IOException {
+        boolean changed = false;
+        long last = 0;
+        for (int j = 0; j < g.entriesPerTable; j++) {
+            long e = t.get(j);
+            if (e == 0 || e == TableCodec.ZERO_CLUSTER) {
+                continue;
+            }
+            allocated++;
+            if (last != 0 && last + g.clusterSize != e) {
+                fragmented++;
+            }
+            last = e;
+            if (!g.isValidClusterOffset(e, fileSize)) {
+                String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster offset 0x%x is invalid (%s)",
+                        tableOffset, j, g.guestOffset(l1Index, j), e, whyInvalid(e, fileSize));
+                if (fix) {
+                    t.set(j, 0);
+                    changed = true;
+                }
+                corruption(1, what, fix);
+                continue;
+            }
+            if (used.mark(e >>> g.clusterBits, 1) > 0) {
+                String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster 0x%x is referenced twice",
+                        tableOffset, j, g.guestOffset(l1Index, j), e);
+                if (fix) {
+                    t.set(j, copyOfCluster(e));
+                    changed = true;
+                    what += "; this reference now has a copy of its own";
+                }
+                corruption(1, what, fix);
+            }
+        }
+        if (changed) {
+            meta.sync(); // copies first: the table must not point at a cluster that is not written yet
+            meta.writeTable(tableOffset, t);
         }
     }
 
