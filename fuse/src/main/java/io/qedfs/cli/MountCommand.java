@@ -34,6 +34,12 @@ final class MountCommand extends BaseCommand {
                     + " Read-write mounts repair, read-only mounts only report.")
     QedOpenOptions.CheckPolicy check;
 
+    @Option(names = "--sync-writes",
+            description = "Acknowledge no write before it is in the image file. By default a write that allocates"
+                    + " is acknowledged once queued (like the page cache: durable at fsync, and a full disk still fails"
+                    + " the write itself); this trades sequential write speed for that.")
+    boolean syncWrites;
+
     @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE options (e.g. allow_other); repeatable.")
     List<String> fuseOptions = new ArrayList<>();
 
@@ -80,7 +86,7 @@ final class MountCommand extends BaseCommand {
                     names.keySet().iterator().next(), log);
         }
         Logging.configure(log, verbose);
-        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads)).serve(sources);
+        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites)).serve(sources);
         return 0;
     }
 
@@ -103,6 +109,9 @@ final class MountCommand extends BaseCommand {
         }
         if (verbose) {
             args.add("-v");
+        }
+        if (syncWrites) {
+            args.add("--sync-writes");
         }
         for (String o : fuseOptions) {
             args.add("-o");

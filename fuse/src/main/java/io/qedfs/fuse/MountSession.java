@@ -33,11 +33,12 @@ public final class MountSession {
     private static final long SIGNAL_GRACE_SECONDS = 3;
 
     /**
-     * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, and which loop
-     * serves the requests with how many threads.
+     * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, which loop
+     * serves the requests with how many threads, and whether every write reaches the image file before it is
+     * acknowledged (otherwise allocating writes are queued: durable at fsync, see the engine's WriteBehind).
      */
     public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse,
-            Loop loop, int threads) {
+            Loop loop, int threads, boolean syncWrites) {
         public Options {
             if (threads < 1) {
                 throw new IllegalArgumentException("FUSE threads must be at least 1: " + threads);
@@ -46,7 +47,7 @@ public final class MountSession {
 
         /** The default loop ({@link Loop#fromSystemProperties}). */
         public Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
-            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties());
+            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties(), false);
         }
     }
 
@@ -152,7 +153,8 @@ public final class MountSession {
 
     private Map<String, MountedImage> openAll(Map<String, Path> byName) throws IOException {
         QedOpenOptions open = (options.readOnly() ? QedOpenOptions.readOnlyOptions() : QedOpenOptions.readWrite())
-                .withCheck(options.check());
+                .withCheck(options.check())
+                .withWriteBehind(!options.syncWrites());
         Map<String, MountedImage> images = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Path> e : byName.entrySet()) {

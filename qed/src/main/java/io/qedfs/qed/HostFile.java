@@ -26,6 +26,8 @@ final class HostFile implements AutoCloseable {
         int fcntl(int fd, int cmd, jnr.ffi.Pointer lock);
 
         int fstat(int fd, jnr.ffi.Pointer stat);
+
+        int ftruncate(int fd, long length);
     }
 
     private static final int O_RDONLY = 0;
@@ -71,6 +73,22 @@ final class HostFile implements AutoCloseable {
             FileIo.writeFully(channel, at, Buffers.zeros(chunk));
             at += chunk;
             left -= chunk;
+        }
+    }
+
+    /**
+     * Reserves host space for {@code [offset, offset+len)} without changing the file length (fallocate
+     * KEEP_SIZE), so that later writes there cannot fail for lack of space; false when the file system
+     * refuses (full, or no fallocate).
+     */
+    boolean reserve(long offset, long len) {
+        return fd >= 0 && LIBC.fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, len) == 0;
+    }
+
+    /** Gives back space reserved past the end of the file: truncating to the same length drops it. */
+    void releaseReserved() throws IOException {
+        if (fd >= 0) {
+            LIBC.ftruncate(fd, channel.size());
         }
     }
 

@@ -28,11 +28,15 @@ public final class QedImage implements Closeable {
     private final Backing backing;
     private final String backingName;
     private final WritePath writes;
+    private final WriteBehind behind; // null unless the options ask for it (read-write only)
     private final ImageMapper mapper;
     private final CheckReport openCheck;
     /** False when the image was opened dirty and not checked: then NEED_CHECK must stay set. */
     private final boolean cleanable;
     private volatile boolean closed;
+
+    /** Writes the background thread may hold (4 MiB of 128 KiB requests): deep enough to ride out host stalls. */
+    private static final int WRITE_BEHIND_SLOTS = 32;
 
     /** Opens the image file; tests substitute a simulated disk. */
     interface ChannelOpener {
@@ -71,6 +75,7 @@ public final class QedImage implements Closeable {
             this.mapper = new ImageMapper(meta, opened);
             this.openCheck = runOpenCheck(options.check(), h);
             this.cleanable = openCheck != null || !h.needsCheck();
+            this.behind = options.writeBehind() && !readOnly ? new WriteBehind(name, writes, meta, hostFile, WRITE_BEHIND_SLOTS) : null;
         } catch (IOException | RuntimeException | Error e) {
             closeQuietly(opened);
             if (hostFile != null) {
@@ -98,7 +103,7 @@ public final class QedImage implements Closeable {
 
     static QedImage openBacking(Path path, BackingChain.Context ctx) throws IOException {
         QedOpenOptions ro = new QedOpenOptions(true, QedOpenOptions.CheckPolicy.NEVER, false,
-                QedOpenOptions.DEFAULT_L2_CACHE_BYTES / 4, ctx.maxDepth());
+                QedOpenOptions.DEFAULT_L2_CACHE_BYTES / 4, ctx.maxDepth(), false);
         return new QedImage(path, ro, ctx, QedImage::openChannel);
     }
 
@@ -197,6 +202,7 @@ public final class QedImage implements Closeable {
     /** Reads {@code dst.remaining()} bytes at guest offset {@code pos}. */
     public void read(long pos, ByteBuffer dst) throws IOException {
         checkRange(pos, dst.remaining());
+        awaitQueuedWrites();
         long at = pos;
         while (dst.hasRemaining()) {
             Run run = meta.lookup(at, dst.remaining());
@@ -222,13 +228,27 @@ public final class QedImage implements Closeable {
     public void write(long pos, ByteBuffer src) throws IOException {
         checkWritable();
         checkRange(pos, src.remaining());
+        if (behind != null && src.remaining() <= WriteBehind.MAX_WRITE
+                && (behind.busy() || !writes.isAllocated(pos, src.remaining()))
+                && behind.trySubmit(pos, src)) {
+            return;
+        }
+        awaitQueuedWrites();
         writes.write(pos, src);
+    }
+
+    /** Lets queued writes reach the file first, so that what follows sees them and comes after them. */
+    private void awaitQueuedWrites() throws IOException {
+        if (behind != null) {
+            behind.drain();
+        }
     }
 
     /** Makes the range read as zeroes; whole clusters store nothing (zero clusters or host-file holes). */
     public void writeZeroes(long pos, long len) throws IOException {
         checkWritable();
         checkRange(pos, len);
+        awaitQueuedWrites();
         writes.writeZeroes(pos, len);
     }
 
@@ -244,6 +264,7 @@ public final class QedImage implements Closeable {
      */
     public void flush() throws IOException {
         if (!readOnly) {
+            awaitQueuedWrites();
             writes.awaitAllocations();
             channel.force(false);
         }
@@ -252,6 +273,7 @@ public final class QedImage implements Closeable {
     /** Flushes and clears NEED_CHECK: a crash from now until the next allocation needs no check. */
     public void markClean() throws IOException {
         if (!readOnly && cleanable) {
+            awaitQueuedWrites();
             writes.markClean();
         }
     }
@@ -264,6 +286,7 @@ public final class QedImage implements Closeable {
     /** Grows the image to {@code newSize} (rounded up to 512); shrinking is refused. */
     public void resize(long newSize) throws IOException {
         checkWritable();
+        awaitQueuedWrites();
         ImageResizer.resize(this, meta, writes, backing, newSize);
     }
 
@@ -272,6 +295,7 @@ public final class QedImage implements Closeable {
         if (mode != RepairMode.NONE) {
             checkWritable();
         }
+        awaitQueuedWrites();
         writes.allocLock.lock();
         try {
             return new ConsistencyCheck(meta, host, mode).run();
@@ -285,6 +309,7 @@ public final class QedImage implements Closeable {
         if (size() == 0) {
             return List.of(new Extent(0, 0, 0, false, false, false, -1)); // what qemu-img map prints
         }
+        awaitQueuedWrites();
         return mapper.map(0, size(), 0);
     }
 
@@ -294,6 +319,7 @@ public final class QedImage implements Closeable {
 
     /** Bytes of data clusters the image itself holds. */
     public long allocatedDataBytes() throws IOException {
+        awaitQueuedWrites();
         return mapper.allocatedDataBytes();
     }
 
@@ -331,6 +357,15 @@ public final class QedImage implements Closeable {
             return;
         }
         closed = true;
+        IOException lost = null;
+        if (behind != null) {
+            behind.close();
+            try {
+                behind.drain();
+            } catch (IOException e) {
+                lost = e; // reported after the image is closed cleanly: its metadata is consistent
+            }
+        }
         try {
             if (!readOnly && cleanable) {
                 writes.markClean();
@@ -344,6 +379,9 @@ public final class QedImage implements Closeable {
             }
             channel.close();
             closeQuietly(backing);
+        }
+        if (lost != null) {
+            throw lost;
         }
     }
 

@@ -8,8 +8,11 @@ package io.qedfs.qed;
  * @param lock        take QEMU-compatible byte-range locks (a second writer, qedfs or QEMU, is refused)
  * @param l2CacheBytes memory budget for cached L2 tables (at least a few tables are always kept)
  * @param maxChainDepth longest backing chain accepted
+ * @param writeBehind  acknowledge writes of up to 128 KiB that allocate once copied, and apply them on a
+ *                     background thread (durable at the next flush, like the page cache); for the mount
  */
-public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth) {
+public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
+        boolean writeBehind) {
     /** When the open-time check runs. */
     public enum CheckPolicy {
         /** When the image is marked NEED_CHECK: read-write opens repair, read-only opens only report. */
@@ -24,22 +27,26 @@ public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, 
     public static final int DEFAULT_MAX_CHAIN_DEPTH = 32;
 
     public static QedOpenOptions readWrite() {
-        return new QedOpenOptions(false, CheckPolicy.AUTO, true, DEFAULT_L2_CACHE_BYTES, DEFAULT_MAX_CHAIN_DEPTH);
+        return new QedOpenOptions(false, CheckPolicy.AUTO, true, DEFAULT_L2_CACHE_BYTES, DEFAULT_MAX_CHAIN_DEPTH, false);
     }
 
     public static QedOpenOptions readOnlyOptions() {
-        return new QedOpenOptions(true, CheckPolicy.NEVER, true, DEFAULT_L2_CACHE_BYTES, DEFAULT_MAX_CHAIN_DEPTH);
+        return new QedOpenOptions(true, CheckPolicy.NEVER, true, DEFAULT_L2_CACHE_BYTES, DEFAULT_MAX_CHAIN_DEPTH, false);
     }
 
     public QedOpenOptions withCheck(CheckPolicy policy) {
-        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth);
+        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth, writeBehind);
     }
 
     public QedOpenOptions withLock(boolean useLock) {
-        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth);
+        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth, writeBehind);
     }
 
     public QedOpenOptions withL2CacheBytes(long bytes) {
-        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth);
+        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth, writeBehind);
+    }
+
+    public QedOpenOptions withWriteBehind(boolean on) {
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, on);
     }
 }

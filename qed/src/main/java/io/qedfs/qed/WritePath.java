@@ -45,6 +45,18 @@ final class WritePath {
         }
     }
 
+    /** True when every cluster of the range already holds data: writing it changes no metadata. */
+    boolean isAllocated(long pos, int len) throws IOException {
+        for (long at = pos, end = pos + len; at < end; ) {
+            Run run = meta.lookup(at, end - at);
+            if (run.kind() != Run.Kind.DATA) {
+                return false;
+            }
+            at += run.length();
+        }
+        return true;
+    }
+
     /** Makes {@code [pos, pos+len)} read as zeroes: whole clusters without storing data where possible. */
     void writeZeroes(long pos, long len) throws IOException {
         long end = pos + len;

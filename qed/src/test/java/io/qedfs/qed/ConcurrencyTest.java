@@ -14,9 +14,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Threads writing interleaved 512-byte slots of the same clusters (so they race to allocate the same
@@ -30,16 +31,17 @@ class ConcurrencyTest {
     @TempDir
     Path dir;
 
-    @Test
+    @ParameterizedTest(name = "write-behind {0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(120)
-    void interleavedWritersLoseNothing() throws Exception {
+    void interleavedWritersLoseNothing(boolean writeBehind) throws Exception {
         long seed = Long.getLong("qedfs.seed", System.nanoTime());
         int size = 8 << 20;
         Path img = dir.resolve("c.qed");
         QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(4096).withTableSize(2));
         byte[] model = new byte[size];
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite())) {
+        try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite().withWriteBehind(writeBehind))) {
             List<Future<?>> jobs = new ArrayList<>();
             for (int t = 0; t < THREADS; t++) {
                 int thread = t;
@@ -95,9 +97,10 @@ class ConcurrencyTest {
      * Each thread checks its own clusters after every step; at the end the whole image, the check, a reopen
      * and qemu-img agree with the reference.
      */
-    @Test
+    @ParameterizedTest(name = "write-behind {0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(120)
-    void neighbouringClustersWithZeroingDiscardsResizesAndFlushes() throws Exception {
+    void neighbouringClustersWithZeroingDiscardsResizesAndFlushes(boolean writeBehind) throws Exception {
         long seed = Long.getLong("qedfs.seed", System.nanoTime());
         int cluster = 4096;
         int start = 6 << 20;
@@ -107,7 +110,7 @@ class ConcurrencyTest {
         byte[] model = new byte[max];
         AtomicBoolean writersDone = new AtomicBoolean();
         ExecutorService pool = Executors.newFixedThreadPool(THREADS + 3);
-        QedOpenOptions smallCache = QedOpenOptions.readWrite().withL2CacheBytes(4L * cluster);
+        QedOpenOptions smallCache = QedOpenOptions.readWrite().withL2CacheBytes(4L * cluster).withWriteBehind(writeBehind);
         try (QedImage image = QedImage.open(img, smallCache)) {
             List<Future<?>> writers = new ArrayList<>();
             for (int t = 0; t < THREADS; t++) {

@@ -27,26 +27,32 @@ class ModelBasedRandomTest {
     static Stream<Arguments> configs() {
         long seed = Long.getLong("qedfs.seed", System.nanoTime());
         return Stream.of(
-                Arguments.of(4096, 1, "none", seed),
-                Arguments.of(4096, 2, "none", seed + 1),
-                Arguments.of(4096, 2, "raw", seed + 2),
-                Arguments.of(8192, 4, "qed", seed + 3),
-                Arguments.of(65536, 4, "none", seed + 4),
-                Arguments.of(65536, 1, "raw", seed + 5));
+                Arguments.of(4096, 1, "none", false, seed),
+                Arguments.of(4096, 2, "none", false, seed + 1),
+                Arguments.of(4096, 2, "raw", false, seed + 2),
+                Arguments.of(8192, 4, "qed", false, seed + 3),
+                Arguments.of(65536, 4, "none", false, seed + 4),
+                Arguments.of(65536, 1, "raw", false, seed + 5),
+                // the mount's write-behind queue: every read, zeroing, resize and reopen must see queued writes
+                Arguments.of(4096, 2, "raw", true, seed + 6),
+                Arguments.of(8192, 4, "qed", true, seed + 7),
+                Arguments.of(65536, 4, "none", true, seed + 8));
     }
 
-    @ParameterizedTest(name = "cluster {0} table {1} backing {2} seed {3}")
+    @ParameterizedTest(name = "cluster {0} table {1} backing {2} write-behind {3} seed {4}")
     @MethodSource("configs")
-    void randomOperationsMatchTheModel(int clusterSize, int tableSize, String backingKind, long seed) throws Exception {
+    void randomOperationsMatchTheModel(int clusterSize, int tableSize, String backingKind, boolean writeBehind, long seed)
+            throws Exception {
         try {
-            run(clusterSize, tableSize, backingKind, seed);
+            run(clusterSize, tableSize, backingKind, QedOpenOptions.readWrite().withWriteBehind(writeBehind), seed);
         } catch (Throwable t) {
             throw new AssertionError("failed with -Dqedfs.seed=" + seed + " (cluster " + clusterSize + ", table "
-                    + tableSize + ", backing " + backingKind + "): " + t, t);
+                    + tableSize + ", backing " + backingKind + ", write-behind " + writeBehind + "): " + t, t);
         }
     }
 
-    private void run(int clusterSize, int tableSize, String backingKind, long seed) throws Exception {
+    private void run(int clusterSize, int tableSize, String backingKind, QedOpenOptions readWrite, long seed)
+            throws Exception {
         Random rnd = new Random(seed);
         int ops = Integer.getInteger("qedfs.ops", 300);
         int size = 6 << 20;
@@ -58,7 +64,7 @@ class ModelBasedRandomTest {
             create = create.withBacking(base[0], base[1]);
         }
         QedImage.create(img, create);
-        QedImage image = QedImage.open(img, QedOpenOptions.readWrite());
+        QedImage image = QedImage.open(img, readWrite);
         try {
             for (int i = 0; i < ops; i++) {
                 int op = rnd.nextInt(100);
@@ -94,7 +100,7 @@ class ModelBasedRandomTest {
                     Arrays.fill(model, (int) cur, (int) now, (byte) 0);
                 } else {
                     image.close();
-                    image = QedImage.open(img, QedOpenOptions.readWrite());
+                    image = QedImage.open(img, readWrite);
                     assertEquals(false, image.header().needsCheck(), "a clean close leaves NEED_CHECK clear");
                 }
             }

@@ -1,0 +1,221 @@
+package io.qedfs.qed;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Allocating writes applied by one background thread, so that a sequential writer's next request arrives
+ * while the previous one is still being allocated and copied into the host file (FUSE sends one request at a
+ * time for a plain sequential {@code write}; without this the two halves never overlap).
+ *
+ * <p>The contract is the page cache's: a submitted write is acknowledged once its bytes are copied here; it is
+ * durable after the next {@link #drain} and sync (fsync). Writes are applied in submission order by a single
+ * thread, and every other operation on the image drains first, so readers and later writers see them. Host
+ * space for the queued allocations is reserved before a write is accepted (see {@link SpaceReservation}), so
+ * a full disk still fails the write that does not fit rather than a write already acknowledged. Any failure
+ * that happens anyway (an I/O error) is sticky: every later write, drain and sync of the image fails.
+ * Where space cannot be reserved (full, or no fallocate) {@link #trySubmit} declines and the caller writes
+ * synchronously, getting the error, if any, itself.
+ */
+final class WriteBehind implements AutoCloseable {
+    /** The largest write taken: one FUSE request (libfuse2's cap); larger ones go the synchronous way. */
+    static final int MAX_WRITE = 128 << 10;
+    private static final ByteBuffer STOP = ByteBuffer.allocate(0);
+    /** Host space reserved beyond what queued writes need, so that fallocate runs once per 8 MiB. */
+    private static final long RESERVE_AHEAD = 8L << 20;
+
+    private final String name;
+    private final WritePath writes;
+    private final ImageMetadata meta;
+    private final HostFile host;
+    /** Upper bound of the bytes queued writes may still add to the file (guarded by this for additions). */
+    private final AtomicLong promised = new AtomicLong();
+    private long reservedEnd; // guarded by this: host space is reserved up to here
+    private final ArrayBlockingQueue<ByteBuffer> free;
+    private final ArrayBlockingQueue<Queued> queue;
+    private final AtomicInteger created = new AtomicInteger();
+    private final int slots;
+    /** Submitted and not yet applied; a write may only bypass the queue when this is 0. */
+    private final AtomicInteger pending = new AtomicInteger();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition applied = lock.newCondition();
+    private volatile IOException failure;
+    private final Thread worker;
+
+    private record Queued(long pos, ByteBuffer data, long worstCase) {
+    }
+
+    WriteBehind(String name, WritePath writes, ImageMetadata meta, HostFile host, int slots) throws IOException {
+        this.name = name;
+        this.writes = writes;
+        this.meta = meta;
+        this.host = host;
+        host.releaseReserved(); // what a session that crashed reserved
+        this.slots = slots;
+        this.free = new ArrayBlockingQueue<>(slots);
+        this.queue = new ArrayBlockingQueue<>(slots + 1);
+        this.worker = new Thread(this::applyLoop, "qedfs-writer");
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    /** True when writes are still waiting to be applied (then every write must queue behind them). */
+    boolean busy() {
+        return pending.get() != 0;
+    }
+
+    /**
+     * Copies {@code src} (at most {@link #MAX_WRITE} bytes) and queues it, returning once it is copied; false,
+     * with nothing queued, when host space for its allocation cannot be reserved.
+     */
+    boolean trySubmit(long pos, ByteBuffer src) throws IOException {
+        throwIfFailed();
+        Geometry g = meta.geometry;
+        // the clusters it covers, and two L2 tables in case it starts them both
+        long worstCase = g.roundUp(pos + src.remaining()) - g.clusterStart(pos) + 2L * g.tableBytes;
+        if (!reserve(worstCase)) {
+            return false;
+        }
+        ByteBuffer buf = takeBuffer();
+        buf.clear();
+        buf.put(src.duplicate()).flip();
+        pending.incrementAndGet();
+        putUninterruptibly(queue, new Queued(pos, buf, worstCase));
+        return true;
+    }
+
+    private synchronized boolean reserve(long bytes) {
+        long end = meta.fileEnd() + promised.get() + bytes; // fileEnd grows before promised shrinks: never short
+        if (end > reservedEnd) {
+            long from = Math.max(reservedEnd, meta.fileEnd());
+            if (!host.reserve(from, end + RESERVE_AHEAD - from)) {
+                return false;
+            }
+            reservedEnd = end + RESERVE_AHEAD;
+        }
+        promised.addAndGet(bytes);
+        return true;
+    }
+
+    /** Returns once every write submitted before the call has been applied; throws a failure of any of them. */
+    void drain() throws IOException {
+        if (pending.get() != 0) {
+            lock.lock();
+            try {
+                while (pending.get() != 0) {
+                    applied.awaitUninterruptibly();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        throwIfFailed();
+    }
+
+    private void throwIfFailed() throws IOException {
+        IOException f = failure;
+        if (f != null) {
+            throw new IOException(name + ": a write acknowledged earlier could not be applied (" + f.getMessage()
+                    + "); the image no longer holds everything written", f);
+        }
+    }
+
+    private ByteBuffer takeBuffer() {
+        ByteBuffer b = free.poll();
+        if (b != null) {
+            return b;
+        }
+        if (created.getAndIncrement() < slots) {
+            return ByteBuffer.allocateDirect(MAX_WRITE);
+        }
+        created.decrementAndGet();
+        while (true) {
+            try {
+                return free.take(); // the queue is full: the writer waits for the disk, as with a full page cache
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // keep the flag; waiting on is the only safe choice
+            }
+        }
+    }
+
+    private void applyLoop() {
+        boolean interrupted = false;
+        while (true) {
+            Queued q;
+            try {
+                q = queue.take();
+            } catch (InterruptedException e) {
+                interrupted = true;
+                continue; // only the STOP item ends this thread: queued writes must not be dropped
+            }
+            if (q.data() == STOP) {
+                break;
+            }
+            try {
+                if (failure == null) {
+                    writes.write(q.pos(), q.data());
+                }
+            } catch (IOException e) {
+                failure = e;
+            } catch (RuntimeException e) {
+                failure = new IOException(e.toString(), e);
+            } finally {
+                promised.addAndGet(-q.worstCase());
+                free.offer(q.data());
+                if (pending.decrementAndGet() == 0) {
+                    lock.lock();
+                    try {
+                        applied.signalAll();
+                    } finally {
+                        lock.unlock();
+                    }
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static <T> void putUninterruptibly(ArrayBlockingQueue<T> q, T item) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                q.put(item);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Applies what is queued and stops the thread; failures stay for {@link #drain} to report. */
+    @Override
+    public void close() {
+        putUninterruptibly(queue, new Queued(0, STOP, 0));
+        boolean interrupted = false;
+        while (worker.isAlive()) {
+            try {
+                worker.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            host.releaseReserved();
+        } catch (IOException e) {
+            // the reservation stays past the end of the file until the next read-write open drops it
+        }
+    }
+}
