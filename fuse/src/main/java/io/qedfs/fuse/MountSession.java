@@ -33,20 +33,20 @@ public final class MountSession {
     private static final long SIGNAL_GRACE_SECONDS = 3;
 
     /**
-     * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, and which loop
-     * serves the requests with how many threads.
+     * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, which loop
+     * serves the requests with how many threads, and whether partitions are served as files too.
      */
     public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse,
-            Loop loop, int threads) {
+            Loop loop, int threads, boolean partitions) {
         public Options {
             if (threads < 1) {
                 throw new IllegalArgumentException("FUSE threads must be at least 1: " + threads);
             }
         }
 
-        /** The default loop ({@link Loop#fromSystemProperties}). */
+        /** The default loop ({@link Loop#fromSystemProperties}), no partition files. */
         public Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
-            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties());
+            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties(), false);
         }
     }
 
@@ -92,7 +92,7 @@ public final class MountSession {
         Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
         QedFileSystem fs;
         try {
-            fs = new QedFileSystem(images, options.readOnly());
+            fs = new QedFileSystem(images, options.partitions() ? PartitionFiles.of(images) : Map.of(), options.readOnly());
         } catch (IOException | RuntimeException e) {
             closeAll(images);
             throw e;
