@@ -21,8 +21,8 @@ import picocli.CommandLine.Parameters;
         footer = {"  qedfs mount disk.qed /mnt/q && ls -l /mnt/q          # /mnt/q/disk.raw",
             "  qedfs mount -r images/ /mnt/q                         # every QED image in images/, read-only",
             "  mount -o loop /mnt/q/disk.raw /mnt/guest               # the guest file system inside",
-            "  qedfs mount --partitions disk.qed /mnt/q              # also disk-p1.raw, disk-p2.raw, ...",
-            "  mount -o loop /mnt/q/disk-p2.raw /mnt/guest            # the file system in partition 2",
+            "  qedfs mount --partitions disk.qed /mnt/q     # and disk-p1.raw, disk-p2.raw...",
+            "  mount -o loop /mnt/q/disk-p2.raw /mnt/guest   # the file system in partition 2",
             "  qedfs unmount /mnt/q"})
 final class MountCommand extends BaseCommand {
     @Option(names = "-f", description = "Serve in the foreground (logs to stderr unless --log).")
@@ -33,8 +33,9 @@ final class MountCommand extends BaseCommand {
 
     @Option(names = "--partitions",
             description = "Also serve each partition of an image's MBR or GPT partition table as NAME-pN.raw (numbered"
-                    + " as Linux numbers them: MBR primaries 1-4, logicals from 5; GPT entry numbers). The tables are"
-                    + " read once, at mount: after repartitioning, remount. Bad entries are skipped with a warning in the log.")
+                    + " as Linux numbers them: MBR primaries 1-4, logicals from 5; GPT entry numbers), a window onto the"
+                    + " image's bytes. The tables are read once, at mount: after repartitioning through disk.raw (which"
+                    + " stays writable), remount. Bad entries are skipped with a warning in the log.")
     boolean partitions;
 
     @Option(names = "--check", paramLabel = "auto|always|never", defaultValue = "auto",
