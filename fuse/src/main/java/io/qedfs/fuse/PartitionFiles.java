@@ -35,6 +35,7 @@ final class PartitionFiles {
                 continue;
             }
             table.warnings().forEach(w -> LOG.warn("{}: {}", m.path(), w));
+            int served = 0;
             for (Partition p : table.partitions()) {
                 String name = name(m.name(), p.number());
                 if (images.containsKey("/" + name)) {
@@ -42,9 +43,10 @@ final class PartitionFiles {
                     continue;
                 }
                 windows.put("/" + name, ImageView.window(name, m, p.start(), p.length()));
+                served++;
                 LOG.info("{}: {} -> {}", m.path(), p, name);
             }
-            LOG.info("{}: {} partition table, {} partition file(s)", m.path(), table.scheme(), table.partitions().size());
+            LOG.info("{}: {} partition table, {} partition file(s)", m.path(), table.scheme(), served);
         }
         return windows;
     }
