@@ -3,9 +3,9 @@ SHELL := /bin/bash
 MVN ?= mvn -B -q
 JAR := fuse/target/qedfs.jar
 PREFIX ?= /usr/local
-DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fio
+DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fdisk fio
 DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermount3:fuse3 /usr/bin/qemu-img:qemu-utils \
-	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /usr/bin/fio:fio
+	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /sbin/sfdisk:fdisk /usr/bin/fio:fio
 
 .PHONY: all deps build test test-long demo install uninstall bench bench-convert clean images
 

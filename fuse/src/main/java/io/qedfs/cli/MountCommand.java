@@ -21,6 +21,8 @@ import picocli.CommandLine.Parameters;
         footer = {"  qedfs mount disk.qed /mnt/q && ls -l /mnt/q          # /mnt/q/disk.raw",
             "  qedfs mount -r images/ /mnt/q                         # every QED image in images/, read-only",
             "  mount -o loop /mnt/q/disk.raw /mnt/guest               # the guest file system inside",
+            "  qedfs mount --partitions disk.qed /mnt/q     # and disk-p1.raw, disk-p2.raw...",
+            "  mount -o loop /mnt/q/disk-p2.raw /mnt/guest   # the file system in partition 2",
             "  qedfs unmount /mnt/q"})
 final class MountCommand extends BaseCommand {
     @Option(names = "-f", description = "Serve in the foreground (logs to stderr unless --log).")
@@ -28,6 +30,13 @@ final class MountCommand extends BaseCommand {
 
     @Option(names = {"-r", "--read-only"}, description = "Read-only: the images are not changed at all.")
     boolean readOnly;
+
+    @Option(names = "--partitions",
+            description = "Also serve each partition of an image's MBR or GPT partition table as NAME-pN.raw (numbered"
+                    + " as Linux numbers them: MBR primaries 1-4, logicals from 5; GPT entry numbers), a window onto the"
+                    + " image's bytes. The tables are read once, at mount: after repartitioning through disk.raw (which"
+                    + " stays writable), remount. Bad entries are skipped with a warning in the log.")
+    boolean partitions;
 
     @Option(names = "--check", paramLabel = "auto|always|never", defaultValue = "auto",
             description = "Check images on mount: auto (when marked dirty, the default), always, never."
@@ -86,7 +95,7 @@ final class MountCommand extends BaseCommand {
                     names.keySet().iterator().next(), log);
         }
         Logging.configure(log, verbose);
-        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites)).serve(sources);
+        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites, partitions)).serve(sources);
         return 0;
     }
 
@@ -112,6 +121,9 @@ final class MountCommand extends BaseCommand {
         }
         if (syncWrites) {
             args.add("--sync-writes");
+        }
+        if (partitions) {
+            args.add("--partitions");
         }
         for (String o : fuseOptions) {
             args.add("-o");

@@ -34,20 +34,21 @@ public final class MountSession {
 
     /**
      * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, which loop
-     * serves the requests with how many threads, and whether every write reaches the image file before it is
-     * acknowledged (otherwise allocating writes are queued: durable at fsync, see the engine's WriteBehind).
+     * serves the requests with how many threads, whether every write reaches the image file before it is
+     * acknowledged (otherwise allocating writes are queued: durable at fsync, see the engine's WriteBehind), and
+     * whether partitions are served as files too.
      */
     public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse,
-            Loop loop, int threads, boolean syncWrites) {
+            Loop loop, int threads, boolean syncWrites, boolean partitions) {
         public Options {
             if (threads < 1) {
                 throw new IllegalArgumentException("FUSE threads must be at least 1: " + threads);
             }
         }
 
-        /** The default loop ({@link Loop#fromSystemProperties}). */
+        /** The default loop ({@link Loop#fromSystemProperties}), no partition files. */
         public Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
-            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties(), false);
+            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties(), false, false);
         }
     }
 
@@ -93,7 +94,7 @@ public final class MountSession {
         Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
         QedFileSystem fs;
         try {
-            fs = new QedFileSystem(images, options.readOnly());
+            fs = new QedFileSystem(images, options.partitions() ? PartitionFiles.of(images) : Map.of(), options.readOnly());
         } catch (IOException | RuntimeException e) {
             closeAll(images);
             throw e;

@@ -8,6 +8,8 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.off_t;
@@ -24,12 +26,18 @@ import ru.serce.jnrfuse.struct.Statvfs;
 import ru.serce.jnrfuse.struct.Timespec;
 
 /**
- * The mounted directory: one regular file per image, whose bytes are the image's guest bytes.
+ * The mounted directory: one regular file per image, whose bytes are the image's guest bytes, and with
+ * {@code --partitions} one per partition of each image, whose bytes are that window of the image's bytes.
  *
  * <p>Errno contract: every callback catches Throwable (jnr-fuse would report 0) and maps it through
  * {@link Errno}. Reads past the end are short (EOF); writes past the end fail with ENOSPC (a disk does not
- * grow by writing); truncate grows the image and refuses to shrink (EINVAL); fsync flushes the image;
- * fallocate PUNCH_HOLE and ZERO_RANGE zero whole clusters without storing data.
+ * grow by writing); truncate grows an image and refuses to shrink (EINVAL), and refuses any change of a
+ * partition file's size (EINVAL); fsync flushes the image; fallocate PUNCH_HOLE and ZERO_RANGE zero whole
+ * clusters without storing data. A partition file's offsets are translated by the partition's start and never
+ * reach outside it.
+ *
+ * <p>st_blocks: for an image, the blocks its file occupies on the host (metadata included); for a partition
+ * file, the image's own data clusters inside the partition (backing files and metadata not counted).
  */
 public final class QedFileSystem extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(QedFileSystem.class);
@@ -39,12 +47,26 @@ public final class QedFileSystem extends FuseStubFS {
     private static final int O_ACCMODE = 3;
     private static final int O_RDONLY = 0;
 
-    private final Map<String, MountedImage> images; // by "/name.raw"; fixed for the life of the mount
+    private final Map<String, ImageView> files; // by "/name.raw"; fixed for the life of the mount
+    private final List<String> names; // readdir order: the images as given, then their partitions
     private final boolean readOnly;
     private final FileStore hostStore;
 
     public QedFileSystem(Map<String, MountedImage> images, boolean readOnly) throws IOException {
-        this.images = Map.copyOf(images);
+        this(images, Map.of(), readOnly);
+    }
+
+    /** The images, and partition windows onto them (keys "/disk-p1.raw", none equal to an image's key). */
+    QedFileSystem(Map<String, MountedImage> images, Map<String, ImageView> partitions, boolean readOnly) throws IOException {
+        Map<String, ImageView> all = new LinkedHashMap<>();
+        images.forEach((key, m) -> all.put(key, ImageView.whole(m)));
+        partitions.forEach((key, view) -> {
+            if (all.putIfAbsent(key, view) != null) {
+                throw new IllegalArgumentException(key + " is both an image and a partition");
+            }
+        });
+        this.files = Map.copyOf(all);
+        this.names = all.values().stream().map(ImageView::name).toList();
         this.readOnly = readOnly;
         this.hostStore = Files.getFileStore(images.values().iterator().next().path());
     }
@@ -57,8 +79,8 @@ public final class QedFileSystem extends FuseStubFS {
         return fuseOperations;
     }
 
-    private MountedImage find(String path) {
-        return images.get(path);
+    private ImageView find(String path) {
+        return files.get(path);
     }
 
     @Override
@@ -69,16 +91,17 @@ public final class QedFileSystem extends FuseStubFS {
                 stat.st_nlink.set(2);
                 return 0;
             }
-            MountedImage m = find(path);
+            ImageView m = find(path);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
             QedImage image = m.image();
+            long allocated = m.isWhole() ? image.hostAllocatedBytes() : image.allocatedDataBytes(m.offset(), m.length());
             stat.st_mode.set(FileStat.S_IFREG | (readOnly ? 0444 : 0644));
             stat.st_nlink.set(1);
-            stat.st_size.set(image.size());
+            stat.st_size.set(m.size());
             stat.st_blksize.set(image.clusterSize());
-            stat.st_blocks.set((image.hostAllocatedBytes() + 511) / 512);
+            stat.st_blocks.set((allocated + 511) / 512);
             stat.st_uid.set(((Number) Files.getAttribute(m.path(), "unix:uid")).longValue());
             stat.st_gid.set(((Number) Files.getAttribute(m.path(), "unix:gid")).longValue());
             FileTime mtime = Files.getLastModifiedTime(m.path());
@@ -105,8 +128,8 @@ public final class QedFileSystem extends FuseStubFS {
             }
             filler.apply(buf, ".", null, 0);
             filler.apply(buf, "..", null, 0);
-            for (MountedImage m : images.values()) {
-                filler.apply(buf, m.name(), null, 0);
+            for (String name : names) {
+                filler.apply(buf, name, null, 0);
             }
             return 0;
         } catch (Throwable t) {
@@ -132,16 +155,16 @@ public final class QedFileSystem extends FuseStubFS {
     @Override
     public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         try {
-            MountedImage m = find(path);
+            ImageView m = find(path);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
-            long imageSize = m.image().size();
-            if (offset >= imageSize) {
+            long fileSize = m.size();
+            if (offset >= fileSize) {
                 return 0;
             }
-            int n = (int) Math.min(size, imageSize - offset); // fits: size is at most one FUSE request
-            m.image().read(offset, wrap(buf, n));
+            int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
+            m.image().read(m.offset() + offset, wrap(buf, n));
             return n;
         } catch (Throwable t) {
             return Errno.of(t, "read", path + " at " + offset + " (" + size + " bytes)", LOG);
@@ -151,16 +174,16 @@ public final class QedFileSystem extends FuseStubFS {
     @Override
     public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
         try {
-            MountedImage m = find(path);
+            ImageView m = find(path);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
-            long imageSize = m.image().size();
-            if (offset >= imageSize) {
+            long fileSize = m.size();
+            if (offset >= fileSize) {
                 return size == 0 ? 0 : -ErrorCodes.ENOSPC();
             }
-            int n = (int) Math.min(size, imageSize - offset); // fits: size is at most one FUSE request
-            m.image().write(offset, wrap(buf, n));
+            int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
+            m.image().write(m.offset() + offset, wrap(buf, n));
             return n;
         } catch (Throwable t) {
             return Errno.of(t, "write", path + " at " + offset + " (" + size + " bytes)", LOG);
@@ -175,12 +198,19 @@ public final class QedFileSystem extends FuseStubFS {
     @Override
     public int truncate(String path, @off_t long size) {
         try {
-            MountedImage m = find(path);
+            ImageView m = find(path);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
             if (readOnly) {
                 return -ErrorCodes.EROFS();
+            }
+            if (!m.isWhole()) {
+                if (size == m.length()) {
+                    return 0;
+                }
+                LOG.warn("truncate {} to {} refused: a partition file's size is the partition's ({})", path, size, m.length());
+                return -ErrorCodes.EINVAL();
             }
             long current = m.image().size();
             if (size < current) {
@@ -205,7 +235,7 @@ public final class QedFileSystem extends FuseStubFS {
     @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
         try {
-            MountedImage m = find(path);
+            ImageView m = find(path);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
@@ -229,7 +259,7 @@ public final class QedFileSystem extends FuseStubFS {
     @Override
     public int fallocate(String path, int mode, @off_t long offset, @off_t long len, FuseFileInfo fi) {
         try {
-            MountedImage m = find(path);
+            ImageView m = find(path);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
@@ -241,10 +271,9 @@ public final class QedFileSystem extends FuseStubFS {
             if (!punch && !zero || (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) != 0) {
                 return -ErrorCodes.EOPNOTSUPP(); // no preallocation: QED allocates on write
             }
-            long size = m.image().size();
-            long end = Math.min(size, offset + len);
+            long end = Math.min(m.size(), offset + len);
             if (offset < end) {
-                m.image().writeZeroes(offset, end - offset);
+                m.image().writeZeroes(m.offset() + offset, end - offset);
             }
             return 0;
         } catch (Throwable t) {
@@ -260,7 +289,7 @@ public final class QedFileSystem extends FuseStubFS {
             stat.f_blocks.set(hostStore.getTotalSpace() / 4096);
             stat.f_bfree.set(hostStore.getUnallocatedSpace() / 4096);
             stat.f_bavail.set(hostStore.getUsableSpace() / 4096);
-            stat.f_files.set(images.size());
+            stat.f_files.set(files.size());
             stat.f_ffree.set(0);
             stat.f_namemax.set(255);
             return 0;

@@ -27,6 +27,13 @@ class CommandLineTest {
     }
 
     @Test
+    void mountHelpDescribesPartitionsWithAnExample() {
+        String help = Cli.run("mount", "--help").assertOk().out();
+        assertTrue(help.contains("--partitions") && help.contains("NAME-pN.raw"), help);
+        assertTrue(help.contains("mount -o loop /mnt/q/disk-p2.raw /mnt/guest"), help);
+    }
+
+    @Test
     void noCommandIsBadUsage() {
         Cli.run().assertUsageError("qedfs");
     }

@@ -45,10 +45,15 @@ final class ImageMapper {
 
     /** Bytes of data clusters this image itself holds (not its backing files). */
     long allocatedDataBytes() throws IOException {
-        long size = meta.header().imageSize();
+        return allocatedDataBytes(0, meta.header().imageSize());
+    }
+
+    /** Bytes of {@code [pos, pos+len)} (clipped to the image) that this image itself holds as data. */
+    long allocatedDataBytes(long pos, long len) throws IOException {
+        long end = Math.min(pos + len, meta.header().imageSize());
         long total = 0;
-        for (long at = 0; at < size; ) {
-            Run run = meta.lookup(at, size - at);
+        for (long at = pos; at < end; ) {
+            Run run = meta.lookup(at, end - at);
             if (run.kind() == Run.Kind.DATA) {
                 total += run.length();
             }

@@ -323,6 +323,11 @@ public final class QedImage implements Closeable {
         return mapper.allocatedDataBytes();
     }
 
+    /** Bytes of the guest range {@code [pos, pos+len)} held as data clusters by this image (not its backing files). */
+    public long allocatedDataBytes(long pos, long len) throws IOException {
+        return mapper.allocatedDataBytes(pos, len);
+    }
+
     /** Bytes the image file occupies on the host file system (holes not counted). */
     public long hostAllocatedBytes() throws IOException {
         return host.allocatedBytes();

@@ -1,0 +1,29 @@
+package io.qedfs.fuse;
+
+import io.qedfs.qed.QedImage;
+import java.nio.file.Path;
+
+/**
+ * A file under the mountpoint: the bytes {@code [offset, offset+length)} of an image, or the whole image
+ * ({@link #whole}: offset 0 and whatever size the image has now, since truncate can grow it).
+ */
+record ImageView(String name, Path path, QedImage image, long offset, long length) {
+    private static final long WHOLE = -1;
+
+    static ImageView whole(MountedImage m) {
+        return new ImageView(m.name(), m.path(), m.image(), 0, WHOLE);
+    }
+
+    static ImageView window(String name, MountedImage m, long offset, long length) {
+        return new ImageView(name, m.path(), m.image(), offset, length);
+    }
+
+    boolean isWhole() {
+        return length == WHOLE;
+    }
+
+    /** The file's size: a field read for a window, the image's current size for the whole image. */
+    long size() {
+        return length == WHOLE ? image.size() : length;
+    }
+}
