@@ -2,6 +2,7 @@ package io.qedfs.cli;
 
 import io.qedfs.fuse.ImageSources;
 import io.qedfs.fuse.MountSession;
+import io.qedfs.fuse.Overlays;
 import io.qedfs.qed.QedOpenOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,7 +24,10 @@ import picocli.CommandLine.Parameters;
             "  mount -o loop /mnt/q/disk.raw /mnt/guest               # the guest file system inside",
             "  qedfs mount --partitions disk.qed /mnt/q     # and disk-p1.raw, disk-p2.raw...",
             "  mount -o loop /mnt/q/disk-p2.raw /mnt/guest   # the file system in partition 2",
-            "  qedfs unmount /mnt/q"})
+            "  qedfs unmount /mnt/q",
+            "  qedfs mount --overlay evidence.qed /mnt/q   # evidence.qed never changes",
+            "  qedfs mount --overlay-dir ovl disk.qed /mnt/q  # kept: ovl/disk.overlay.qed",
+            "  qedfs unmount /mnt/q && qedfs commit ovl/disk.overlay.qed   # into disk.qed"})
 final class MountCommand extends BaseCommand {
     @Option(names = "-f", description = "Serve in the foreground (logs to stderr unless --log).")
     boolean foreground;
@@ -37,6 +41,15 @@ final class MountCommand extends BaseCommand {
                     + " image's bytes. The tables are read once, at mount: after repartitioning through disk.raw (which"
                     + " stays writable), remount. Bad entries are skipped with a warning in the log.")
     boolean partitions;
+
+    @Option(names = "--overlay", description = "Send all writes to a new QED overlay per image (backing file: the"
+            + " image, opened read-only and never changed). The overlays are temporary: deleted at unmount.")
+    boolean overlay;
+
+    @Option(names = "--overlay-dir", paramLabel = "DIR", description = "With --overlay (implied): keep the overlays as"
+            + " DIR/<name>.overlay.qed (created if missing; an existing overlay is refused), to inspect with qemu-img"
+            + " or merge into the image with 'qedfs commit'.")
+    Path overlayDir;
 
     @Option(names = "--check", paramLabel = "auto|always|never", defaultValue = "auto",
             description = "Check images on mount: auto (when marked dirty, the default), always, never."
@@ -89,14 +102,38 @@ final class MountCommand extends BaseCommand {
         if (threads < 1) {
             throw usage("--fuse-threads (or qedfs.fuse.threads) must be at least 1: " + threads);
         }
+        Overlays.Mode overlays = overlays();
         Map<String, Path> names = ImageSources.resolve(sources); // bad sources fail here, before any process starts
         if (!foreground) {
-            return new Daemonizer(out(), err()).start(childArgs(sources, mountPoint, loop, threads), mountPoint,
+            if (overlayDir != null) {
+                Overlays.refuseExisting(names.keySet(), overlayDir); // the serving process checks again
+            }
+            int exit = new Daemonizer(out(), err()).start(childArgs(sources, mountPoint, loop, threads), mountPoint,
                     names.keySet().iterator().next(), log);
+            if (exit == 0 && overlays != null) {
+                out().println(overlays.keepDir() == null
+                        ? "qedfs: writes go to temporary overlays, deleted at unmount; the images are not changed"
+                        : "qedfs: writes go to overlays in " + overlays.keepDir() + " (kept at unmount: "
+                                + Overlays.overlayName(names.keySet().iterator().next()) + (names.size() > 1 ? ", ..." : "")
+                                + "); the images are not changed");
+            }
+            return exit;
         }
         Logging.configure(log, verbose);
-        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites, partitions)).serve(sources);
+        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
+                partitions), overlays).serve(sources);
         return 0;
+    }
+
+    /** The overlay settings, or null without --overlay; refused with -r (an overlay exists to be written). */
+    private Overlays.Mode overlays() {
+        if (!overlay && overlayDir == null) {
+            return null;
+        }
+        if (readOnly) {
+            throw usage("--overlay and -r do not go together: an overlay mount is writable and never changes the images anyway");
+        }
+        return new Overlays.Mode(overlayDir == null ? null : overlayDir.toAbsolutePath().normalize());
     }
 
     private MountSession.Loop loop() {
@@ -124,6 +161,13 @@ final class MountCommand extends BaseCommand {
         }
         if (partitions) {
             args.add("--partitions");
+        }
+        if (overlay || overlayDir != null) {
+            args.add("--overlay");
+        }
+        if (overlayDir != null) {
+            args.add("--overlay-dir");
+            args.add(overlayDir.toAbsolutePath().normalize().toString());
         }
         for (String o : fuseOptions) {
             args.add("-o");

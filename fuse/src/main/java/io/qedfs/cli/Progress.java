@@ -18,6 +18,11 @@ final class Progress {
 
     /** {@code done} bytes of {@code total} are processed; prints when a new whole percent is reached. */
     void update(long done) {
+        update(done, total);
+    }
+
+    /** As {@link #update(long)}, for work whose total is only known once it has started. */
+    void update(long done, long total) {
         if (!enabled) {
             return;
         }

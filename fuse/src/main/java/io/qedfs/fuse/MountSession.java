@@ -77,20 +77,34 @@ public final class MountSession {
 
     private final Path mountPoint;
     private final Options options;
+    private final Overlays.Mode overlay; // null: the images themselves are written
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean unmounting;
     /** The mount's fuse connection, once the mount is seen in the mount table. */
     private volatile MountTable.Entry mounted;
 
     public MountSession(Path mountPoint, Options options) {
+        this(mountPoint, options, null);
+    }
+
+    /** A session whose writes go to overlays ({@code overlay} non-null; see {@link Overlays}). */
+    public MountSession(Path mountPoint, Options options, Overlays.Mode overlay) {
         this.mountPoint = mountPoint.toAbsolutePath().normalize();
         this.options = options;
+        this.overlay = overlay;
     }
 
     /** Opens the images, mounts, serves until unmounted, and closes everything. */
     public void serve(List<Path> sources) throws IOException {
         checkMountPoint();
-        Map<String, MountedImage> images = openAll(ImageSources.resolve(sources));
+        Map<String, Path> byName = ImageSources.resolve(sources);
+        try (Overlays overlays = overlay == null ? null : Overlays.create(byName, overlay, options.check(), this::logCheck)) {
+            serveImages(overlays == null ? byName : overlays.images());
+        }
+    }
+
+    private void serveImages(Map<String, Path> byName) throws IOException {
+        Map<String, MountedImage> images = openAll(byName);
         Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
         QedFileSystem fs;
         try {

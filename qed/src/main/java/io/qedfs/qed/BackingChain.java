@@ -73,6 +73,23 @@ final class BackingChain {
         return new QedBacking(QedImage.openBacking(path, ctx.descend(real)), name);
     }
 
+    /**
+     * Opens {@code name} as the backing file {@code image} would get (relative to its directory, refusing loops
+     * through it), checking it against {@code format} ("raw", "qed" or null to probe).
+     */
+    static Backing openNamed(Path image, String name, String format) throws IOException {
+        QedHeader probe = new QedHeader(Geometry.MIN_CLUSTER_SIZE, 1, 1,
+                QedHeader.F_BACKING_FILE | ("raw".equals(format) ? QedHeader.F_BACKING_FORMAT_NO_PROBE : 0),
+                0, 0, Geometry.MIN_CLUSTER_SIZE, 0, QedHeader.SIZE, 0);
+        Path self = Files.exists(image) ? image.toRealPath() : image.toAbsolutePath();
+        Backing b = open(image, name, probe, new Context(List.of(self), QedOpenOptions.DEFAULT_MAX_CHAIN_DEPTH));
+        if (format != null && !format.equals(b.format())) {
+            b.close();
+            throw new QedFormatException(image + ": backing file " + printable(name) + " is " + b.format() + ", not " + format);
+        }
+        return b;
+    }
+
     /** The name with control characters (and undecodable bytes) escaped and cut at 200 characters, fit for one line. */
     static String printable(String name) {
         StringBuilder sb = new StringBuilder();

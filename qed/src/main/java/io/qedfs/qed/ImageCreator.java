@@ -6,7 +6,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.List;
 
 /** Writes a new, empty image laid out as {@code qemu-img create -f qed} does: header cluster, then L1. */
 final class ImageCreator {
@@ -72,16 +71,7 @@ final class ImageCreator {
 
     /** Opens the backing file (checking format and chain) and returns its size. */
     private static long probeBackingSize(Path image, QedCreateOptions o) throws IOException {
-        QedHeader probeHeader = new QedHeader(o.clusterSize(), o.tableSize(), 1,
-                QedHeader.F_BACKING_FILE | ("raw".equals(o.backingFormat()) ? QedHeader.F_BACKING_FORMAT_NO_PROBE : 0),
-                0, 0, o.clusterSize(), 0, QedHeader.SIZE, 0);
-        Path abs = image.toAbsolutePath();
-        try (Backing b = BackingChain.open(abs, o.backingFile(), probeHeader,
-                new BackingChain.Context(List.of(abs), QedOpenOptions.DEFAULT_MAX_CHAIN_DEPTH))) {
-            if (o.backingFormat() != null && !o.backingFormat().equals(b.format())) {
-                throw new QedFormatException(image + ": backing file " + o.backingFile() + " is " + b.format()
-                        + ", not " + o.backingFormat());
-            }
+        try (Backing b = BackingChain.openNamed(image.toAbsolutePath(), o.backingFile(), o.backingFormat())) {
             return b.size();
         }
     }

@@ -112,6 +112,39 @@ public final class QedImage implements Closeable {
         ImageCreator.create(path, options);
     }
 
+    /**
+     * Merges the overlay at {@code path} into its backing file (QED or raw) so that the backing file reads as
+     * the overlay did; then, if {@code emptyOverlay}, drops the overlay's clusters (otherwise it is only read).
+     * {@code progress} receives the guest bytes processed so far.
+     */
+    public static void commit(Path path, boolean emptyOverlay, WorkProgress progress) throws IOException {
+        QedOpenOptions options = emptyOverlay ? QedOpenOptions.readWrite()
+                : QedOpenOptions.readOnlyOptions().withCheck(QedOpenOptions.CheckPolicy.AUTO);
+        try (QedImage overlay = open(path, options)) {
+            overlay.openCheckReport().filter(r -> r.corruptions() > 0).ifPresent(r -> {
+                throw new IllegalStateException(path + ": the image is corrupt (" + r.corruptions()
+                        + " corruptions); run check -r all first");
+            });
+            ImageCommitter.commit(overlay, overlay.meta, overlay.writes, emptyOverlay, progress);
+        }
+    }
+
+    /**
+     * Makes {@code newBacking} (stored as given; null or empty for none) the backing file of the image at
+     * {@code path}, with {@code format} "raw", "qed" or null (probe). Safe mode first copies in whatever the
+     * change would alter, so the guest reads the same; {@code unsafe} only rewrites the reference.
+     */
+    public static void rebase(Path path, String newBacking, String format, boolean unsafe, WorkProgress progress)
+            throws IOException {
+        if (unsafe) {
+            ImageRebaser.rewriteReference(path, newBacking, format);
+            return;
+        }
+        try (QedImage image = open(path, QedOpenOptions.readWrite())) {
+            ImageRebaser.rebase(image, image.meta, image.writes, newBacking, format, progress);
+        }
+    }
+
     /** True when the file starts with the QED magic. */
     public static boolean isQed(Path path) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {

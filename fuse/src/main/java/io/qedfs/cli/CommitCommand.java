@@ -1,0 +1,46 @@
+package io.qedfs.cli;
+
+import io.qedfs.qed.QedImage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code qedfs commit}: merges an overlay into its backing file, as qemu-img commit does. */
+@Command(name = "commit", sortOptions = false,
+        description = {"Write the clusters an overlay holds (data and zeroes) into its backing file (QED or raw),"
+                + " so that the backing file reads as the overlay does; then empty the overlay unless -d.",
+            "The backing file is synced before the overlay is emptied; neither may be in use (mounted, or open in QEMU)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs mount --overlay-dir ovl disk.qed /mnt/q   # writes go to ovl/disk.overlay.qed",
+            "  qedfs unmount /mnt/q",
+            "  qedfs commit ovl/disk.overlay.qed               # disk.qed now holds them; the overlay is empty",
+            "  qedfs commit -d -p top.qed                      # keep top.qed as it is; show progress"})
+final class CommitCommand extends BaseCommand {
+    @Option(names = "-d", description = "Keep the overlay unchanged (by default it is emptied after the commit).")
+    boolean keep;
+
+    @Option(names = "-p", description = "Show progress on stderr.")
+    boolean progress;
+
+    @Option(names = "-q", description = "Quiet: no 'Image committed.' line, no progress.")
+    boolean quiet;
+
+    @Parameters(index = "0", paramLabel = "OVERLAY", description = "The QED image whose backing file receives its clusters.")
+    String overlay;
+
+    @Override
+    String subject() {
+        return overlay;
+    }
+
+    @Override
+    int run() throws Exception {
+        Progress shown = new Progress(err(), 0, progress && !quiet);
+        QedImage.commit(Inputs.existingFile(overlay), !keep, shown::update);
+        shown.done();
+        if (!quiet) {
+            out().println("Image committed.");
+        }
+        return 0;
+    }
+}

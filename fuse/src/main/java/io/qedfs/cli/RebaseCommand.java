@@ -1,0 +1,60 @@
+package io.qedfs.cli;
+
+import io.qedfs.qed.QedImage;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code qedfs rebase}: changes the backing file an image refers to, as qemu-img rebase does. */
+@Command(name = "rebase", sortOptions = false,
+        description = {"Make NEW_BACKING the backing file of IMAGE ('' for none).",
+            "Safe mode (the default) keeps what the guest reads: where the old and the new backing file differ,"
+                + " the old one's data is first copied into IMAGE. -u only rewrites the name, e.g. after the backing"
+                + " file was moved. A relative name is relative to IMAGE's directory and is stored as given."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs rebase -b base-v2.qed top.qed          # top.qed reads the same, now on top of base-v2.qed",
+            "  qedfs rebase -b '' top.qed                   # flatten: top.qed stands alone",
+            "  qedfs rebase -u -b /new/place/base.qed top.qed  # the backing file was moved; copy nothing",
+            "  qedfs rebase -b disk.img -F raw top.qed      # a raw backing file (recorded: no probing)"})
+final class RebaseCommand extends BaseCommand {
+    @Option(names = "-b", required = true, paramLabel = "NEW_BACKING",
+            description = "The new backing file, or '' to remove it.")
+    String backing;
+
+    @Option(names = "-F", paramLabel = "raw|qed", description = "Format of the new backing file (default: probed).")
+    String backingFormat;
+
+    @Option(names = "-u", description = "Unsafe: only rewrite the reference; no backing file is opened or compared.")
+    boolean unsafe;
+
+    @Option(names = "-p", description = "Show progress on stderr (safe mode).")
+    boolean progress;
+
+    @Option(names = "-q", description = "Quiet: no progress even with -p.")
+    boolean quiet;
+
+    @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image to change.")
+    String image;
+
+    @Override
+    String subject() {
+        return image;
+    }
+
+    @Override
+    int run() throws Exception {
+        String format;
+        try {
+            format = backingFormat == null ? null : FormatOptions.backingFormat(backingFormat);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (backing.isEmpty() && format != null) {
+            throw usage("a backing format (-F) needs a backing file (-b)");
+        }
+        Progress shown = new Progress(err(), 0, progress && !quiet && !unsafe);
+        QedImage.rebase(Inputs.existingFile(image), backing, format, unsafe, shown::update);
+        shown.done();
+        return 0;
+    }
+}
