@@ -363,7 +363,7 @@ class HostileMountIT extends MountTestBase {
         return log.lines().filter(l -> l.contains("check of")).findFirst().orElse("no check");
     }
 
-    private static String sha256(Path file) throws Exception {
+    static String sha256(Path file) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file)));
     }
 }
