@@ -11,10 +11,10 @@ import picocli.CommandLine.Parameters;
                 + " so that the backing file reads as the overlay does; then empty the overlay unless -d.",
             "The backing file is synced before the overlay is emptied; neither may be in use (mounted, or open in QEMU)."},
         footerHeading = "%nExamples:%n",
-        footer = {"  qedfs mount --overlay-dir ovl disk.qed /mnt/q   # writes go to ovl/disk.overlay.qed",
+        footer = {"  qedfs mount --overlay-dir ovl disk.qed /mnt/q  # writes: ovl/disk.overlay.qed",
             "  qedfs unmount /mnt/q",
-            "  qedfs commit ovl/disk.overlay.qed               # disk.qed now holds them; the overlay is empty",
-            "  qedfs commit -d -p top.qed                      # keep top.qed as it is; show progress"})
+            "  qedfs commit ovl/disk.overlay.qed     # into disk.qed; the overlay is emptied",
+            "  qedfs commit -d -p top.qed            # top.qed is left as it is; progress"})
 final class CommitCommand extends BaseCommand {
     @Option(names = "-d", description = "Keep the overlay unchanged (by default it is emptied after the commit).")
     boolean keep;

@@ -12,10 +12,10 @@ import picocli.CommandLine.Parameters;
                 + " the old one's data is first copied into IMAGE. -u only rewrites the name, e.g. after the backing"
                 + " file was moved. A relative name is relative to IMAGE's directory and is stored as given."},
         footerHeading = "%nExamples:%n",
-        footer = {"  qedfs rebase -b base-v2.qed top.qed          # top.qed reads the same, now on top of base-v2.qed",
-            "  qedfs rebase -b '' top.qed                   # flatten: top.qed stands alone",
-            "  qedfs rebase -u -b /new/place/base.qed top.qed  # the backing file was moved; copy nothing",
-            "  qedfs rebase -b disk.img -F raw top.qed      # a raw backing file (recorded: no probing)"})
+        footer = {"  qedfs rebase -b base-v2.qed top.qed     # same content, now over base-v2.qed",
+            "  qedfs rebase -b '' top.qed              # flatten: top.qed stands alone",
+            "  qedfs rebase -u -b /new/base.qed top.qed  # base.qed was moved: rename only",
+            "  qedfs rebase -F raw -b disk.img top.qed # a raw backing file (never probed)"})
 final class RebaseCommand extends BaseCommand {
     @Option(names = "-b", required = true, paramLabel = "NEW_BACKING",
             description = "The new backing file, or '' to remove it.")
