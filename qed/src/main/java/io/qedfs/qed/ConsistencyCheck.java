@@ -2,9 +2,10 @@ package io.qedfs.qed;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The QED consistency check (QED-FORMAT.md section 5), with correct cluster arithmetic (QEMU divides by
@@ -33,12 +34,17 @@ final class ConsistencyCheck {
     private long checkErrors;
     /** End of the last cluster copied by repair (past the checked file end), 0 if none. */
     private long copiesEnd;
+    /** The L2 table being checked, as read from the file, and its entries. */
+    private final ByteBuffer tableBuf;
+    private final LongBuffer tableEntries;
 
     ConsistencyCheck(ImageMetadata meta, HostFile host, RepairMode mode) {
         this.meta = meta;
         this.host = host;
         this.fix = mode != RepairMode.NONE;
         this.g = meta.geometry;
+        this.tableBuf = ByteBuffer.allocateDirect(g.tableBytes).order(ByteOrder.LITTLE_ENDIAN);
+        this.tableEntries = tableBuf.asLongBuffer();
     }
 
     CheckReport run() throws IOException {
@@ -111,25 +117,33 @@ final class ConsistencyCheck {
                 checkErrors, imageEnd, List.copyOf(problems));
     }
 
-    /** A table that cannot be read, or whose repair cannot be written, is a check error, each said as it is. */
+    /**
+     * A table that cannot be read, or whose repair cannot be written, is a check error, each said as it is.
+     * Tables are read straight into one reused buffer, not through the L2 cache: the check visits each once,
+     * and decoding hundreds of them into cached arrays was most of its time.
+     */
     private void checkL2(int l1Index, long tableOffset, long fileSize, ClusterBitmap used) {
-        L2Cache.Ref ref;
+        tableBuf.clear();
         try {
-            ref = meta.l2(tableOffset);
+            FileIo.readFully(meta.channel, tableOffset, tableBuf, meta.name);
         } catch (IOException e) {
             checkErrors++;
             problem(String.format("L1 entry %d: cannot read L2 table at 0x%x: %s", l1Index, tableOffset, e.getMessage()));
             return;
         }
-        try (ref) {
-            checkEntries(l1Index, tableOffset, ref.table(), fileSize, used);
+        try {
+            if (checkEntries(l1Index, tableOffset, tableEntries, fileSize, used)) {
+                meta.sync(); // copies first: the table must not point at a cluster that is not written yet
+                FileIo.writeFully(meta.channel, tableOffset, tableBuf.clear());
+            }
         } catch (IOException e) {
             checkErrors++;
             problem(String.format("L2 table at 0x%x: the repair could not be written: %s", tableOffset, e.getMessage()));
         }
     }
 
-    private void checkEntries(int l1Index, long tableOffset, AtomicLongArray t, long fileSize, ClusterBitmap used)
+    /** Checks (and with repair, changes) the entries of one table; true when it changed any. */
+    private boolean checkEntries(int l1Index, long tableOffset, LongBuffer t, long fileSize, ClusterBitmap used)
             throws IOException {
         boolean changed = false;
         long last = 0;
@@ -147,7 +161,7 @@ final class ConsistencyCheck {
                 String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster offset 0x%x is invalid (%s)",
                         tableOffset, j, g.guestOffset(l1Index, j), e, whyInvalid(e, fileSize));
                 if (fix) {
-                    t.set(j, 0);
+                    t.put(j, 0);
                     changed = true;
                 }
                 corruption(1, what, fix);
@@ -157,17 +171,14 @@ final class ConsistencyCheck {
                 String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster 0x%x is referenced twice",
                         tableOffset, j, g.guestOffset(l1Index, j), e);
                 if (fix) {
-                    t.set(j, copyOfCluster(e));
+                    t.put(j, copyOfCluster(e));
                     changed = true;
                     what += "; this reference now has a copy of its own";
                 }
                 corruption(1, what, fix);
             }
         }
-        if (changed) {
-            meta.sync(); // copies first: the table must not point at a cluster that is not written yet
-            meta.writeTable(tableOffset, t);
-        }
+        return changed;
     }
 
     /** Appends a copy of the cluster at {@code offset} to the file; returns where it went. */
