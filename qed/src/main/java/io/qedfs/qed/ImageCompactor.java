@@ -1,0 +1,160 @@
+package io.qedfs.qed;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.Set;
+import java.util.function.LongConsumer;
+
+/**
+ * Rewrites an image without leaked clusters and without stored zeroes, keeping its geometry, size, backing
+ * file reference and guest content.
+ *
+ * <p>Crash safety: the copy is written to a temporary file in the target's directory, synced, given the
+ * source's file mode and renamed over the target, and the directory is synced. Until the rename the target
+ * is untouched; the rename replaces it atomically, so a crash leaves either the old file or the new one
+ * (and perhaps a stray {@code .NAME.*.compact} file). A failure removes the temporary file.
+ *
+ * <p>In place, the source is opened read-write for its exclusive lock: a qedfs mount or a QEMU process
+ * using it is refused, and none can start before the rename. The source itself is never written.
+ */
+public final class ImageCompactor implements Closeable {
+    /**
+     * What a compaction did.
+     *
+     * @param oldFileBytes     length of the source file
+     * @param newFileBytes     length of the compacted file
+     * @param dataClusters     data clusters the compacted image holds
+     * @param zeroDataClusters data clusters of the source that held only zeroes and are no longer stored
+     * @param leakedClusters   clusters of the source file that nothing referenced, left behind
+     */
+    public record Result(long oldFileBytes, long newFileBytes, long dataClusters, long zeroDataClusters,
+                         long leakedClusters) {
+    }
+
+    private final QedImage source;
+    private final Path target;
+    private final CheckReport health;
+
+    private ImageCompactor(QedImage source, Path target, CheckReport health) {
+        this.source = source;
+        this.target = target;
+        this.health = health;
+    }
+
+    /**
+     * Opens {@code image} for compaction into {@code output}, or in place when {@code output} is null, and
+     * checks it. Refuses an image in use, a corrupt one, and one marked dirty that does not check clean;
+     * leaks alone are no reason to refuse (they are what compaction drops).
+     */
+    public static ImageCompactor open(Path image, Path output) throws IOException {
+        boolean inPlace = output == null;
+        QedOpenOptions options = (inPlace ? QedOpenOptions.readWrite() : QedOpenOptions.readOnlyOptions())
+                .withCheck(QedOpenOptions.CheckPolicy.NEVER);
+        QedImage source = QedImage.open(image, options);
+        try {
+            CheckReport health = source.check(RepairMode.NONE);
+            refuseUnhealthy(source, health);
+            return new ImageCompactor(source, (inPlace ? image : output).toAbsolutePath(), health);
+        } catch (IOException | RuntimeException e) {
+            source.close();
+            throw e;
+        }
+    }
+
+    /** The guest size: what {@link #run}'s progress counts up to. */
+    public long size() {
+        return source.size();
+    }
+
+    /** Writes the compacted copy and renames it over the target; {@code progress} hears the guest bytes done. */
+    public Result run(LongConsumer progress) throws IOException {
+        long oldBytes = source.fileLength();
+        Path dir = target.getParent();
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".compact");
+        boolean renamed = false;
+        try {
+            CompactingCopier.Counts counts = copy(source, tmp, dir, progress);
+            keepMode(source.path(), tmp);
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            renamed = true;
+            syncDirectory(dir);
+            return new Result(oldBytes, Files.size(target), counts.dataClusters(), counts.zeroDataClusters(),
+                    health.leaks());
+        } finally {
+            if (!renamed) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    /** Releases the source (and its lock); after an in-place run it is the replaced, unlinked file. */
+    @Override
+    public void close() throws IOException {
+        source.close();
+    }
+
+    private static void refuseUnhealthy(QedImage source, CheckReport health) throws QedFormatException {
+        if (health.corruptions() == 0 && health.checkErrors() == 0) {
+            return;
+        }
+        String name = source.path().toString();
+        String what = health.corruptions() + " corruptions, " + health.checkErrors() + " unreadable tables";
+        throw new QedFormatException(source.header().needsCheck()
+                ? String.format("%s: the image is marked dirty and does not check clean (%s); run 'qedfs check -r all %s' first",
+                        name, what, name)
+                : String.format("%s: the image is corrupt (%s); run 'qedfs check -r all %s' first", name, what, name));
+    }
+
+    private static CompactingCopier.Counts copy(QedImage source, Path tmp, Path dir, LongConsumer progress)
+            throws IOException {
+        String backingFormat = source.header().hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : null;
+        QedCreateOptions o = new QedCreateOptions(source.size(), source.clusterSize(), source.tableSize(),
+                backingNameFrom(source, dir), source.backingFileName() == null ? null : backingFormat);
+        ImageCreator.create(tmp, o);
+        try (QedImage copy = QedImage.open(tmp, QedOpenOptions.readWrite().withCheck(QedOpenOptions.CheckPolicy.NEVER))) {
+            return new CompactingCopier(source, copy, progress).run();
+        } // closing syncs the data and tables and marks the copy clean
+    }
+
+    /**
+     * The backing file name for a copy in {@code dir}: as stored, unless it is relative and the copy lives in
+     * another directory, where it becomes relative to that directory so that it names the same file.
+     */
+    static String backingNameFrom(QedImage source, Path dir) throws IOException {
+        String name = source.backingFileName();
+        if (name == null || Path.of(name).isAbsolute()) {
+            return name;
+        }
+        Path sourceDir = source.path().toAbsolutePath().getParent();
+        if (Files.isSameFile(sourceDir, dir)) {
+            return name;
+        }
+        Path backing = BackingChain.resolve(source.path(), name).normalize();
+        Path backingDir = backing.getParent().toRealPath(); // the file itself may be a link, kept as one
+        return dir.toRealPath().relativize(backingDir.resolve(backing.getFileName())).toString();
+    }
+
+    private static void keepMode(Path from, Path to) throws IOException {
+        try {
+            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(from);
+            Files.setPosixFilePermissions(to, mode);
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: the new file keeps the default mode
+        }
+    }
+
+    /** Makes the rename durable; some file systems cannot sync a directory, and the rename is atomic anyway. */
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException e) {
+            // best effort
+        }
+    }
+}
