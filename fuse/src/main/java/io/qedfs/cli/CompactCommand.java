@@ -59,7 +59,7 @@ final class CompactCommand extends BaseCommand {
 
     private String summary(ImageCompactor.Result r) {
         String what = output == null ? image : image + " -> " + output;
-        return String.format(Locale.ROOT, "%s: %s -> %s (%d data clusters kept, %d of zeroes and %d leaked dropped)",
+        return String.format(Locale.ROOT, "%s: %s -> %s (%d data clusters kept; dropped %d zero-filled and %d leaked clusters)",
                 what, Sizes.human(r.oldFileBytes()), Sizes.human(r.newFileBytes()), r.dataClusters(),
                 r.zeroDataClusters(), r.leakedClusters());
     }

@@ -60,7 +60,7 @@ public final class ImageCompactor implements Closeable {
         try {
             CheckReport health = source.check(RepairMode.NONE);
             refuseUnhealthy(source, health);
-            return new ImageCompactor(source, (inPlace ? image : output).toAbsolutePath(), health);
+            return new ImageCompactor(source, inPlace ? image : output, health);
         } catch (IOException | RuntimeException e) {
             source.close();
             throw e;
@@ -75,7 +75,7 @@ public final class ImageCompactor implements Closeable {
     /** Writes the compacted copy and renames it over the target; {@code progress} hears the guest bytes done. */
     public Result run(LongConsumer progress) throws IOException {
         long oldBytes = source.fileLength();
-        Path dir = target.getParent();
+        Path dir = target.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".compact");
         boolean renamed = false;
         try {
@@ -86,6 +86,12 @@ public final class ImageCompactor implements Closeable {
             syncDirectory(dir);
             return new Result(oldBytes, Files.size(target), counts.dataClusters(), counts.zeroDataClusters(),
                     health.leaks());
+        } catch (IOException e) {
+            if (renamed) {
+                throw e;
+            }
+            throw new IOException(String.format("%s: compaction failed, %s is left unchanged: %s", source.path(), target,
+                    e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), e);
         } finally {
             if (!renamed) {
                 Files.deleteIfExists(tmp);
