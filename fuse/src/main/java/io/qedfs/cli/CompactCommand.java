@@ -13,13 +13,13 @@ import picocli.CommandLine.Parameters;
         description = {"Rewrite a QED image without leaked clusters and without clusters that hold only zeroes,"
                 + " keeping its cluster size, table size, image size, backing file and guest content.",
             "The copy is written to a temporary file next to the target, synced and renamed over it: a crash"
-                + " leaves the old image or the new one, never a mix. In place, an image in use (a qedfs mount,"
-                + " a QEMU process) is refused, and so is a corrupt one."},
+                + " leaves the old image or the new one, never a mix. Refused: a corrupt image, and one in use"
+                + " (in place: by anyone; with -O: by a writer, a qedfs mount or a QEMU process)."},
         footerHeading = "%nExamples:%n",
-        footer = {"  qedfs compact disk.qed                   # in place: disk.qed: 1.2 GiB -> 300 MiB (...)",
-            "  qedfs compact -p disk.qed                # with a progress bar",
-            "  qedfs compact disk.qed -O small.qed      # to a new file; disk.qed is left as it is",
-            "  qedfs check -r all disk.qed && qedfs compact disk.qed   # an image marked dirty that is refused"})
+        footer = {"  qedfs compact disk.qed               # disk.qed: 1.2 GiB -> 300 MiB (...)",
+            "  qedfs compact -p disk.qed            # with a progress bar",
+            "  qedfs compact disk.qed -O small.qed  # to a new file; disk.qed stays as it is",
+            "  qedfs check -r all disk.qed          # first, if compact finds corruption"})
 final class CompactCommand extends BaseCommand {
     @Option(names = {"-O", "--output"}, paramLabel = "NEWFILE",
             description = "Write the compacted image to NEWFILE (replaced if it exists) instead of in place.")

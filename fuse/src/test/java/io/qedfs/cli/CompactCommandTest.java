@@ -35,6 +35,7 @@ class CompactCommandTest {
     private static final int CLUSTER = 65536; // QEMU's check reports bogus leaks with small clusters
     private static final long HEADER_AND_L1 = 5L * CLUSTER; // header cluster + an L1 table of table_size 4
     private static final long L2 = 4L * CLUSTER;
+    private static final long SEED = Long.getLong("qedfs.seed", System.nanoTime());
 
     @TempDir
     Path dir;
@@ -107,6 +108,19 @@ class CompactCommandTest {
         assertChecksClean(top);
         assertEquals(backingLines(before), backingLines(top), "the same backing chain");
         assertEquals(sizeBefore - CLUSTER, Files.size(top), "exactly the leaked cluster is gone");
+    }
+
+    @Test
+    void throughASymbolicLinkTheLinkedFileIsCompacted() throws Exception {
+        Path img = qemuImage("real.qed", "16M", null, "write -P 0x42 0 1M", "write -P 0 1M 1M");
+        Path link = Files.createSymbolicLink(dir.resolve("link.qed"), img.getFileName());
+        Path before = keepCopy(img);
+
+        Cli.run("compact", "-q", link.toString()).assertOk();
+
+        assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+        assertSameGuest(before, img);
+        assertEquals(Files.size(before) - 16L * CLUSTER, Files.size(img), "the zero-filled MiB is gone");
     }
 
     @Test
@@ -210,10 +224,11 @@ class CompactCommandTest {
         for (int i = 0; i < 6000 && p.isAlive() && strays().isEmpty(); i++) {
             Thread.sleep(10); // a probe for the temporary file, not a timing assumption: any moment will do
         }
+        Thread.sleep(new Random(SEED).nextInt(1000)); // mid-copy, around the rename, or after
         p.destroyForcibly(); // SIGKILL: nothing of the process runs after this
         assertTrue(p.waitFor(30, TimeUnit.SECONDS));
         boolean untouched = Images.sha256(img).equals(sum);
-        System.out.println("compact killed " + (untouched ? "before" : "after") + " the rename");
+        System.out.println("compact killed " + (untouched ? "before" : "after") + " the rename (-Dqedfs.seed=" + SEED + ")");
         assertSameGuest(before, img);
         if (!untouched) {
             assertChecksClean(img);

@@ -7,8 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.util.Set;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFileAttributes;
 import java.util.function.LongConsumer;
 
 /**
@@ -16,12 +16,13 @@ import java.util.function.LongConsumer;
  * file reference and guest content.
  *
  * <p>Crash safety: the copy is written to a temporary file in the target's directory, synced, given the
- * source's file mode and renamed over the target, and the directory is synced. Until the rename the target
- * is untouched; the rename replaces it atomically, so a crash leaves either the old file or the new one
- * (and perhaps a stray {@code .NAME.*.compact} file). A failure removes the temporary file.
+ * source's mode (and owner, where allowed) and renamed over the target (through a symbolic link), and then
+ * the directory is synced. Until the rename the target is untouched; the rename replaces it atomically, so
+ * a crash leaves either the old file or the new one (and perhaps a stray {@code .NAME.*.compact} file). A
+ * failure removes the temporary file. The temporary file needs room for the whole compacted image.
  *
  * <p>In place, the source is opened read-write for its exclusive lock: a qedfs mount or a QEMU process
- * using it is refused, and none can start before the rename. The source itself is never written.
+ * using it is refused, and none can start before the rename. Its tables and data are never written.
  */
 public final class ImageCompactor implements Closeable {
     /**
@@ -60,7 +61,7 @@ public final class ImageCompactor implements Closeable {
         try {
             CheckReport health = source.check(RepairMode.NONE);
             refuseUnhealthy(source, health);
-            return new ImageCompactor(source, inPlace ? image : output, health);
+            return new ImageCompactor(source, throughLinks(inPlace ? image : output), health);
         } catch (IOException | RuntimeException e) {
             source.close();
             throw e;
@@ -80,7 +81,7 @@ public final class ImageCompactor implements Closeable {
         boolean renamed = false;
         try {
             CompactingCopier.Counts counts = copy(source, tmp, dir, progress);
-            keepMode(source.path(), tmp);
+            keepOwnerAndMode(source.path(), tmp);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             renamed = true;
             syncDirectory(dir);
@@ -146,12 +147,24 @@ public final class ImageCompactor implements Closeable {
         return dir.toRealPath().relativize(backingDir.resolve(backing.getFileName())).toString();
     }
 
-    private static void keepMode(Path from, Path to) throws IOException {
+    /** A symbolic link is replaced through: the file it names gets the compacted image, the link stays. */
+    private static Path throughLinks(Path target) throws IOException {
+        return Files.isSymbolicLink(target) && Files.exists(target) ? target.toRealPath() : target;
+    }
+
+    /** The copy gets the source's mode, and its owner and group where this process may set them (root). */
+    private static void keepOwnerAndMode(Path from, Path to) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(to, PosixFileAttributeView.class);
+        if (view == null) {
+            return; // not a POSIX file system: the new file keeps the default mode
+        }
+        PosixFileAttributes old = Files.readAttributes(from, PosixFileAttributes.class);
+        view.setPermissions(old.permissions());
         try {
-            Set<PosixFilePermission> mode = Files.getPosixFilePermissions(from);
-            Files.setPosixFilePermissions(to, mode);
-        } catch (UnsupportedOperationException e) {
-            // not a POSIX file system: the new file keeps the default mode
+            view.setGroup(old.group());
+            view.setOwner(old.owner());
+        } catch (IOException e) {
+            // not allowed (not root): the compacted file belongs to whoever compacted it
         }
     }
 
