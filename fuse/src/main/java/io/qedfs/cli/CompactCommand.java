@@ -1,6 +1,6 @@
 package io.qedfs.cli;
 
-import io.qedfs.qed.ImageCompactor;
+import io.qedfs.qed.CompactResult;
 import io.qedfs.qed.QedImage;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code qedfs compact}: rewrites an image without leaked clusters and stored zeroes (the engine's ImageCompactor). */
+/** {@code qedfs compact}: rewrites an image without leaked clusters and stored zeroes (QedImage.compact). */
 @Command(name = "compact", sortOptions = false,
         description = {"Rewrite a QED image without leaked clusters and without clusters that hold only zeroes,"
                 + " keeping its cluster size, table size, image size, backing file and guest content.",
@@ -45,19 +45,16 @@ final class CompactCommand extends BaseCommand {
         if (output != null) {
             Inputs.refuseOverwritingInputs(image, QedImage.isQed(src), output);
         }
-        ImageCompactor.Result r;
-        try (ImageCompactor compactor = ImageCompactor.open(src, output == null ? null : Path.of(output))) {
-            Progress bar = new Progress(err(), compactor.size(), progress && !quiet);
-            r = compactor.run(bar::update);
-            bar.done();
-        }
+        Progress bar = new Progress(err(), 0, progress && !quiet);
+        CompactResult r = QedImage.compact(src, output == null ? null : Path.of(output), bar::update);
+        bar.done();
         if (!quiet) {
             out().println(summary(r));
         }
         return 0;
     }
 
-    private String summary(ImageCompactor.Result r) {
+    private String summary(CompactResult r) {
         String what = output == null ? image : image + " -> " + output;
         return String.format(Locale.ROOT, "%s: %s -> %s (%d data clusters kept; dropped %d zero-filled and %d leaked clusters)",
                 what, Sizes.human(r.oldFileBytes()), Sizes.human(r.newFileBytes()), r.dataClusters(),

@@ -2,7 +2,6 @@ package io.qedfs.qed;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.function.LongConsumer;
 
 /**
  * Copies an image's own clusters (never its backing file's) into a new, empty image of the same geometry:
@@ -19,12 +18,12 @@ final class CompactingCopier {
 
     private final QedImage source;
     private final QedImage copy;
-    private final LongConsumer progress;
+    private final WorkProgress progress;
     private final ByteBuffer buf;
     private long dataClusters;
     private long zeroDataClusters;
 
-    CompactingCopier(QedImage source, QedImage copy, LongConsumer progress) {
+    CompactingCopier(QedImage source, QedImage copy, WorkProgress progress) {
         this.source = source;
         this.copy = copy;
         this.progress = progress;
@@ -32,14 +31,14 @@ final class CompactingCopier {
     }
 
     Counts run() throws IOException {
-        progress.accept(0);
+        progress.update(0, source.size());
         source.mapper().forEachOwnRun(0, source.size(), run -> {
             switch (run.kind()) {
                 case DATA -> copyData(run.pos(), run.length());
                 case ZERO -> copy.writeZeroes(run.pos(), run.length());
                 case UNALLOCATED -> { }
             }
-            progress.accept(run.pos() + run.length());
+            progress.update(run.pos() + run.length(), source.size());
         });
         copy.flush();
         return new Counts(dataClusters, zeroDataClusters);
@@ -66,7 +65,7 @@ final class CompactingCopier {
             }
             writeGroup(at + groupStart, groupStart, n, groupZero);
             at += n;
-            progress.accept(at);
+            progress.update(at, source.size());
         }
     }
 

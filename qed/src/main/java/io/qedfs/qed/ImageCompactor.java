@@ -1,6 +1,5 @@
 package io.qedfs.qed;
 
-import java.io.Closeable;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -9,7 +8,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFileAttributes;
-import java.util.function.LongConsumer;
 
 /**
  * Rewrites an image without leaked clusters and without stored zeroes, keeping its geometry, size, backing
@@ -24,57 +22,29 @@ import java.util.function.LongConsumer;
  * <p>In place, the source is opened read-write for its exclusive lock: a qedfs mount or a QEMU process
  * using it is refused, and none can start before the rename. Its tables and data are never written.
  */
-public final class ImageCompactor implements Closeable {
-    /**
-     * What a compaction did.
-     *
-     * @param oldFileBytes     length of the source file
-     * @param newFileBytes     length of the compacted file
-     * @param dataClusters     data clusters the compacted image holds
-     * @param zeroDataClusters data clusters of the source that held only zeroes and are no longer stored
-     * @param leakedClusters   clusters of the source file that nothing referenced, left behind
-     */
-    public record Result(long oldFileBytes, long newFileBytes, long dataClusters, long zeroDataClusters,
-                         long leakedClusters) {
-    }
-
-    private final QedImage source;
-    private final Path target;
-    private final CheckReport health;
-
-    private ImageCompactor(QedImage source, Path target, CheckReport health) {
-        this.source = source;
-        this.target = target;
-        this.health = health;
+final class ImageCompactor {
+    private ImageCompactor() {
     }
 
     /**
-     * Opens {@code image} for compaction into {@code output}, or in place when {@code output} is null, and
-     * checks it. Refuses an image in use, a corrupt one, and one marked dirty that does not check clean;
-     * leaks alone are no reason to refuse (they are what compaction drops).
+     * Compacts {@code image} into {@code output}, or in place when {@code output} is null. Refuses an image in
+     * use, a corrupt one, and one marked dirty that does not check clean; leaks alone are no reason to refuse
+     * (they are what compaction drops).
      */
-    public static ImageCompactor open(Path image, Path output) throws IOException {
+    static CompactResult compact(Path image, Path output, WorkProgress progress) throws IOException {
         boolean inPlace = output == null;
         QedOpenOptions options = (inPlace ? QedOpenOptions.readWrite() : QedOpenOptions.readOnlyOptions())
                 .withCheck(QedOpenOptions.CheckPolicy.NEVER);
-        QedImage source = QedImage.open(image, options);
-        try {
+        try (QedImage source = QedImage.open(image, options)) { // closed after the rename: no user slips in
             CheckReport health = source.check(RepairMode.NONE);
             refuseUnhealthy(source, health);
-            return new ImageCompactor(source, throughLinks(inPlace ? image : output), health);
-        } catch (IOException | RuntimeException e) {
-            source.close();
-            throw e;
+            return replace(source, health, throughLinks(inPlace ? image : output), progress);
         }
     }
 
-    /** The guest size: what {@link #run}'s progress counts up to. */
-    public long size() {
-        return source.size();
-    }
-
-    /** Writes the compacted copy and renames it over the target; {@code progress} hears the guest bytes done. */
-    public Result run(LongConsumer progress) throws IOException {
+    /** Writes the compacted copy next to {@code target} and renames it over {@code target}. */
+    private static CompactResult replace(QedImage source, CheckReport health, Path target, WorkProgress progress)
+            throws IOException {
         long oldBytes = source.fileLength();
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".compact");
@@ -85,7 +55,7 @@ public final class ImageCompactor implements Closeable {
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             renamed = true;
             syncDirectory(dir);
-            return new Result(oldBytes, Files.size(target), counts.dataClusters(), counts.zeroDataClusters(),
+            return new CompactResult(oldBytes, Files.size(target), counts.dataClusters(), counts.zeroDataClusters(),
                     health.leaks());
         } catch (IOException e) {
             if (renamed) {
@@ -100,12 +70,6 @@ public final class ImageCompactor implements Closeable {
         }
     }
 
-    /** Releases the source (and its lock); after an in-place run it is the replaced, unlinked file. */
-    @Override
-    public void close() throws IOException {
-        source.close();
-    }
-
     private static void refuseUnhealthy(QedImage source, CheckReport health) throws QedFormatException {
         if (health.corruptions() == 0 && health.checkErrors() == 0) {
             return;
@@ -118,7 +82,7 @@ public final class ImageCompactor implements Closeable {
                 : String.format("%s: the image is corrupt (%s); run 'qedfs check -r all %s' first", name, what, name));
     }
 
-    private static CompactingCopier.Counts copy(QedImage source, Path tmp, Path dir, LongConsumer progress)
+    private static CompactingCopier.Counts copy(QedImage source, Path tmp, Path dir, WorkProgress progress)
             throws IOException {
         String backingFormat = source.header().hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : null;
         QedCreateOptions o = new QedCreateOptions(source.size(), source.clusterSize(), source.tableSize(),
