@@ -2,13 +2,10 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
-import io.qedfs.qed.QedOpenOptions;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -57,7 +54,7 @@ final class ConvertCommand extends BaseCommand {
         Path src = Inputs.existingFile(source);
         boolean qedSource = sourceFormat == null ? QedImage.isQed(src) : sourceFormat == Format.QED;
         Path dst = Path.of(dest);
-        refuseOverwritingInputs(src, qedSource, dst);
+        Inputs.refuseOverwritingInputs(source, qedSource, dest);
         try (ConvertSource in = qedSource ? new QedSource(src) : new RawSource(src)) {
             boolean done = false;
             try {
@@ -86,29 +83,6 @@ final class ConvertCommand extends BaseCommand {
             return FormatOptions.parse(options, FormatOptions.CONVERT_KEYS).toCreateOptions(0);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
-        }
-    }
-
-    /** DEST must be neither SOURCE nor, for a QED source, any file of its backing chain. */
-    private void refuseOverwritingInputs(Path src, boolean qedSource, Path dst) throws IOException {
-        if (Files.isDirectory(dst)) {
-            throw new CommandFailedException(dest + ": is a directory", null);
-        }
-        if (!Files.exists(dst)) {
-            return;
-        }
-        List<String> inputs = new ArrayList<>(List.of(source));
-        if (qedSource) {
-            for (ChainLevel level : ImageChain.walk(source, QedOpenOptions.readOnlyOptions())) {
-                inputs.add(level.filename());
-            }
-        }
-        for (String in : inputs) {
-            if (Files.exists(Path.of(in)) && Files.isSameFile(Path.of(in), dst)) {
-                String what = in.equals(source) ? "the source" : "in the backing chain of " + source + " (" + in + ")";
-                throw new CommandFailedException(String.format(Locale.ROOT,
-                        "%s: the destination is %s; refusing to overwrite it", dest, what), null);
-            }
         }
     }
 }

@@ -1,9 +1,13 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.QedOpenOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 /** Checks on files named on the command line, so that errors name them before any I/O does not. */
 final class Inputs {
@@ -29,5 +33,29 @@ final class Inputs {
             return e;
         }
         return new IOException(file + ": " + (m == null ? e.getClass().getSimpleName() : m), e);
+    }
+
+    /** {@code dest} must be neither {@code source} nor, for a QED source, any file of its backing chain. */
+    static void refuseOverwritingInputs(String source, boolean qedSource, String dest) throws IOException {
+        Path dst = Path.of(dest);
+        if (Files.isDirectory(dst)) {
+            throw new CommandFailedException(dest + ": is a directory", null);
+        }
+        if (!Files.exists(dst)) {
+            return;
+        }
+        List<String> inputs = new ArrayList<>(List.of(source));
+        if (qedSource) {
+            for (ChainLevel level : ImageChain.walk(source, QedOpenOptions.readOnlyOptions())) {
+                inputs.add(level.filename());
+            }
+        }
+        for (String in : inputs) {
+            if (Files.exists(Path.of(in)) && Files.isSameFile(Path.of(in), dst)) {
+                String what = in.equals(source) ? "the source" : "in the backing chain of " + source + " (" + in + ")";
+                throw new CommandFailedException(String.format(Locale.ROOT,
+                        "%s: the destination is %s; refusing to overwrite it", dest, what), null);
+            }
+        }
     }
 }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
         versionProvider = Version.class, sortOptions = false, usageHelpAutoWidth = true,
         description = "QED (QEMU Enhanced Disk) images as raw files (mount), and a toolkit to create, inspect, check, convert and resize them.",
         subcommands = {MountCommand.class, UnmountCommand.class, CreateCommand.class, InfoCommand.class, CheckCommand.class, MapCommand.class,
-                ConvertCommand.class, ResizeCommand.class, CommitCommand.class, RebaseCommand.class,
+                ConvertCommand.class, ResizeCommand.class, CompactCommand.class, CommitCommand.class, RebaseCommand.class,
                 CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:error (one line on stderr; --debug adds the stack trace)",

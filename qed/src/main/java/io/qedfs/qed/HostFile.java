@@ -32,9 +32,11 @@ final class HostFile implements AutoCloseable {
 
     private static final int O_RDONLY = 0;
     private static final int O_RDWR = 2;
+    private static final int F_OFD_GETLK = 36;
     private static final int F_OFD_SETLK = 37;
     private static final short F_RDLCK = 0;
     private static final short F_WRLCK = 1;
+    private static final short F_UNLCK = 2;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
     private static final int O_CLOEXEC = 0x80000;
@@ -125,14 +127,26 @@ final class HostFile implements AutoCloseable {
      * holds) leaves them alone, and a second open in the same process conflicts as another process would.
      */
     boolean tryLock(long at, long len, boolean shared) {
-        jnr.ffi.Runtime rt = jnr.ffi.Runtime.getRuntime(LIBC);
-        jnr.ffi.Pointer flock = jnr.ffi.Memory.allocateDirect(rt, 32, true);
-        flock.putShort(0, shared ? F_RDLCK : F_WRLCK); // l_type
-        flock.putShort(2, (short) 0);                  // l_whence = SEEK_SET
-        flock.putLong(8, at);                          // l_start
-        flock.putLong(16, len);                        // l_len
-        flock.putInt(24, 0);                           // l_pid must be 0 for OFD locks
-        return LIBC.fcntl(fd, F_OFD_SETLK, flock) == 0;
+        return LIBC.fcntl(fd, F_OFD_SETLK, flock(at, len, shared ? F_RDLCK : F_WRLCK)) == 0;
+    }
+
+    /**
+     * True when another descriptor holds any lock on the range (what an exclusive lock would conflict with),
+     * tested without taking one: a read-only descriptor cannot take an exclusive lock.
+     */
+    boolean lockedByOthers(long at, long len) {
+        jnr.ffi.Pointer flock = flock(at, len, F_WRLCK);
+        return LIBC.fcntl(fd, F_OFD_GETLK, flock) == 0 && flock.getShort(0) != F_UNLCK;
+    }
+
+    private static jnr.ffi.Pointer flock(long at, long len, short type) {
+        jnr.ffi.Pointer flock = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(LIBC), 32, true);
+        flock.putShort(0, type);        // l_type
+        flock.putShort(2, (short) 0);   // l_whence = SEEK_SET
+        flock.putLong(8, at);           // l_start
+        flock.putLong(16, len);         // l_len
+        flock.putInt(24, 0);            // l_pid must be 0 for OFD locks
+        return flock;
     }
 
     /**

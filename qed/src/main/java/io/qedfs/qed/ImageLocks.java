@@ -11,7 +11,8 @@ import java.util.List;
  * QEMU-compatible image locks. QEMU takes byte 100+i for "I use permission i" and 200+i for "I do not let
  * others have permission i" (i = 0 consistent read, 1 write). A writer holds 101 and 201 exclusively, so any
  * other writer (qedfs or QEMU) and any reader that wants the image unchanged is refused. A reader holds 100
- * and 201 shared: other readers may join, writers may not.
+ * and 201 shared: other readers may join, writers may not; and, as QEMU's readers do, it tests that nobody
+ * holds 101, since QEMU's writers take their bytes shared.
  *
  * <p>Locks are OFD locks on the {@link HostFile} descriptor, released when it closes. Without a libc binding
  * they fall back to FileChannel's POSIX locks, which the process loses whenever any descriptor of the file
@@ -32,6 +33,10 @@ final class ImageLocks implements AutoCloseable {
         try {
             locks.take(host, ch, readOnly ? USE_READ : USE_WRITE, readOnly, file);
             locks.take(host, ch, DENY_WRITE, readOnly, file);
+            if (readOnly && host.hasOfdLocks() && host.lockedByOthers(USE_WRITE, 1)) {
+                // QEMU's writers hold their bytes shared, so the shared DENY_WRITE above does not meet them
+                throw inUse(file, true);
+            }
             return locks;
         } catch (IOException | RuntimeException e) {
             locks.close();
@@ -56,9 +61,13 @@ final class ImageLocks implements AutoCloseable {
             }
         }
         if (!ok) {
-            throw new ImageLockedException(file + ": the image is in use (locked by a qedfs mount or a QEMU process"
-                    + (shared ? " writing it)" : ")"));
+            throw inUse(file, shared);
         }
+    }
+
+    private static ImageLockedException inUse(String file, boolean byWriter) {
+        return new ImageLockedException(file + ": the image is in use (locked by a qedfs mount or a QEMU process"
+                + (byWriter ? " writing it)" : ")"));
     }
 
     @Override

@@ -43,6 +43,24 @@ final class ImageMapper {
         return out;
     }
 
+    /** What a walk over the image's own clusters is told, run by run. */
+    interface RunVisitor {
+        void visit(Run run) throws IOException;
+    }
+
+    /**
+     * Visits, in guest order, the runs of this image's own L2 entries (never its backing file's) that cover
+     * {@code [pos, pos+len)} clipped to the image.
+     */
+    void forEachOwnRun(long pos, long len, RunVisitor visitor) throws IOException {
+        long end = Math.min(pos + len, meta.header().imageSize());
+        for (long at = pos; at < end; ) {
+            Run run = meta.lookup(at, end - at);
+            visitor.visit(run);
+            at += run.length();
+        }
+    }
+
     /** Bytes of data clusters this image itself holds (not its backing files). */
     long allocatedDataBytes() throws IOException {
         return allocatedDataBytes(0, meta.header().imageSize());
@@ -50,16 +68,13 @@ final class ImageMapper {
 
     /** Bytes of {@code [pos, pos+len)} (clipped to the image) that this image itself holds as data. */
     long allocatedDataBytes(long pos, long len) throws IOException {
-        long end = Math.min(pos + len, meta.header().imageSize());
-        long total = 0;
-        for (long at = pos; at < end; ) {
-            Run run = meta.lookup(at, end - at);
+        long[] total = {0};
+        forEachOwnRun(pos, len, run -> {
             if (run.kind() == Run.Kind.DATA) {
-                total += run.length();
+                total[0] += run.length();
             }
-            at += run.length();
-        }
-        return total;
+        });
+        return total[0];
     }
 
     private static void add(List<Extent> out, Extent e) {

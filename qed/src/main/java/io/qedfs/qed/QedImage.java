@@ -130,6 +130,15 @@ public final class QedImage implements Closeable {
     }
 
     /**
+     * Rewrites the image at {@code path} without leaked clusters and without clusters of zeroes, into
+     * {@code output} or, when that is null, in place; crash-safe through a synced temporary file renamed over
+     * the target (see {@link ImageCompactor}). {@code progress} receives the guest bytes processed so far.
+     */
+    public static CompactResult compact(Path path, Path output, WorkProgress progress) throws IOException {
+        return ImageCompactor.compact(path, output, progress);
+    }
+
+    /**
      * Makes {@code newBacking} (stored as given; null or empty for none) the backing file of the image at
      * {@code path}, with {@code format} "raw", "qed" or null (probe). Safe mode first copies in whatever the
      * change would alter, so the guest reads the same; {@code unsafe} only rewrites the reference.

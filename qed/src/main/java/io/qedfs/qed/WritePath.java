@@ -57,11 +57,16 @@ final class WritePath {
         return true;
     }
 
-    /** Makes {@code [pos, pos+len)} read as zeroes: whole clusters without storing data where possible. */
+    /**
+     * Makes {@code [pos, pos+len)} read as zeroes: whole clusters without storing data where possible. A range
+     * that reaches the image end covers its last cluster whole: the bytes past the end are never read.
+     */
     void writeZeroes(long pos, long len) throws IOException {
         long end = pos + len;
         long alignedStart = Math.min(meta.geometry.roundUp(pos), end);
-        long alignedEnd = Math.max(alignedStart, meta.geometry.clusterStart(end));
+        boolean wholeTail = end >= meta.header().imageSize() && meta.geometry.offsetInCluster(alignedStart) == 0;
+        long wholeEnd = wholeTail ? meta.geometry.roundUp(end) : meta.geometry.clusterStart(end);
+        long alignedEnd = Math.max(alignedStart, wholeEnd);
         writeZeroData(pos, alignedStart - pos);
         for (long at = alignedStart; at < alignedEnd; ) {
             Run run = meta.lookup(at, alignedEnd - at);
@@ -72,7 +77,7 @@ final class WritePath {
             }
             at += run.length();
         }
-        writeZeroData(alignedEnd, end - alignedEnd);
+        writeZeroData(alignedEnd, Math.max(0, end - alignedEnd));
     }
 
     private void writeZeroData(long pos, long len) throws IOException {

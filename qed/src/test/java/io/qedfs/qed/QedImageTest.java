@@ -153,6 +153,28 @@ class QedImageTest {
     }
 
     @Test
+    void readersAreRefusedWhileQemuWrites() throws Exception {
+        Qemu.assumeAvailable();
+        Path p = create("a.qed", 1 << 20);
+        // QEMU's writers take their lock bytes shared: a reader must test for them, as QEMU's own readers do
+        Process qemu = new ProcessBuilder("qemu-io", "-f", "qed", p.toString()).redirectErrorStream(true).start();
+        try {
+            StringBuilder seen = new StringBuilder();
+            for (int c; !seen.toString().contains("qemu-io>") && (c = qemu.getInputStream().read()) >= 0; ) {
+                seen.append((char) c); // the prompt: the image is open and locked
+            }
+            ImageLockedException e = assertThrows(ImageLockedException.class,
+                    () -> QedImage.open(p, QedOpenOptions.readOnlyOptions()));
+            assertTrue(e.getMessage().contains("in use"), e.getMessage());
+        } finally {
+            qemu.getOutputStream().write("quit\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            qemu.getOutputStream().close();
+            assertTrue(qemu.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        QedImage.open(p, QedOpenOptions.readOnlyOptions()).close(); // and welcome once it has gone
+    }
+
+    @Test
     void backingChainLoopsAndMissingFilesAreRefused() throws Exception {
         Path a = create("a.qed", 1 << 20);
         Path b = dir.resolve("b.qed");
