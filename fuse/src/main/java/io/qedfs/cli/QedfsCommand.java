@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 /** The top-level {@code qedfs} command: global options and the list of subcommands. */
 @Command(name = "qedfs", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         versionProvider = Version.class, sortOptions = false, usageHelpAutoWidth = true,
-        description = "QED (QEMU Enhanced Disk) images as raw files (mount), and a toolkit to create, inspect, check, convert and resize them.",
+        description = "QED (QEMU Enhanced Disk) images as raw files (mount), and a toolkit to create, inspect, check, map, convert, resize, compact, commit and rebase them.",
         subcommands = {MountCommand.class, UnmountCommand.class, CreateCommand.class, InfoCommand.class, CheckCommand.class, MapCommand.class,
                 ConvertCommand.class, ResizeCommand.class, CompactCommand.class, CommitCommand.class, RebaseCommand.class,
                 CommandLine.HelpCommand.class},

@@ -108,7 +108,10 @@ class QedImageTest {
             assertEquals(0, read(q, 65536, 1)[0]);
             assertEquals(0x77, read(q, 65535, 1)[0] & 0xff);
             assertEquals(0x77, read(q, 65536 + (4 << 20), 1)[0] & 0xff);
-            assertTrue(allocatedBytes(p) <= used - (4 << 20), "holes were punched: " + allocatedBytes(p) + " vs " + used);
+            // the host may spend a block on the file's own extent tree when the hole splits an extent
+            long fsMetadataSlack = 64 << 10;
+            assertTrue(allocatedBytes(p) <= used - (4 << 20) + fsMetadataSlack,
+                    "holes were punched: " + allocatedBytes(p) + " vs " + used);
             assertEquals(allocatedBytes(p), q.hostAllocatedBytes(), "fstat agrees with stat(1)");
         }
         assertEquals(0, Qemu.available() ? Qemu.check(p).exit() : 0, "punched clusters stay referenced: no leaks");
