@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import jnr.ffi.LibraryLoader;
 
 /**
  * What FileChannel cannot do on the image file: give space back. {@link #zeroRange} punches a hole
@@ -13,23 +12,6 @@ import jnr.ffi.LibraryLoader;
  * contents are right either way and only the space saving is lost.
  */
 final class HostFile implements AutoCloseable {
-    /** The libc calls used; bound once per JVM. */
-    public interface LibC {
-        int open(String path, int flags);
-
-        int close(int fd);
-
-        int fallocate(int fd, int mode, long offset, long len);
-
-        long lseek(int fd, long offset, int whence);
-
-        int fcntl(int fd, int cmd, jnr.ffi.Pointer lock);
-
-        int fstat(int fd, jnr.ffi.Pointer stat);
-
-        int ftruncate(int fd, long length);
-    }
-
     private static final int O_RDONLY = 0;
     private static final int O_RDWR = 2;
     private static final int F_OFD_GETLK = 36;
@@ -42,7 +24,7 @@ final class HostFile implements AutoCloseable {
     private static final int O_CLOEXEC = 0x80000;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
-    private static final LibC LIBC = loadLibC();
+    private static final LibC LIBC = LibC.get();
 
     private final FileChannel channel;
     private final int fd;
@@ -52,14 +34,6 @@ final class HostFile implements AutoCloseable {
         this.channel = channel;
         this.fd = LIBC != null ? LIBC.open(path.toString(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) : -1;
         this.punchWorks = writable && fd >= 0;
-    }
-
-    private static LibC loadLibC() {
-        try {
-            return LibraryLoader.create(LibC.class).load("c");
-        } catch (Throwable e) { // no native support here: fall back to writing zeroes
-            return null;
-        }
     }
 
     /** Makes {@code [offset, offset+len)} of the file read as zeroes, returning the space where possible. */
@@ -127,7 +101,7 @@ final class HostFile implements AutoCloseable {
      * holds) leaves them alone, and a second open in the same process conflicts as another process would.
      */
     boolean tryLock(long at, long len, boolean shared) {
-        return LIBC.fcntl(fd, F_OFD_SETLK, flock(at, len, shared ? F_RDLCK : F_WRLCK)) == 0;
+        return LIBC.fcntlLock(fd, F_OFD_SETLK, shared ? F_RDLCK : F_WRLCK, at, len, new short[1]) == 0;
     }
 
     /**
@@ -135,32 +109,17 @@ final class HostFile implements AutoCloseable {
      * tested without taking one: a read-only descriptor cannot take an exclusive lock.
      */
     boolean lockedByOthers(long at, long len) {
-        jnr.ffi.Pointer flock = flock(at, len, F_WRLCK);
-        return LIBC.fcntl(fd, F_OFD_GETLK, flock) == 0 && flock.getShort(0) != F_UNLCK;
-    }
-
-    private static jnr.ffi.Pointer flock(long at, long len, short type) {
-        jnr.ffi.Pointer flock = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(LIBC), 32, true);
-        flock.putShort(0, type);        // l_type
-        flock.putShort(2, (short) 0);   // l_whence = SEEK_SET
-        flock.putLong(8, at);           // l_start
-        flock.putLong(16, len);         // l_len
-        flock.putInt(24, 0);            // l_pid must be 0 for OFD locks
-        return flock;
+        short[] holder = new short[1];
+        return LIBC.fcntlLock(fd, F_OFD_GETLK, F_WRLCK, at, len, holder) == 0 && holder[0] != F_UNLCK;
     }
 
     /**
      * Bytes the host file system really gives the file (st_blocks * 512), falling back to the file length
-     * where fstat cannot be called. x86_64 Linux layout of struct stat: st_blocks at byte 64 of 144.
+     * where fstat cannot be called.
      */
     long allocatedBytes() throws IOException {
-        if (fd >= 0 && "amd64".equals(System.getProperty("os.arch"))) {
-            jnr.ffi.Pointer st = jnr.ffi.Memory.allocateDirect(jnr.ffi.Runtime.getRuntime(LIBC), 144, true);
-            if (LIBC.fstat(fd, st) == 0) {
-                return st.getLong(64) * 512;
-            }
-        }
-        return channel.size();
+        long bytes = fd >= 0 ? LIBC.allocatedBytes(fd) : -1;
+        return bytes >= 0 ? bytes : channel.size();
     }
 
     boolean punchesHoles() {
