@@ -6,6 +6,6 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        System.exit(QedfsCommand.commandLine().execute(args));
+        System.exit(QedfsCommand.commandLine(args).execute(args));
     }
 }

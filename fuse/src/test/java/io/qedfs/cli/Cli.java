@@ -72,7 +72,7 @@ final class Cli {
     }
 
     static Result run(String... args) {
-        CommandLine cl = QedfsCommand.commandLine();
+        CommandLine cl = QedfsCommand.commandLine(args);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
