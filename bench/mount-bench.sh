@@ -14,6 +14,7 @@
 #   STEP_TIMEOUT [900]            seconds any single dd/fio/cp/check may take before the run is abandoned
 #   KEEP_WORK [0]                 1 keeps the scratch directory (logs, images) after the run
 #   PREFAULT [1]                  1 touches the machine's free memory once before measuring (see below)
+#   WORKLOADS [seq fio guest fsck] which workload groups run (a subset for a quick look at one)
 # Scratch files (data, images, tree: about 2 x SIZE_MB + 300 MB) go under ${TMPDIR:-/tmp}; use a disk, not tmpfs.
 # Not a test: nothing fails on timing. The exit status is non-zero only when a step fails or an image or a
 # guest file system does not verify after a clean unmount.
@@ -34,10 +35,13 @@ if [ "$QUICK" = 1 ]; then
 fi
 SIZE_MB=${SIZE_MB:-512} ROUNDS=${ROUNDS:-3} FIO_SECONDS=${FIO_SECONDS:-15} FIO_RAMP=${FIO_RAMP:-2}
 TREE_FILES=${TREE_FILES:-10000} FSCK_L2=${FSCK_L2:-500} IMAGE_SIZE=${IMAGE_SIZE:-1G}
-OUT=${OUT:-bench/RESULTS.md} STEP_TIMEOUT=${STEP_TIMEOUT:-900} KEEP_WORK=${KEEP_WORK:-0} PREFAULT=${PREFAULT:-1}
-SETTINGS="SIZE_MB=$SIZE_MB ROUNDS=$ROUNDS FIO_SECONDS=$FIO_SECONDS FIO_RAMP=$FIO_RAMP TREE_FILES=$TREE_FILES FSCK_L2=$FSCK_L2 IMAGE_SIZE=$IMAGE_SIZE"
+OUT=${OUT:-bench/RESULTS.md} STEP_TIMEOUT=${STEP_TIMEOUT:-900} KEEP_WORK=${KEEP_WORK:-0} PREFAULT=${PREFAULT:-1} WORKLOADS=${WORKLOADS:-seq fio guest fsck}
+SETTINGS="SIZE_MB=$SIZE_MB ROUNDS=$ROUNDS FIO_SECONDS=$FIO_SECONDS FIO_RAMP=$FIO_RAMP TREE_FILES=$TREE_FILES FSCK_L2=$FSCK_L2 IMAGE_SIZE=$IMAGE_SIZE WORKLOADS='$WORKLOADS'"
 CMDLINE="$SETTINGS bench/mount-bench.sh${*:+ $*}"
 
+for w in $WORKLOADS; do
+  case $w in seq|fio|guest|fsck) ;; *) echo "mount-bench: unknown workload '$w' in WORKLOADS (seq fio guest fsck)" >&2; exit 2 ;; esac
+done
 for v in SIZE_MB ROUNDS FIO_SECONDS FIO_RAMP TREE_FILES FSCK_L2 STEP_TIMEOUT; do
   [[ ${!v} =~ ^[0-9]+$ ]] || { echo "mount-bench: $v must be a whole number, not '${!v}'" >&2; exit 2; }
 done
@@ -388,7 +392,7 @@ EOF
 # the rounds: in each, every workload runs for both tools back to back; odd rounds start with qedfs
 for ((r = 1; r <= ROUNDS; r++)); do
   if ((r % 2)); then order="qedfs qsd"; else order="qsd qedfs"; fi
-  for w in seq fio guest fsck; do
+  for w in $WORKLOADS; do
     for t in $order; do
       echo "round $r/$ROUNDS: $w on $t"
       "${w}_workload" "$t"

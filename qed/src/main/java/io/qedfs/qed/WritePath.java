@@ -141,10 +141,19 @@ final class WritePath {
         int clusters = (int) ((end - first) >> g.clusterBits); // fits: within one L2 table
         long fileOffset = meta.allocate(end - first);
         try {
-            fill(run.kind(), first, run.pos() - first, fileOffset);
-            FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
             long dataEnd = run.pos() + run.length();
-            fill(run.kind(), dataEnd, end - dataEnd, fileOffset + (dataEnd - first));
+            if (fillsWithZeroes(run, first) && freshSpace(fileOffset, end - first)) {
+                // new space past the end of the file already reads as zeroes: store only the data, and reach
+                // the cluster end so that the file covers every byte the table entry promises
+                FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
+                if (dataEnd < end) {
+                    FileIo.writeFully(meta.channel, fileOffset + (end - first) - 1, Buffers.zeros(1));
+                }
+            } else {
+                fill(run.kind(), first, run.pos() - first, fileOffset);
+                FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
+                fill(run.kind(), dataEnd, end - dataEnd, fileOffset + (dataEnd - first));
+            }
             if (backing != null) {
                 meta.sync();
             }
@@ -159,6 +168,21 @@ final class WritePath {
             throw e.getCause();
         }
         lastAllocationNanos = System.nanoTime();
+    }
+
+    /** True when the parts of the new clusters around the data must read as zeroes (not backing data). */
+    private boolean fillsWithZeroes(Run run, long clusterStart) {
+        return run.kind() == Run.Kind.ZERO || backing == null || clusterStart >= backing.size();
+    }
+
+    /**
+     * True when {@code [fileOffset, +len)} lies past the end of the image file and its space is now reserved:
+     * then it reads as zeroes without being written, and later writes into it cannot fail for lack of space
+     * (a hole without the reservation could). Small writes that allocate (a guest file system's 4 KiB blocks
+     * in 64 KiB clusters) then store their data, not a cluster of zeroes.
+     */
+    private boolean freshSpace(long fileOffset, long len) throws IOException {
+        return fileOffset >= meta.channel.size() && host.reserve(fileOffset, len);
     }
 
     /** Copy-on-write fill: backing data for an unallocated cluster, zeroes for a zero cluster (the spec, not QEMU). */
