@@ -9,20 +9,24 @@ PREFIX ?= /usr/local
 DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fdisk fio
 DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermount3:fuse3 /usr/bin/qemu-img:qemu-utils \
 	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /sbin/sfdisk:fdisk /usr/bin/fio:fio
+BUILD_TOOLS := javac:openjdk-17-jdk-headless mvn:maven
 
 .PHONY: all deps build test test-long demo install uninstall bench bench-convert clean images
 
 all: build
 
-## deps: install the system packages the tests and the mount need (apt-get, only what is missing)
+## deps: install the system packages the build, the tests and the mount need (apt-get, only what is missing;
+## a JDK or Maven already on the PATH, from anywhere, counts)
 deps:
 	@missing=""; for pair in $(DEBIAN_TOOLS); do f=$${pair%%:*}; p=$${pair##*:}; \
 	  [ -e "$$f" ] || [ -e "/usr$$f" ] || missing="$$missing $$p"; done; \
+	for pair in $(BUILD_TOOLS); do t=$${pair%%:*}; p=$${pair##*:}; \
+	  command -v "$$t" >/dev/null || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	else echo "system packages present: $(DEBIAN_PACKAGES)"; fi
+	else echo "system packages present: $(DEBIAN_PACKAGES), a JDK and Maven"; fi
 
 ## build: the runnable jar, fuse/target/qedfs.jar (java -jar fuse/target/qedfs.jar --help), and its bash completion
 build:
