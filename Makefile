@@ -63,7 +63,7 @@ install: $(JAR) $(COMPLETION)
 	printf '#!/bin/sh\nexec java $${QEDFS_JAVA_OPTS:-} -jar %s/lib/qedfs/qedfs.jar "$$@"\n' "$(PREFIX)" > $(DESTDIR)$(PREFIX)/bin/qedfs
 	chmod 0755 $(DESTDIR)$(PREFIX)/bin/qedfs
 	install -m 0644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/qedfs
-	@echo "installed $(PREFIX)/bin/qedfs (and bash completion: new shells complete qedfs's commands and options)"
+	@echo "installed $(PREFIX)/bin/qedfs and bash completion, $(PREFIX)/share/bash-completion/completions/qedfs"
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/qedfs $(DESTDIR)$(PREFIX)/share/bash-completion/completions/qedfs

@@ -49,6 +49,24 @@ class MountTroubleIT extends MountTestBase {
         assertEquals(0, check.exit(), check.all());
     }
 
+    /** A machine without /dev/fuse, made for real: in a mount namespace of its own, /dev is a tmpfs without it. */
+    @Test
+    void noDevFuseSaysToLoadTheModule() throws Exception {
+        assumeTrue(Qedfs.isRoot() && Qedfs.onPath("unshare"), "needs root and unshare for a /dev without fuse");
+        Path img = dir.resolve("disk.qed");
+        Qedfs.ok(Qedfs.qedfs("create", "-q", img.toString(), "64M"), "create");
+        Path dev = Files.createDirectory(dir.resolve("dev"));
+        String script = "mount -t tmpfs none " + dev + " && cp -a /dev/null /dev/zero /dev/random /dev/urandom " + dev
+                + " && mount --bind " + dev + " /dev && java -jar " + Qedfs.jar().toAbsolutePath() + " mount " + img + " " + mnt;
+        Qedfs.Result r = Qedfs.run(List.of("unshare", "-m", "--propagation", "private", "bash", "-c", script));
+        assertEquals(1, r.exit(), r.all());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("qedfs: " + mnt + ": mount failed: /dev/fuse does not exist: load the module (modprobe fuse)"),
+                r.err());
+        assertTrue(r.err().contains("--device /dev/fuse"), r.err());
+        assertFalse(MountTable.isMountPoint(mnt));
+    }
+
     @Test
     void aUserWithoutAccessToDevFuseIsToldSo() throws Exception {
         assumeTrue(Qedfs.isRoot() && Qedfs.onPath("setpriv"), "needs root (to become another user) and setpriv");
