@@ -99,7 +99,7 @@ class InstallIT {
                 "  echo \"${COMPREPLY[*]}\"",
                 "}",
                 "comp qedfs ''",
-                "comp qedfs co",
+                "comp qedfs conv",
                 "comp qedfs check -",
                 "comp qedfs mount --",
                 "comp qedfs check -r ''",
@@ -111,7 +111,7 @@ class InstallIT {
         assertEquals(7, lines.size(), r.out());
         assertTrue(words(lines.get(0)).containsAll(Set.of("mount", "unmount", "create", "info", "check", "map", "convert",
                 "resize")), "subcommands: " + lines.get(0));
-        assertEquals(Set.of("convert"), words(lines.get(1)), "qedfs co<TAB>");
+        assertEquals(Set.of("convert"), words(lines.get(1)), "qedfs conv<TAB>");
         assertTrue(words(lines.get(2)).containsAll(Set.of("-r", "--output", "-p", "-q", "--help")), "check's options: " + lines.get(2));
         assertTrue(words(lines.get(3)).containsAll(Set.of("--read-only", "--check", "--log", "--quiet")), "mount's: " + lines.get(3));
         assertFalse(words(lines.get(3)).contains("--fuse-loop"), "hidden options stay hidden: " + lines.get(3));
