@@ -8,10 +8,11 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/qedfs-demo.XXXXXX")
 MNT="$WORK/mnt"
 GUEST="$WORK/guest"
 mkdir -p "$MNT" "$GUEST"
+# the example image (and empty mountpoints for it) stay, for the commands suggested at the end
 cleanup() {
   mountpoint -q "$GUEST" 2>/dev/null && umount "$GUEST"
   mountpoint -q "$MNT" 2>/dev/null && "${QEDFS[@]}" unmount "$MNT"
-  rm -rf "$WORK"
+  rm -f "$WORK/hello.txt" "$WORK/random.bin"
 }
 trap cleanup EXIT
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
@@ -49,14 +50,22 @@ fi
 
 step "5. Unmount: every image flushed, marked clean and closed"
 "${QEDFS[@]}" unmount "$MNT"
-qemu-img check "$WORK/disk.qed" 2>/dev/null || "${QEDFS[@]}" check "$WORK/disk.qed"
+if command -v qemu-img >/dev/null; then
+  echo "qemu-img check agrees:"; qemu-img check "$WORK/disk.qed"
+fi
 
-cat <<'NEXT'
-
-Try next:
-  qedfs mount disk.qed /mnt/q                 # read-write; disk.raw is a disk you can dd, fdisk, mkfs
-  sudo mount -o loop /mnt/q/disk.raw /mnt/g   # the guest file system, read-write
-  qedfs map disk.qed                          # what is stored where
-  qedfs unmount /mnt/q
-  examples/inspect.sh, examples/loop-mount.sh, examples/dd-test.sh
+REPO=$(pwd)
+SUDO=$([ "$(id -u)" = 0 ] || echo "sudo ")
+step "Try next: the example image stays in $WORK"
+if ! command -v qedfs >/dev/null; then
+  echo "  alias qedfs='java -jar $REPO/fuse/target/qedfs.jar'   # or: make install (qedfs on the PATH, with tab completion)"
+fi
+cat <<NEXT
+  cd $WORK
+  qedfs mount disk.qed mnt && ls -ls mnt   # read-write: mnt/disk.raw is a disk to dd, fdisk, mkfs
+  ${SUDO}mount -o loop mnt/disk.raw guest && ls guest   # the guest's files, read-write
+  ${SUDO}umount guest; qedfs unmount mnt
+  qedfs map disk.qed                       # which guest ranges are stored where
+  $REPO/examples/inspect.sh disk.qed        # and dd-test.sh, loop-mount.sh (root)
+  qedfs --help; qedfs mount --help         # every command, with examples
 NEXT

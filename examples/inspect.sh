@@ -2,7 +2,8 @@
 # Inspect an image without changing it: mount read-only, look at the raw disk, unmount.
 # Usage: examples/inspect.sh IMAGE.qed
 set -euo pipefail
-IMAGE=${1:?usage: $0 IMAGE.qed}
+[ $# -ge 1 ] || { echo "usage: $0 IMAGE.qed   (make demo leaves one to try)" >&2; exit 2; }
+IMAGE=$1
 QEDFS=${QEDFS:-"java -jar $(dirname "$0")/../fuse/target/qedfs.jar"}
 MNT=$(mktemp -d "${TMPDIR:-/tmp}/qedfs-inspect.XXXXXX")
 trap '$QEDFS unmount "$MNT" 2>/dev/null; rmdir "$MNT"' EXIT

@@ -2,7 +2,8 @@
 # Change files inside a guest file system: mount the image, loop-mount the guest, write, unmount both.
 # Usage (root): examples/loop-mount.sh IMAGE.qed [FILE_TO_COPY_IN]
 set -euo pipefail
-IMAGE=${1:?usage: $0 IMAGE.qed [FILE]}
+[ $# -ge 1 ] || { echo "usage: $0 IMAGE.qed [FILE_TO_COPY_IN]   (root; make demo leaves an image to try)" >&2; exit 2; }
+IMAGE=$1
 FILE=${2:-/etc/hostname}
 QEDFS=${QEDFS:-"java -jar $(dirname "$0")/../fuse/target/qedfs.jar"}
 [ "$(id -u)" = 0 ] || { echo "loop devices need root" >&2; exit 1; }

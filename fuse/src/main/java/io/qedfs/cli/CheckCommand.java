@@ -18,19 +18,28 @@ import picocli.CommandLine.TypeConversionException;
  * {@code -r} the image is opened read-only and never written; with it, repaired and then checked again.
  */
 @Command(name = "check", sortOptions = false,
-        description = "Check an image's metadata for corruption and leaked clusters; -r repairs.",
+        description = {"Check an image for corruption and leaked clusters; -r repairs.",
+            "Output and exit codes are qemu-img check's. Without -r nothing is written. Mounting a dirty image"
+                + " checks it too. Shows progress on a terminal when the check takes a while (-p always, -q never)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs check disk.qed",
+            "  qedfs check -r all disk.qed         # repair, then check again",
+            "  qedfs check -q disk.qed || echo \"exit $?: see Exit codes\""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:no problems", "1:the check could not be completed (or the image not opened)",
                 "2:corruptions found (or bad usage)", "3:leaked clusters only"})
 final class CheckCommand extends BaseCommand {
-    @Option(names = "-r", paramLabel = "leaks|all", converter = RepairConverter.class,
+    @Option(names = "-r", paramLabel = "leaks|all", converter = RepairConverter.class, completionCandidates = Completions.RepairModes.class,
             description = "Repair: clear invalid table entries and reclaim leaked clusters (both modes do both).")
     RepairMode repair;
 
-    @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", description = "human (default) or json.")
+    @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", completionCandidates = Completions.OutputFormats.class, description = "human (default) or json.")
     OutputFormat output;
 
-    @Option(names = "-q", description = "Quiet: print nothing, only set the exit code.")
+    @Option(names = "-p", description = "Show progress on stderr from the start, terminal or not.")
+    boolean progress;
+
+    @Option(names = "-q", description = "Quiet: print nothing (no progress either), only set the exit code.")
     boolean quiet;
 
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
@@ -49,7 +58,9 @@ final class CheckCommand extends BaseCommand {
         CheckReport first;
         CheckReport result;
         try (QedImage img = QedImage.open(Inputs.existingFile(image), options)) {
-            first = img.check(fix ? repair : RepairMode.NONE);
+            Progress shown = Progress.of(err(), 0, progress, quiet);
+            first = img.check(fix ? repair : RepairMode.NONE, shown);
+            shown.done();
             boolean repaired = first.corruptionsFixed() > 0 || first.leaksFixed() > 0;
             // like qemu-img: after a repair, the result shown is a fresh check of the repaired image
             result = repaired ? withFixed(img.check(RepairMode.NONE), first) : first;

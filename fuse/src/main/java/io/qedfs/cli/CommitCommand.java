@@ -35,7 +35,7 @@ final class CommitCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
-        Progress shown = new Progress(err(), 0, progress && !quiet);
+        Progress shown = Progress.of(err(), 0, progress, quiet);
         QedImage.commit(Inputs.existingFile(overlay), !keep, shown::update);
         shown.done();
         if (!quiet) {

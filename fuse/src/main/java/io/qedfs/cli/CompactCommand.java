@@ -45,7 +45,7 @@ final class CompactCommand extends BaseCommand {
         if (output != null) {
             Inputs.refuseOverwritingInputs(image, QedImage.isQed(src), output);
         }
-        Progress bar = new Progress(err(), 0, progress && !quiet);
+        Progress bar = Progress.of(err(), 0, progress, quiet);
         CompactResult r = QedImage.compact(src, output == null ? null : Path.of(output), bar::update);
         bar.done();
         if (!quiet) {

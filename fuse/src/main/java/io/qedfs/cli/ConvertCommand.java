@@ -15,23 +15,30 @@ import picocli.CommandLine.Parameters;
  * QED file, writing only non-zero data so that the result is sparse. A failed convert removes DEST.
  */
 @Command(name = "convert", sortOptions = false,
-        description = "Copy SOURCE (raw or QED, recognised by its magic) into a new raw or QED file DEST.")
+        description = {"Copy a raw or QED image into a new raw or QED file.",
+            "SOURCE's format is recognised by its magic; a QED source's backing chain is flattened. Only non-zero"
+                + " data is written, so DEST is sparse. Shows progress on a terminal when the copy takes a while"
+                + " (-p always, -q never)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs convert -p disk.img disk.qed          # raw to QED",
+            "  qedfs convert -O raw disk.qed disk.img      # QED (and its backing files) to raw",
+            "  qedfs convert -o cluster_size=1M old.qed new.qed"})
 final class ConvertCommand extends BaseCommand {
     /** Output (and forced input) formats. */
     enum Format {
         RAW, QED
     }
 
-    @Option(names = "-p", description = "Show progress on stderr.")
+    @Option(names = "-p", description = "Show progress on stderr from the start, terminal or not.")
     boolean progress;
 
-    @Option(names = "-q", description = "Quiet: no progress even with -p.")
+    @Option(names = "-q", description = "Quiet: no progress, even with -p or on a terminal.")
     boolean quiet;
 
-    @Option(names = "-f", paramLabel = "raw|qed", description = "Source format (default: QED if it has the QED magic, else raw).")
+    @Option(names = "-f", paramLabel = "raw|qed", completionCandidates = Completions.ImageFormats.class, description = "Source format (default: QED if it has the QED magic, else raw).")
     Format sourceFormat;
 
-    @Option(names = "-O", paramLabel = "raw|qed", defaultValue = "qed", description = "Output format (default: qed).")
+    @Option(names = "-O", paramLabel = "raw|qed", defaultValue = "qed", completionCandidates = Completions.ImageFormats.class, description = "Output format (default: qed).")
     Format outputFormat;
 
     @Option(names = "-o", paramLabel = "OPTIONS", description = "For -O qed: cluster_size=N,table_size=N.")
@@ -60,7 +67,7 @@ final class ConvertCommand extends BaseCommand {
             try {
                 try (ConvertSink out = outputFormat == Format.RAW ? new RawSink(dst, in.size())
                         : new QedSink(dst, qedOptions.withSize(in.size()), Copier.CHUNK)) {
-                    new Copier(in, out, new Progress(err(), in.size(), progress && !quiet)).run();
+                    new Copier(in, out, Progress.of(err(), in.size(), progress, quiet)).run();
                 }
                 done = true;
             } finally {

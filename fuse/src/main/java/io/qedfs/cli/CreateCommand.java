@@ -13,7 +13,13 @@ import picocli.CommandLine.Parameters;
 
 /** {@code qedfs create}: a new, empty QED image, laid out as qemu-img create does. */
 @Command(name = "create", sortOptions = false,
-        description = "Create a QED image (an existing file of that name is replaced).")
+        description = {"Create a QED image: a new empty disk, or with -b an overlay on a backing file.",
+            "A new disk of SIZE reads as zeroes and takes no space until written. An overlay reads from its backing"
+                + " file until written, and writes go to IMAGE only. An existing file named IMAGE is replaced."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs create disk.qed 20G",
+            "  qedfs create -o cluster_size=1M disk.qed 2T      # bigger clusters: fewer tables",
+            "  qedfs create -b base.qed -F qed overlay.qed      # same size as base.qed"})
 final class CreateCommand extends BaseCommand {
     @Option(names = "-f", paramLabel = "qed", description = "Image format; only qed (accepted for qemu-img compatibility).")
     String format;
@@ -27,7 +33,7 @@ final class CreateCommand extends BaseCommand {
             description = "Backing file; a relative name is relative to the image's directory.")
     String backing;
 
-    @Option(names = "-F", paramLabel = "raw|qed", description = "Format of the backing file (default: probed).")
+    @Option(names = "-F", paramLabel = "raw|qed", completionCandidates = Completions.ImageFormats.class, description = "Format of the backing file (default: probed).")
     String backingFormat;
 
     @Option(names = "-q", description = "Quiet: do not print the 'Formatting' line.")

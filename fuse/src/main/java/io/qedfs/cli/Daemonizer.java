@@ -19,6 +19,7 @@ import java.util.Optional;
 final class Daemonizer {
     private static final long READY_TIMEOUT_MILLIS = 600_000; // a dirty multi-terabyte image takes a while to check
 
+    /** Where the "mounted at" line goes; null: nowhere (mount -q). */
     private final PrintWriter out;
     private final PrintWriter err;
 
@@ -47,8 +48,10 @@ final class Daemonizer {
                 }
                 Optional<MountTable.Entry> entry = MountTable.find(mountPoint);
                 if (entry.isPresent() && entry.get().pid() == child.pid() && Files.exists(mountPoint.resolve(probeName))) {
-                    out.println("qedfs: mounted at " + mountPoint + " (process " + child.pid()
-                            + (log == null ? "" : ", log " + log.toAbsolutePath()) + ")");
+                    if (out != null) {
+                        out.println("qedfs: mounted at " + mountPoint + " (process " + child.pid()
+                                + (log == null ? "" : ", log " + log.toAbsolutePath()) + ")");
+                    }
                     return 0;
                 }
                 Thread.sleep(20);
@@ -62,17 +65,23 @@ final class Daemonizer {
         }
     }
 
-    /** The serving process's own error line ("qedfs: ..."), or its last words. */
-    private static String lastError(Path errors, int exit) throws IOException {
+    /**
+     * The serving process's own error line ("qedfs: ..."), with what libfuse and fusermount said (their lines
+     * would otherwise be lost with the process's stderr), or its last words.
+     */
+    static String lastError(Path errors, int exit) throws IOException {
         List<String> lines = Files.readAllLines(errors, StandardCharsets.UTF_8);
         String last = null;
+        List<String> fuse = new ArrayList<>();
         for (String l : lines) {
             if (l.startsWith("qedfs: ")) {
                 last = l;
+            } else if (l.startsWith("fuse: ") || l.startsWith("fusermount")) {
+                fuse.add(l.strip());
             }
         }
         if (last != null) {
-            return last;
+            return fuse.isEmpty() ? last : last + " [" + String.join("; ", fuse) + "]";
         }
         String tail = lines.isEmpty() ? "no output" : lines.get(lines.size() - 1).strip();
         return "qedfs: the mount process exited with code " + exit + " before the mount was ready: " + tail;

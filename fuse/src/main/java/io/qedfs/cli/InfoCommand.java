@@ -9,9 +9,15 @@ import picocli.CommandLine.Parameters;
 
 /** {@code qedfs info}: what {@code qemu-img info} shows, read-only. */
 @Command(name = "info", sortOptions = false,
-        description = "Show an image's virtual size, disk usage, cluster size and backing file (read-only).")
+        description = {"Show an image's size, disk usage, cluster size and backing file (read-only).",
+            "The fields and JSON keys of qemu-img info, and the dirty flag (set while an image is written, or"
+                + " after a crash). -U reads an image that is mounted or in use."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs info disk.qed",
+            "  qedfs info --backing-chain --output json overlay.qed",
+            "  qedfs info -U disk.qed                 # while it is mounted read-write"})
 final class InfoCommand extends BaseCommand {
-    @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", description = "human (default) or json.")
+    @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", completionCandidates = Completions.OutputFormats.class, description = "human (default) or json.")
     OutputFormat output;
 
     @Option(names = "--backing-chain", description = "Show every file of the backing chain, the image first.")

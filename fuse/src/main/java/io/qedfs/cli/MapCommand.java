@@ -11,9 +11,14 @@ import picocli.CommandLine.Parameters;
 
 /** {@code qedfs map}: which guest ranges hold data, zeroes or nothing, in qemu-img map's formats. */
 @Command(name = "map", sortOptions = false,
-        description = "Show which guest ranges are data, zero or unallocated, and where the data lies (read-only).")
+        description = {"Show which guest ranges hold data, zeroes or nothing (read-only).",
+            "As qemu-img map does: for data, the file of the backing chain that holds it and the offset in that"
+                + " file."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs map disk.qed",
+            "  qedfs map --output json disk.qed     # every extent, holes and zeroes too"})
 final class MapCommand extends BaseCommand {
-    @Option(names = "--output", paramLabel = "FMT", defaultValue = "human",
+    @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", completionCandidates = Completions.OutputFormats.class,
             description = "human (default: data extents only, with their file) or json (every extent).")
     OutputFormat output;
 

@@ -51,7 +51,7 @@ final class MountCommand extends BaseCommand {
             + " or merge into the image with 'qedfs commit'.")
     Path overlayDir;
 
-    @Option(names = "--check", paramLabel = "auto|always|never", defaultValue = "auto",
+    @Option(names = "--check", paramLabel = "auto|always|never", defaultValue = "auto", completionCandidates = Completions.CheckPolicies.class,
             description = "Check images on mount: auto (when marked dirty, the default), always, never."
                     + " Read-write mounts repair, read-only mounts only report.")
     QedOpenOptions.CheckPolicy check;
@@ -70,6 +70,9 @@ final class MountCommand extends BaseCommand {
 
     @Option(names = {"-v", "--verbose"}, description = "Log more (debug level).")
     boolean verbose;
+
+    @Option(names = {"-q", "--quiet"}, description = "Print nothing on success (no 'mounted at' line, no overlay note); errors still are.")
+    boolean quiet;
 
     @Option(names = "--fuse-debug", hidden = true, description = "libfuse's own debug output.")
     boolean fuseDebug;
@@ -108,9 +111,9 @@ final class MountCommand extends BaseCommand {
             if (overlayDir != null) {
                 Overlays.refuseExisting(names.keySet(), overlayDir); // the serving process checks again
             }
-            int exit = new Daemonizer(out(), err()).start(childArgs(sources, mountPoint, loop, threads), mountPoint,
+            int exit = new Daemonizer(quiet ? null : out(), err()).start(childArgs(sources, mountPoint, loop, threads), mountPoint,
                     names.keySet().iterator().next(), log);
-            if (exit == 0 && overlays != null) {
+            if (exit == 0 && overlays != null && !quiet) {
                 out().println(overlays.keepDir() == null
                         ? "qedfs: writes go to temporary overlays, deleted at unmount; the images are not changed"
                         : "qedfs: writes go to overlays in " + overlays.keepDir() + " (kept at unmount: "

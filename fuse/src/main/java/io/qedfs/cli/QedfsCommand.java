@@ -14,6 +14,12 @@ import picocli.CommandLine.Spec;
 @Command(name = "qedfs", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
         versionProvider = Version.class, sortOptions = false, usageHelpAutoWidth = true,
         description = "QED (QEMU Enhanced Disk) images as raw files (mount), and a toolkit to create, inspect, check, map, convert, resize, compact, commit and rebase them.",
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs create disk.qed 10G",
+            "  qedfs mount disk.qed /mnt/q && ls -l /mnt/q      # /mnt/q/disk.raw, a raw disk",
+            "  qedfs unmount /mnt/q",
+            "  qedfs info disk.qed && qedfs check disk.qed",
+            "Every command has its own --help (qedfs mount --help)."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:error (one line on stderr; --debug adds the stack trace)",
                 "2:bad usage (check has its own codes: see its --help)"})

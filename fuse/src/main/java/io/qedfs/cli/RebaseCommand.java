@@ -52,7 +52,7 @@ final class RebaseCommand extends BaseCommand {
         if (backing.isEmpty() && format != null) {
             throw usage("a backing format (-F) needs a backing file (-b)");
         }
-        Progress shown = new Progress(err(), 0, progress && !quiet && !unsafe);
+        Progress shown = Progress.of(err(), 0, progress, quiet || unsafe);
         QedImage.rebase(Inputs.existingFile(image), backing, format, unsafe, shown::update);
         shown.done();
         return 0;

@@ -7,7 +7,13 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code qedfs resize}: grows an image; shrinking is refused (the engine says why). */
-@Command(name = "resize", sortOptions = false, description = "Grow an image to SIZE, or by +SIZE.")
+@Command(name = "resize", sortOptions = false,
+        description = {"Grow an image to SIZE, or by +SIZE.",
+            "Shrinking is refused, and so is an image that is mounted. Afterwards, grow the partition and the"
+                + " file system inside (growpart, resize2fs)."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs resize disk.qed 40G",
+            "  qedfs resize disk.qed +10G"})
 final class ResizeCommand extends BaseCommand {
     @Option(names = "-q", description = "Quiet: do not print 'Image resized.'.")
     boolean quiet;

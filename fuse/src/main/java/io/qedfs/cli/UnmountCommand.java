@@ -8,8 +8,13 @@ import picocli.CommandLine.Parameters;
 
 /** {@code qedfs unmount}: returns once every image is flushed, marked clean and closed. */
 @Command(name = "unmount", aliases = "umount", sortOptions = false,
-        description = {"Unmount a qedfs mount and wait until its images are flushed, marked clean and closed.",
-            "A busy mount (an open file, an attached loop device) is reported and left mounted."})
+        description = {"Unmount, and wait until the images are flushed, marked clean and closed.",
+            "A busy mount (an open file, an attached loop device) is reported and left mounted: close the file or"
+                + " umount the loop device first. A stale mount left by a killed process is removed."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  qedfs unmount /mnt/q",
+            "  umount /mnt/guest && qedfs unmount /mnt/q      # a loop-mounted guest first",
+            "  qedfs unmount --timeout 600 /mnt/q             # a large write-back to flush"})
 final class UnmountCommand extends BaseCommand {
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
             description = "How long to wait for the images to be closed (default 120).")

@@ -123,7 +123,7 @@ public final class MountSession {
                 fs.mount(mountPoint, true, options.debugFuse(), fuseArgs());
             }
         } catch (FuseException e) {
-            throw new IOException(mountPoint + ": mount failed (" + e.getMessage() + "); is /dev/fuse available and the mountpoint free?", e);
+            throw new IOException(mountPoint + ": mount failed: " + FuseDiagnosis.explain(options.fuseOptions()), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -158,8 +158,12 @@ public final class MountSession {
 
     private void checkMountPoint() throws IOException {
         if (!Files.isDirectory(mountPoint)) {
-            throw Files.exists(mountPoint) ? new NotDirectoryException(mountPoint + ": the mountpoint is not a directory")
-                    : new java.nio.file.NoSuchFileException(mountPoint.toString(), null, mountPoint + ": the mountpoint does not exist");
+            if (MountTable.isMountPoint(mountPoint)) { // listed, but stat fails: its serving process is gone
+                throw new IOException(mountPoint + ": a stale mount (transport endpoint is not connected) is in the way;"
+                        + " remove it with 'qedfs unmount " + mountPoint + "' (or fusermount -u)");
+            }
+            throw Files.exists(mountPoint) ? new NotDirectoryException(mountPoint.toString())
+                    : new java.nio.file.NoSuchFileException(mountPoint.toString(), null, "the mountpoint does not exist (mkdir it first)");
         }
         if (MountTable.isMountPoint(mountPoint)) {
             throw new IOException(mountPoint + ": something is already mounted there");

@@ -3,6 +3,9 @@ package io.qedfs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qedfs.qed.QedCreateOptions;
+import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedOpenOptions;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +26,28 @@ class CheckCommandTest {
         assertEquals("No errors were found on the image.\n"
                 + "3/4096 = 0.07% allocated, 33.33% fragmented, 0.00% compressed clusters\n"
                 + "Image end offset: " + Files.size(img) + "\n", out);
+    }
+
+    /** -p: qemu-img's progress on stderr, one step per L2 table; stdout as without it; -q silences both. */
+    @Test
+    void progressCountsTheTablesOnStderr() throws IOException {
+        Path img = dir.resolve("tables.qed");
+        // 4 KiB clusters and table_size 1: each L2 table covers 2 MiB, so 8 data clusters 2 MiB apart need 8 tables
+        QedImage.create(img, QedCreateOptions.ofSize(16 << 20).withClusterSize(4096).withTableSize(1));
+        try (QedImage q = QedImage.open(img, QedOpenOptions.readWrite())) {
+            for (int i = 0; i < 8; i++) {
+                q.write((long) i << 21, Images.fill(4096, (byte) (i + 1)));
+            }
+        }
+        String plain = Cli.run("check", img.toString()).assertOk().out();
+        Cli.Result r = Cli.run("check", "-p", img.toString()).assertOk();
+        assertEquals(plain, r.out());
+        assertTrue(r.err().startsWith("    (0.00/100%)\r    (12.50/100%)\r    (25.00/100%)\r"), r.err());
+        assertTrue(r.err().contains("    (50.00/100%)\r"), r.err());
+        assertTrue(r.err().endsWith("    (100.00/100%)\r\n"), r.err());
+        Cli.Result quiet = Cli.run("check", "-p", "-q", img.toString()).assertOk();
+        assertEquals("", quiet.out() + quiet.err());
+        assertEquals("", Cli.run("check", img.toString()).err(), "no terminal, no -p: no progress");
     }
 
     @Test

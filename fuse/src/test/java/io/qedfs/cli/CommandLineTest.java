@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,6 +25,43 @@ class CommandLineTest {
             assertTrue(help.contains("  " + cmd + " "), help);
             assertTrue(Cli.run(cmd, "--help").assertOk().out().startsWith("Usage: qedfs " + cmd), cmd);
         }
+    }
+
+    /** What a user asks of --help: what the command does, and a few command lines to start from. */
+    @ParameterizedTest
+    @ValueSource(strings = {"mount", "unmount", "create", "info", "check", "map", "convert", "resize"})
+    void everyCommandsHelpHasADescriptionAndExamples(String command) {
+        String help = Cli.run(command, "--help").assertOk().out();
+        List<String> lines = help.lines().toList();
+        assertTrue(lines.get(0).startsWith("Usage: qedfs " + command), help);
+        int examples = lines.indexOf("Examples:");
+        assertTrue(examples > 0, "an Examples section: " + help);
+        List<String> shown = lines.subList(examples + 1, lines.size()).stream().filter(l -> l.startsWith("  ")).toList();
+        assertTrue(shown.size() >= 2, help);
+        assertTrue(shown.stream().anyMatch(l -> l.startsWith("  qedfs " + command + " ")), "an example of " + command + ": " + help);
+        for (String l : lines) {
+            assertTrue(l.length() <= 80, () -> "fits 80 columns: '" + l + "'");
+        }
+        // the description: the unindented lines after the (indented) rest of the synopsis
+        int from = 1;
+        while (lines.get(from).startsWith(" ")) {
+            from++;
+        }
+        int to = from;
+        while (!lines.get(to).startsWith(" ")) {
+            to++;
+        }
+        String description = String.join(" ", lines.subList(from, to));
+        assertTrue(description.length() > 80, "says what it does: " + description);
+    }
+
+    @Test
+    void topLevelHelpListsEveryCommandWithExamples() {
+        String help = Cli.run("--help").assertOk().out();
+        for (String cmd : new String[] {"mount", "unmount", "create", "info", "check", "map", "convert", "resize"}) {
+            assertTrue(help.contains("\n  " + cmd + " ") || help.contains("\n  " + cmd + ","), cmd + ": " + help);
+        }
+        assertTrue(help.contains("Examples:") && help.contains("qedfs mount disk.qed /mnt/q"), help);
     }
 
     @Test
@@ -53,6 +91,37 @@ class CommandLineTest {
         Cli.run("create", "-o", "cluster_size", "x.qed", "1M").assertUsageError("qedfs create");
         Cli.run("mount", "--fuse-loop", "select", "x.qed", "mnt").assertUsageError("qedfs mount");
         Cli.run("mount", "--fuse-threads", "0", "x.qed", "mnt").assertUsageError("qedfs mount");
+    }
+
+    /** Every subcommand: missing arguments, an unknown option, bad values, each said in the user's terms. */
+    @Test
+    void badUsageOfEveryCommandSaysWhatIsWrong() {
+        assertEquals("qedfs: missing arguments: expected SOURCE... MOUNTPOINT (at least 2), got 1",
+                Cli.run("mount", "x.qed").assertUsageError("qedfs mount").err().lines().findFirst().orElseThrow());
+        assertTrue(Cli.run("mount").assertUsageError("qedfs mount").err().contains("got none"));
+        assertTrue(Cli.run("mount", "--check", "sometimes", "x.qed", "mnt").assertUsageError("qedfs mount").err()
+                .startsWith("qedfs: --check: 'sometimes' is not one of auto, always, never\n"));
+        Cli.run("mount", "--bogus", "x.qed", "mnt").assertUsageError("qedfs mount");
+        Cli.run("unmount").assertUsageError("qedfs unmount");
+        assertTrue(Cli.run("unmount", "--timeout", "soon", "mnt").assertUsageError("qedfs unmount").err()
+                .startsWith("qedfs: --timeout: 'soon' is not a whole number\n"));
+        assertTrue(Cli.run("unmount", "a", "b").assertUsageError("qedfs unmount").err().startsWith("qedfs: too many arguments: 'b'\n"));
+        assertTrue(Cli.run("create", "x.qed", "12Q").assertUsageError("qedfs create").err().startsWith("qedfs: SIZE: invalid size '12Q'"));
+        Cli.run("create", "x.qed", "-5").assertUsageError("qedfs create");
+        Cli.run("create", "--bogus", "x.qed", "1M").assertUsageError("qedfs create");
+        Cli.run("info", "a.qed", "b.qed").assertUsageError("qedfs info");
+        Cli.run("check").assertUsageError("qedfs check");
+        Cli.run("check", "-r").assertUsageError("qedfs check");
+        Cli.run("check", "--bogus", "x.qed").assertUsageError("qedfs check");
+        Cli.run("map").assertUsageError("qedfs map");
+        assertTrue(Cli.run("map", "--output", "yaml", "x.qed").assertUsageError("qedfs map").err()
+                .startsWith("qedfs: --output: 'yaml' is not one of human, json\n"));
+        Cli.run("convert").assertUsageError("qedfs convert");
+        assertTrue(Cli.run("convert", "-O", "vmdk", "a", "b").assertUsageError("qedfs convert").err()
+                .startsWith("qedfs: -O: 'vmdk' is not one of raw, qed\n"));
+        Cli.run("convert", "-o", "colour=blue", "a", "b").assertUsageError("qedfs convert");
+        Cli.run("resize").assertUsageError("qedfs resize");
+        assertTrue(Cli.run("resize", "x.qed", "big").assertUsageError("qedfs resize").err().startsWith("qedfs: [+]SIZE: invalid size 'big'"));
     }
 
     @ParameterizedTest

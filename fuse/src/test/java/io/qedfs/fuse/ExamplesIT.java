@@ -58,5 +58,21 @@ class ExamplesIT {
         assertEquals(0, r.exit(), r.all());
         assertTrue(r.out().contains("docs/hello.txt says: Hello from inside a QED image."), r.out());
         assertTrue(r.out().contains("No errors were found on the image."), r.out());
+        // what to try next is about an image that is really there, and the commands name it
+        java.util.regex.Matcher kept = java.util.regex.Pattern.compile("\n  cd (/\\S+)\n").matcher(r.out());
+        assertTrue(kept.find(), r.out());
+        Path image = Path.of(kept.group(1)).resolve("disk.qed");
+        assertTrue(image.startsWith(dir) && java.nio.file.Files.isRegularFile(image), "kept: " + image);
+        assertTrue(r.out().contains("the example image stays in " + kept.group(1)) && r.out().contains("qedfs mount disk.qed mnt"), r.out());
+        Qedfs.ok(Qedfs.run(java.util.List.of("qemu-img", "check", image.toString())), "qemu-img check of the kept image");
+    }
+
+    @Test
+    void scriptsWithoutTheirArgumentSayHowToCallThem() throws Exception {
+        for (String script : new String[] {"inspect.sh", "loop-mount.sh"}) {
+            Qedfs.Result r = Qedfs.sh(EXAMPLES.resolve(script) + " </dev/null");
+            assertEquals(2, r.exit(), script + ": " + r.all());
+            assertTrue(r.err().startsWith("usage: ") && r.err().contains("IMAGE.qed"), r.err());
+        }
     }
 }

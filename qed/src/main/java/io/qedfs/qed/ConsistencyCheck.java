@@ -25,6 +25,7 @@ final class ConsistencyCheck {
     private final ImageMetadata meta;
     private final HostFile host;
     private final boolean fix;
+    private final ProgressListener progress;
     private final Geometry g;
     private final List<String> problems = new ArrayList<>();
     private long allocated;
@@ -38,8 +39,9 @@ final class ConsistencyCheck {
     private final ByteBuffer tableBuf;
     private final LongBuffer tableEntries;
 
-    ConsistencyCheck(ImageMetadata meta, HostFile host, RepairMode mode) {
+    ConsistencyCheck(ImageMetadata meta, HostFile host, RepairMode mode, ProgressListener progress) {
         this.meta = meta;
+        this.progress = progress;
         this.host = host;
         this.fix = mode != RepairMode.NONE;
         this.g = meta.geometry;
@@ -80,8 +82,10 @@ final class ConsistencyCheck {
             }
             corruption(1, what, fix);
         }
-        for (int i : tables) {
-            checkL2(i, meta.l1.get(i), fileSize, used);
+        progress.progress(0, tables.size());
+        for (int n = 0; n < tables.size(); n++) {
+            checkL2(tables.get(n), meta.l1.get(tables.get(n)), fileSize, used);
+            progress.progress(n + 1, tables.size());
         }
         if (l1Changed) {
             meta.writeTable(l1Offset, meta.l1);

@@ -334,13 +334,18 @@ public final class QedImage implements Closeable {
 
     /** Runs the consistency check; with a repair mode other than NONE, fixes what it can. */
     public CheckReport check(RepairMode mode) throws IOException {
+        return check(mode, ProgressListener.NONE);
+    }
+
+    /** The same, telling {@code progress} how many of the image's L2 tables have been checked. */
+    public CheckReport check(RepairMode mode, ProgressListener progress) throws IOException {
         if (mode != RepairMode.NONE) {
             checkWritable();
         }
         awaitQueuedWrites();
         writes.allocLock.lock();
         try {
-            return new ConsistencyCheck(meta, host, mode).run();
+            return new ConsistencyCheck(meta, host, mode, progress).run();
         } finally {
             writes.allocLock.unlock();
         }

@@ -1,0 +1,16 @@
+package io.qedfs.cli;
+
+import picocli.AutoComplete;
+
+/**
+ * Prints the bash completion script for {@code qedfs} ({@code make install} runs it from the built jar). It
+ * is made from the configured command line, every subcommand added, so it offers what this jar accepts.
+ */
+public final class CompletionScript {
+    private CompletionScript() {
+    }
+
+    public static void main(String[] args) {
+        System.out.print(AutoComplete.bash("qedfs", QedfsCommand.commandLine()));
+    }
+}

@@ -1,0 +1,126 @@
+package io.qedfs.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code make install} as the README says: the installed launcher runs, and bash, with the installed completion
+ * script sourced, completes qedfs's commands, their options and option values; {@code make uninstall} removes
+ * it all. The jar is the one this build made ({@code -o} keeps make from calling Maven inside Maven).
+ */
+@Timeout(300)
+class InstallIT {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void needMake() {
+        assumeTrue(Qedfs.onPath("make"), "make is not installed");
+    }
+
+    /** make TARGET with these variables, the completion generated afresh into the test's directory. */
+    private Qedfs.Result make(String target, String... vars) throws Exception {
+        Path jar = Qedfs.jar().toAbsolutePath();
+        StringBuilder cmd = new StringBuilder("make -C " + ROOT + " --no-print-directory -o " + jar + " " + target
+                + " JAR=" + jar + " COMPLETION=" + dir.resolve("qedfs.bash-completion"));
+        for (String v : vars) {
+            cmd.append(' ').append(v);
+        }
+        return Qedfs.ok(Qedfs.sh(cmd.toString()), "make " + target);
+    }
+
+    @Test
+    void installedLauncherRunsAndUninstallRemovesEverything() throws Exception {
+        Path prefix = dir.resolve("prefix");
+        make("install", "PREFIX=" + prefix);
+        Path launcher = prefix.resolve("bin/qedfs");
+        assertTrue(Files.isExecutable(launcher), "launcher");
+        assertTrue(Files.isRegularFile(prefix.resolve("lib/qedfs/qedfs.jar")), "jar");
+        assertTrue(Files.isRegularFile(prefix.resolve("share/bash-completion/completions/qedfs")), "completion");
+
+        Qedfs.Result version = Qedfs.ok(Qedfs.run(List.of(launcher.toString(), "--version")), "--version");
+        assertTrue(version.out().matches("qedfs \\d+\\.\\d+\\.\\d+\\n"), version.out());
+        String image = dir.resolve("disk.qed").toString();
+        Qedfs.ok(Qedfs.run(List.of(launcher.toString(), "create", "-q", image, "96M")), "create");
+        Qedfs.Result info = Qedfs.ok(Qedfs.run(List.of(launcher.toString(), "info", image)), "info");
+        assertTrue(info.out().contains("virtual size: 96 MiB (100663296 bytes)"), info.out());
+        if (Qedfs.onPath("qemu-img")) {
+            Qedfs.Result qemu = Qedfs.ok(Qedfs.run(List.of("qemu-img", "info", image)), "qemu-img info");
+            assertTrue(qemu.out().contains("file format: qed") && qemu.out().contains("(100663296 bytes)"), qemu.out());
+        }
+
+        make("uninstall", "PREFIX=" + prefix);
+        assertFalse(Files.exists(launcher), "launcher left behind");
+        assertFalse(Files.exists(prefix.resolve("lib/qedfs")), "jar left behind");
+        assertFalse(Files.exists(prefix.resolve("share/bash-completion/completions/qedfs")), "completion left behind");
+    }
+
+    @Test
+    void destdirStagesTheFilesForThePrefix() throws Exception {
+        Path stage = dir.resolve("stage");
+        make("install", "DESTDIR=" + stage, "PREFIX=/usr");
+        String launcher = Files.readString(stage.resolve("usr/bin/qedfs"));
+        assertTrue(launcher.contains("-jar /usr/lib/qedfs/qedfs.jar"), "the launcher names the final place: " + launcher);
+        assertFalse(launcher.contains(stage.toString()), launcher);
+        assertTrue(Files.isRegularFile(stage.resolve("usr/share/bash-completion/completions/qedfs")));
+        make("uninstall", "DESTDIR=" + stage, "PREFIX=/usr");
+        assertFalse(Files.exists(stage.resolve("usr/bin/qedfs")));
+        assertFalse(Files.exists(stage.resolve("usr/share/bash-completion/completions/qedfs")));
+    }
+
+    @Test
+    void bashCompletesCommandsOptionsAndValues() throws Exception {
+        Path prefix = dir.resolve("prefix");
+        make("install", "PREFIX=" + prefix);
+        Path script = dir.resolve("complete.sh");
+        // what bash does on TAB: set COMP_WORDS/COMP_CWORD and call the function `complete -p` names
+        Files.writeString(script, String.join("\n",
+                "source " + prefix.resolve("share/bash-completion/completions/qedfs"),
+                "fn=$(complete -p qedfs | sed -n 's/.*-F \\([^ ]*\\) qedfs$/\\1/p')",
+                "[ -n \"$fn\" ] || { echo 'no completion function for qedfs' >&2; exit 1; }",
+                "comp() {",
+                "  COMP_WORDS=(\"$@\"); COMP_CWORD=$(( $# - 1 )); COMP_LINE=\"$*\"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()",
+                "  \"$fn\" qedfs \"${COMP_WORDS[COMP_CWORD]}\" \"${COMP_WORDS[COMP_CWORD-1]}\" 2>/dev/null",
+                "  echo \"${COMPREPLY[*]}\"",
+                "}",
+                "comp qedfs ''",
+                "comp qedfs conv",
+                "comp qedfs check -",
+                "comp qedfs mount --",
+                "comp qedfs check -r ''",
+                "comp qedfs info --output ''",
+                "comp qedfs convert -O ''",
+                ""));
+        Qedfs.Result r = Qedfs.ok(Qedfs.run(List.of("bash", "--norc", "--noprofile", script.toString())), "completion");
+        List<String> lines = r.out().lines().toList();
+        assertEquals(7, lines.size(), r.out());
+        assertTrue(words(lines.get(0)).containsAll(Set.of("mount", "unmount", "create", "info", "check", "map", "convert",
+                "resize")), "subcommands: " + lines.get(0));
+        assertEquals(Set.of("convert"), words(lines.get(1)), "qedfs conv<TAB>");
+        assertTrue(words(lines.get(2)).containsAll(Set.of("-r", "--output", "-p", "-q", "--help")), "check's options: " + lines.get(2));
+        assertTrue(words(lines.get(3)).containsAll(Set.of("--read-only", "--check", "--log", "--quiet")), "mount's: " + lines.get(3));
+        assertFalse(words(lines.get(3)).contains("--fuse-loop"), "hidden options stay hidden: " + lines.get(3));
+        assertEquals(Set.of("leaks", "all"), words(lines.get(4)), "check -r");
+        assertEquals(Set.of("human", "json"), words(lines.get(5)), "info --output");
+        assertEquals(Set.of("raw", "qed"), words(lines.get(6)), "convert -O");
+    }
+
+    private static Set<String> words(String line) {
+        return new HashSet<>(Arrays.asList(line.strip().split("\\s+")));
+    }
+}
