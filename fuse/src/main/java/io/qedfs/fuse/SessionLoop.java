@@ -101,6 +101,8 @@ public final class SessionLoop {
     private final int threads;
     private final LibFuse2 lib;
     private final Runtime runtime;
+    /** The channel OPEN requests are processed with (parallel direct writes), or null; set before the workers run. */
+    private volatile ParallelWritesChannel openReplies;
 
     /**
      * @param operations jnr-fuse's {@code fuse_operations} of the file system (its callbacks stay reachable from
@@ -117,9 +119,11 @@ public final class SessionLoop {
         this.runtime = Runtime.getRuntime(lib);
     }
 
+    private static final String LIBFUSE = "libfuse.so.2";
+
     private static LibFuse2 load() {
         try {
-            return LibraryLoader.create(LibFuse2.class).failImmediately().load("libfuse.so.2");
+            return LibraryLoader.create(LibFuse2.class).failImmediately().load(LIBFUSE);
         } catch (LinkageError e) {
             return LibraryLoader.create(LibFuse2.class).failImmediately().load("fuse");
         }
@@ -156,6 +160,7 @@ public final class SessionLoop {
             if (lib.fuse_start_cleanup_thread(fuse) != 0) {
                 throw new FuseException("fuse_start_cleanup_thread failed");
             }
+            openReplies = parallelWritesChannel(ch, bufsize);
             int n = multithreaded.getValue() != 0 ? threads : 1; // "-s" asks for one thread
             LOG.info("FUSE loop for {}: {} Java thread(s), request buffers of {} bytes", mountPoint, n, bufsize);
             List<Worker> workers = new ArrayList<>();
@@ -182,6 +187,24 @@ public final class SessionLoop {
     }
 
     private enum Outcome { ENDED, STUCK }
+
+    /**
+     * The OPEN-reply channel, unless system property {@code qedfs.fuse.parallelWrites} is false (to compare) or
+     * the channel cannot be made; then writes stay serialised by the kernel, which is only slower.
+     */
+    private ParallelWritesChannel parallelWritesChannel(Pointer ch, long bufsize) {
+        if (!Boolean.parseBoolean(System.getProperty("qedfs.fuse.parallelWrites", "true"))) {
+            return null;
+        }
+        try {
+            ParallelWritesChannel.ChannelLib chanLib = LibraryLoader.create(ParallelWritesChannel.ChannelLib.class)
+                    .failImmediately().load(LIBFUSE);
+            return new ParallelWritesChannel(chanLib, runtime, ch, bufsize);
+        } catch (Throwable t) {
+            LOG.warn("parallel direct writes are off: {}", t.toString());
+            return null;
+        }
+    }
 
     /** Runs the pool until every worker has returned, or gives up on the ones that never do. */
     private Outcome runWorkers(Path mountPoint, Pointer se, Pointer ch, long bufsize, int n, List<Worker> workers) {
@@ -329,7 +352,12 @@ public final class SessionLoop {
                         break;
                     }
                     long c = chp.getAddress(0);
-                    lib.fuse_session_process_buf(se, fbuf, c == chAddress ? ch : Pointer.wrap(runtime, c));
+                    Pointer replyTo = c == chAddress ? ch : Pointer.wrap(runtime, c);
+                    ParallelWritesChannel open = openReplies;
+                    if (open != null && c == chAddress && ParallelWritesChannel.isOpen(mem)) {
+                        replyTo = open.channel();
+                    }
+                    lib.fuse_session_process_buf(se, fbuf, replyTo);
                 }
             } catch (Throwable t) {
                 failure = t;
