@@ -368,6 +368,8 @@ print(f"{n / 1e9:.1f} GB")
   [ -z "$REPORTING_ORDER_WAS" ] || PREFAULTED="$PREFAULTED; free page reporting paused (order $REPORTING_ORDER_WAS -> 11, restored after)"
 fi
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+# read before the report rewrites $OUT, which would count as a change (other than the report itself)
+VERSION_AT_START="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- . ":(exclude)$OUT" 2>/dev/null || echo ' (with uncommitted changes)')"
 echo "mount-bench: $CMDLINE"
 echo "preparing in $WORK: ${SIZE_MB} MiB of random data, a tree of $TREE_FILES files, a dirty image with $FSCK_L2 L2 tables"
 head -c $((SIZE_MB << 20)) /dev/urandom > "$DATA"
@@ -474,7 +476,7 @@ done
   echo "- machine: $(nproc) cores ($(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)), $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, kernel $(uname -r)"
   echo "- scratch file system: $(df -T "$WORK" | awk 'NR == 2 {print $2}'); load average at start $LOAD_START, at end $LOAD_END"
   echo "- $(qemu-storage-daemon --version | head -1); $(qemu-img --version | head -1); $(fio --version)"
-  echo "- $(java -version 2>&1 | head -1); qedfs at $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "- $(java -version 2>&1 | head -1); qedfs at $VERSION_AT_START"
   echo "- command: \`$CMDLINE\`"
   echo "- page cache dropped before the sequential read: $DROP_CACHES; free memory touched once before measuring: $PREFAULTED"
   echo
