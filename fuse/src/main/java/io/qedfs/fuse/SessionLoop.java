@@ -101,8 +101,8 @@ public final class SessionLoop {
     private final int threads;
     private final LibFuse2 lib;
     private final Runtime runtime;
-    /** The channel OPEN requests are processed with (parallel direct writes), or null; set before the workers run. */
-    private volatile ParallelWritesChannel openReplies;
+    /** The channel OPEN and INIT requests are processed with, or null; set before the workers run. */
+    private volatile ReplyChannel replies;
 
     /**
      * @param operations jnr-fuse's {@code fuse_operations} of the file system (its callbacks stay reachable from
@@ -160,11 +160,12 @@ public final class SessionLoop {
             if (lib.fuse_start_cleanup_thread(fuse) != 0) {
                 throw new FuseException("fuse_start_cleanup_thread failed");
             }
-            openReplies = parallelWritesChannel(ch, bufsize);
+            replies = replyChannel(ch, bufsize);
+            long requestBuffer = BIG_REQUESTS ? Math.max(bufsize, ReplyChannel.BIG_REQUEST_BUFFER) : bufsize;
             int n = multithreaded.getValue() != 0 ? threads : 1; // "-s" asks for one thread
-            LOG.info("FUSE loop for {}: {} Java thread(s), request buffers of {} bytes", mountPoint, n, bufsize);
+            LOG.info("FUSE loop for {}: {} Java thread(s), request buffers of {} bytes", mountPoint, n, requestBuffer);
             List<Worker> workers = new ArrayList<>();
-            outcome = runWorkers(mountPoint, se, ch, bufsize, n, workers);
+            outcome = runWorkers(mountPoint, se, ch, requestBuffer, n, workers);
             reason = reason(workers);
             if (outcome == Outcome.ENDED) {
                 lib.fuse_stop_cleanup_thread(fuse);
@@ -188,20 +189,25 @@ public final class SessionLoop {
 
     private enum Outcome { ENDED, STUCK }
 
+    /** System properties {@code qedfs.fuse.parallelWrites} and {@code qedfs.fuse.bigRequests} (to compare): true unless "false". */
+    private static final boolean PARALLEL_WRITES = !"false".equals(System.getProperty("qedfs.fuse.parallelWrites"));
+    private static final boolean BIG_REQUESTS = !"false".equals(System.getProperty("qedfs.fuse.bigRequests"));
+
     /**
-     * The OPEN-reply channel, unless system property {@code qedfs.fuse.parallelWrites} is false (to compare) or
-     * the channel cannot be made; then writes stay serialised by the kernel, which is only slower.
+     * The channel that adjusts OPEN and INIT replies (ReplyChannel), or null when both adjustments are off or it
+     * cannot be made: then writes stay serialised by the kernel and requests stay at 128 KiB, only slower.
      */
-    private ParallelWritesChannel parallelWritesChannel(Pointer ch, long bufsize) {
-        if (!Boolean.parseBoolean(System.getProperty("qedfs.fuse.parallelWrites", "true"))) {
+    private ReplyChannel replyChannel(Pointer ch, long bufsize) {
+        if (!PARALLEL_WRITES && !BIG_REQUESTS) {
             return null;
         }
         try {
-            ParallelWritesChannel.ChannelLib chanLib = LibraryLoader.create(ParallelWritesChannel.ChannelLib.class)
+            ReplyChannel.ChannelLib chanLib = LibraryLoader.create(ReplyChannel.ChannelLib.class)
                     .failImmediately().load(LIBFUSE);
-            return new ParallelWritesChannel(chanLib, runtime, ch, bufsize);
+            return new ReplyChannel(chanLib, runtime, ch, bufsize, PARALLEL_WRITES, BIG_REQUESTS);
         } catch (Throwable t) {
-            LOG.warn("parallel direct writes are off: {}", t.toString());
+            LOG.warn("OPEN and INIT replies are libfuse2's own (no parallel direct writes, 128 KiB requests): {}",
+                    t.toString());
             return null;
         }
     }
@@ -353,9 +359,12 @@ public final class SessionLoop {
                     }
                     long c = chp.getAddress(0);
                     Pointer replyTo = c == chAddress ? ch : Pointer.wrap(runtime, c);
-                    ParallelWritesChannel open = openReplies;
-                    if (open != null && c == chAddress && ParallelWritesChannel.isOpen(mem)) {
-                        replyTo = open.channel();
+                    ReplyChannel adjusting = replies;
+                    if (adjusting != null && c == chAddress) {
+                        Pointer special = adjusting.channelFor(mem);
+                        if (special != null) {
+                            replyTo = special;
+                        }
                     }
                     lib.fuse_session_process_buf(se, fbuf, replyTo);
                 }

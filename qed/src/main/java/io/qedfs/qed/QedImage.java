@@ -35,8 +35,8 @@ public final class QedImage implements Closeable {
     private final boolean cleanable;
     private volatile boolean closed;
 
-    /** Writes the background thread may hold (4 MiB of 128 KiB requests): deep enough to ride out host stalls. */
-    private static final int WRITE_BEHIND_SLOTS = 32;
+    /** Writes the background thread may hold (up to 8 MiB): deep enough to ride out host stalls. */
+    private static final int WRITE_BEHIND_SLOTS = 8;
 
     /** Opens the image file; tests substitute a simulated disk. */
     interface ChannelOpener {

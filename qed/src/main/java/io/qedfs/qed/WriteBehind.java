@@ -23,8 +23,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * synchronously, getting the error, if any, itself.
  */
 final class WriteBehind implements AutoCloseable {
-    /** The largest write taken: one FUSE request (libfuse2's cap); larger ones go the synchronous way. */
-    static final int MAX_WRITE = 128 << 10;
+    /** The largest write taken: one FUSE request (1 MiB when the kernel grants it); larger ones go synchronously. */
+    static final int MAX_WRITE = 1 << 20;
     private static final ByteBuffer STOP = ByteBuffer.allocate(0);
     /** Host space reserved beyond what queued writes need, so that fallocate runs once per 8 MiB. */
     private static final long RESERVE_AHEAD = 8L << 20;
