@@ -61,6 +61,16 @@ final class HostFile implements AutoCloseable {
         return fd >= 0 && LIBC.fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, len) == 0;
     }
 
+    /**
+     * Starts writing {@code [offset, offset+len)} to the disk without waiting, so that a later fsync finds
+     * little left to do; a hint only (nothing happens without the libc binding).
+     */
+    void startWriteback(long offset, long len) {
+        if (fd >= 0) {
+            LIBC.startWriteback(fd, offset, len);
+        }
+    }
+
     /** Gives back space reserved past the end of the file: truncating to the same length drops it. */
     void releaseReserved() throws IOException {
         if (fd >= 0) {

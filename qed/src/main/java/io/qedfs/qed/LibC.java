@@ -25,6 +25,7 @@ final class LibC {
     private final Function fcntl;
     private final Function fstat;
     private final Function ftruncate;
+    private final Function syncFileRange;
 
     private LibC(Library libc) {
         open = function(libc, "open", 2);
@@ -34,6 +35,7 @@ final class LibC {
         fcntl = function(libc, "fcntl", 3);
         fstat = function(libc, "fstat", 2);
         ftruncate = function(libc, "ftruncate", 2);
+        syncFileRange = function(libc, "sync_file_range", 4);
     }
 
     /** The binding, or null where it cannot be made (callers then fall back to FileChannel alone). */
@@ -83,6 +85,11 @@ final class LibC {
 
     long lseek(int fd, long offset, int whence) {
         return invoker.invokeLLLrL(lseek, fd, offset, whence);
+    }
+
+    /** sync_file_range(fd, offset, len, SYNC_FILE_RANGE_WRITE): starts writeback of the range, waits for nothing. */
+    int startWriteback(int fd, long offset, long len) {
+        return (int) invoker.invokeLLLLrL(syncFileRange, fd, offset, len, 2);
     }
 
     int ftruncate(int fd, long length) {

@@ -36,6 +36,10 @@ final class WriteBehind implements AutoCloseable {
     /** Upper bound of the bytes queued writes may still add to the file (guarded by this for additions). */
     private final AtomicLong promised = new AtomicLong();
     private long reservedEnd; // guarded by this: host space is reserved up to here
+    /** Writeback of the file has been started up to here (writer thread only). */
+    private long writebackFrom;
+    /** How much newly written file a writeback is started for at a time; system property qedfs.writeback=false: never. */
+    private static final long WRITEBACK_STEP = "false".equals(System.getProperty("qedfs.writeback")) ? Long.MAX_VALUE : 4L << 20;
     private final ArrayBlockingQueue<ByteBuffer> free;
     private final ArrayBlockingQueue<Queued> queue;
     private final AtomicInteger created = new AtomicInteger();
@@ -159,6 +163,7 @@ final class WriteBehind implements AutoCloseable {
             try {
                 if (failure == null) {
                     writes.write(q.pos(), q.data());
+                    startWriteback();
                 }
             } catch (IOException e) {
                 failure = e;
@@ -179,6 +184,21 @@ final class WriteBehind implements AutoCloseable {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * A stream of allocations grows the file; starting the disk writes for each new 4 MiB as it is written
+     * (instead of leaving it all dirty in the page cache) lets them overlap the writer, so the fsync that ends
+     * a sequential copy has little left to flush.
+     */
+    private void startWriteback() {
+        long end = meta.fileEnd();
+        if (writebackFrom == 0 || end < writebackFrom) {
+            writebackFrom = end; // the first queued write, or the file was cut back (a failed allocation)
+        } else if (end - writebackFrom >= WRITEBACK_STEP) {
+            host.startWriteback(writebackFrom, end - writebackFrom);
+            writebackFrom = end;
         }
     }
 
