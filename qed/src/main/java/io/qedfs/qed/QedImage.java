@@ -270,10 +270,16 @@ public final class QedImage implements Closeable {
     public void write(long pos, ByteBuffer src) throws IOException {
         checkWritable();
         checkRange(pos, src.remaining());
-        if (behind != null && src.remaining() <= WriteBehind.MAX_WRITE
-                && (behind.busy() || !writes.isAllocated(pos, src.remaining()))
-                && behind.trySubmit(pos, src)) {
-            return;
+        if (behind != null && src.remaining() <= WriteBehind.MAX_WRITE) {
+            if (!behind.busy()) {
+                behind.drain(); // nothing is queued: this only reports an earlier failure
+                if (writes.writeInPlace(pos, src)) {
+                    return;
+                }
+            }
+            if (behind.trySubmit(pos, src)) {
+                return;
+            }
         }
         awaitQueuedWrites();
         writes.write(pos, src);

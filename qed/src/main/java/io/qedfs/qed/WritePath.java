@@ -45,15 +45,28 @@ final class WritePath {
         }
     }
 
-    /** True when every cluster of the range already holds data: writing it changes no metadata. */
-    boolean isAllocated(long pos, int len) throws IOException {
-        for (long at = pos, end = pos + len; at < end; ) {
+    /**
+     * Writes {@code src} in place when every cluster of the range already holds data (no metadata changes);
+     * returns false, having written nothing, otherwise. One lookup in the usual case: the range is one run.
+     */
+    boolean writeInPlace(long pos, ByteBuffer src) throws IOException {
+        long end = pos + src.remaining();
+        Run first = meta.lookup(pos, end - pos);
+        if (first.kind() != Run.Kind.DATA) {
+            return false;
+        }
+        if (first.length() == end - pos) {
+            FileIo.writeFully(meta.channel, first.fileOffset(), src);
+            return true;
+        }
+        for (long at = pos + first.length(); at < end; ) {
             Run run = meta.lookup(at, end - at);
             if (run.kind() != Run.Kind.DATA) {
                 return false;
             }
             at += run.length();
         }
+        write(pos, src);
         return true;
     }
 
