@@ -183,14 +183,24 @@ public final class QedFileSystem extends FuseStubFS {
                 return size == 0 ? 0 : -ErrorCodes.ENOSPC();
             }
             int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
-            m.image().write(m.offset() + offset, wrap(buf, n));
+            ByteBuffer data = wrap(buf, n);
+            long at = m.offset() + offset;
+            RequestBuffer request = RequestBuffer.ofThisThread();
+            if (request != null && request.holds(buf.address(), n)) {
+                request.offer(giveBack -> m.image().writeMayKeep(at, data, giveBack));
+            } else {
+                m.image().write(at, data);
+            }
             return n;
         } catch (Throwable t) {
             return Errno.of(t, "write", path + " at " + offset + " (" + size + " bytes)", LOG);
         }
     }
 
-    /** libfuse's request buffer as a ByteBuffer, without a copy; it must not outlive the callback. */
+    /**
+     * libfuse's request buffer as a ByteBuffer, without a copy; it must not outlive the callback unless the
+     * request's buffer is kept ({@link RequestBuffer}).
+     */
     private static ByteBuffer wrap(Pointer buf, int n) {
         return MemoryIO.getInstance().newDirectByteBuffer(buf.address(), n);
     }

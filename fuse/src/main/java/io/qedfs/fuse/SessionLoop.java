@@ -216,9 +216,10 @@ public final class SessionLoop {
     private Outcome runWorkers(Path mountPoint, Pointer se, Pointer ch, long bufsize, int n, List<Worker> workers) {
         CountDownLatch anyEnded = new CountDownLatch(1);
         CountDownLatch allEnded = new CountDownLatch(n);
+        RequestBuffer.Pool buffers = new RequestBuffer.Pool(runtime, bufsize);
         for (int i = 0; i < n; i++) {
             try {
-                Worker w = new Worker(se, ch, bufsize, anyEnded, allEnded);
+                Worker w = new Worker(se, ch, buffers, anyEnded, allEnded);
                 Thread t = new Thread(w, "qedfs-fuse-" + (i + 1));
                 t.setDaemon(true); // never keeps the JVM alive; every exit path joins or gives up explicitly
                 t.start();
@@ -294,15 +295,17 @@ public final class SessionLoop {
         }
     }
 
-    /** One thread of the pool: its own fuse_buf, channel slot and request buffer, reused for every request. */
+    /**
+     * One thread of the pool: its own fuse_buf and channel slot, reused for every request, and its request
+     * buffer, replaced when a write kept it ({@link RequestBuffer}).
+     */
     private final class Worker implements Runnable {
         private final Pointer se;
         private final Pointer ch;
         private final long chAddress;
-        private final long bufsize;
+        private final RequestBuffer.Pool buffers;
         private final Pointer fbuf;
         private final Pointer chp;
-        private final Pointer mem;
         private final CountDownLatch anyEnded;
         private final CountDownLatch allEnded;
         volatile Throwable failure;
@@ -313,23 +316,21 @@ public final class SessionLoop {
             this.se = null;
             this.ch = null;
             this.chAddress = 0;
-            this.bufsize = 0;
+            this.buffers = null;
             this.fbuf = null;
             this.chp = null;
-            this.mem = null;
             this.anyEnded = null;
             this.allEnded = null;
             this.failure = failure;
         }
 
-        Worker(Pointer se, Pointer ch, long bufsize, CountDownLatch anyEnded, CountDownLatch allEnded) {
+        Worker(Pointer se, Pointer ch, RequestBuffer.Pool buffers, CountDownLatch anyEnded, CountDownLatch allEnded) {
             this.se = se;
             this.ch = ch;
             this.chAddress = ch.address();
-            this.bufsize = bufsize;
+            this.buffers = buffers;
             this.fbuf = Memory.allocateDirect(runtime, FUSE_BUF_BYTES, true);
             this.chp = Memory.allocateDirect(runtime, runtime.addressSize(), true);
-            this.mem = Memory.allocateDirect(runtime, bufsize, false);
             this.anyEnded = anyEnded;
             this.allEnded = allEnded;
         }
@@ -338,9 +339,11 @@ public final class SessionLoop {
         public void run() {
             final int eintr = ErrorCodes.EINTR();
             try {
+                RequestBuffer request = RequestBuffer.bindToThisThread(buffers);
                 while (lib.fuse_session_exited(se) == 0) {
                     // as fuse_loop_mt.c: a fresh fuse_buf over this thread's memory, and the session's channel
-                    fbuf.putLong(FUSE_BUF_SIZE, bufsize);
+                    Pointer mem = request.forNextRequest();
+                    fbuf.putLong(FUSE_BUF_SIZE, buffers.size());
                     fbuf.putInt(FUSE_BUF_FLAGS, 0);
                     fbuf.putAddress(FUSE_BUF_MEM, mem.address());
                     fbuf.putInt(FUSE_BUF_FD, 0);

@@ -268,21 +268,32 @@ public final class QedImage implements Closeable {
 
     /** Writes {@code src.remaining()} bytes at guest offset {@code pos}, allocating clusters as needed. */
     public void write(long pos, ByteBuffer src) throws IOException {
+        writeMayKeep(pos, src, null);
+    }
+
+    /**
+     * As {@link #write}, but when {@code giveBack} is not null the image may keep {@code src} itself to apply
+     * later instead of copying it: then it returns true, and the caller must not change the buffer's bytes
+     * until {@code giveBack} has run (on another thread, once they are applied). False: the bytes were
+     * consumed during the call and the buffer is the caller's again.
+     */
+    public boolean writeMayKeep(long pos, ByteBuffer src, Runnable giveBack) throws IOException {
         checkWritable();
         checkRange(pos, src.remaining());
         if (behind != null && src.remaining() <= WriteBehind.MAX_WRITE) {
             if (!behind.busy()) {
                 behind.drain(); // nothing is queued: this only reports an earlier failure
                 if (writes.writeInPlace(pos, src)) {
-                    return;
+                    return false;
                 }
             }
-            if (behind.trySubmit(pos, src)) {
-                return;
+            if (behind.trySubmit(pos, src, giveBack)) {
+                return giveBack != null;
             }
         }
         awaitQueuedWrites();
         writes.write(pos, src);
+        return false;
     }
 
     /** Lets queued writes reach the file first, so that what follows sees them and comes after them. */

@@ -51,7 +51,8 @@ final class WriteBehind implements AutoCloseable {
     private volatile IOException failure;
     private final Thread worker;
 
-    private record Queued(long pos, ByteBuffer data, long worstCase) {
+    /** A queued write: its data, and how to give a caller's kept buffer back (null for our own slots). */
+    private record Queued(long pos, ByteBuffer data, long worstCase, Runnable giveBack) {
     }
 
     WriteBehind(String name, WritePath writes, ImageMetadata meta, HostFile host, int slots) throws IOException {
@@ -78,6 +79,15 @@ final class WriteBehind implements AutoCloseable {
      * with nothing queued, when host space for its allocation cannot be reserved.
      */
     boolean trySubmit(long pos, ByteBuffer src) throws IOException {
+        return trySubmit(pos, src, null);
+    }
+
+    /**
+     * As {@link #trySubmit(long, ByteBuffer)}, but with {@code giveBack} not null the buffer itself is queued,
+     * not a copy: the caller must leave its bytes alone until {@code giveBack} runs (on the writer thread, once
+     * they are applied). This saves a copy of every request of a sequential write.
+     */
+    boolean trySubmit(long pos, ByteBuffer src, Runnable giveBack) throws IOException {
         throwIfFailed();
         Geometry g = meta.geometry;
         // the clusters it covers, and two L2 tables in case it starts them both
@@ -85,11 +95,16 @@ final class WriteBehind implements AutoCloseable {
         if (!reserve(worstCase)) {
             return false;
         }
-        ByteBuffer buf = takeBuffer();
-        buf.clear();
-        buf.put(src.duplicate()).flip();
+        ByteBuffer buf;
+        if (giveBack != null) {
+            buf = src.duplicate();
+        } else {
+            buf = takeBuffer();
+            buf.clear();
+            buf.put(src.duplicate()).flip();
+        }
         pending.incrementAndGet();
-        putUninterruptibly(queue, new Queued(pos, buf, worstCase));
+        putUninterruptibly(queue, new Queued(pos, buf, worstCase, giveBack));
         return true;
     }
 
@@ -171,7 +186,11 @@ final class WriteBehind implements AutoCloseable {
                 failure = new IOException(e.toString(), e);
             } finally {
                 promised.addAndGet(-q.worstCase());
-                free.offer(q.data());
+                if (q.giveBack() != null) {
+                    giveBack(q.giveBack());
+                } else {
+                    free.offer(q.data());
+                }
                 if (pending.decrementAndGet() == 0) {
                     lock.lock();
                     try {
@@ -184,6 +203,17 @@ final class WriteBehind implements AutoCloseable {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Runs a caller's give-back; one that throws must not end this thread (every later drain would hang). */
+    private void giveBack(Runnable giveBack) {
+        try {
+            giveBack.run();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = new IOException("giving a kept buffer back failed: " + e, e);
+            }
         }
     }
 
@@ -220,7 +250,7 @@ final class WriteBehind implements AutoCloseable {
     /** Applies what is queued and stops the thread; failures stay for {@link #drain} to report. */
     @Override
     public void close() {
-        putUninterruptibly(queue, new Queued(0, STOP, 0));
+        putUninterruptibly(queue, new Queued(0, STOP, 0, null));
         boolean interrupted = false;
         while (worker.isAlive()) {
             try {

@@ -11,14 +11,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The mount's write-behind queue (random reads, writes, zeroing and reopens against a reference run in
  * ModelBasedRandomTest and ConcurrencyTest; this covers what they cannot): a write that fails after it was
- * acknowledged is reported by the next flush, every later write and the close, never silently dropped; and
- * queued writes are applied in order and reach the file by the flush.
+ * acknowledged is reported by the next flush, every later write and the close, never silently dropped;
+ * queued writes are applied in order and reach the file by the flush; and a caller's buffer that is queued
+ * without a copy is applied before it is given back.
  */
 class WriteBehindTest {
     private static final int CLUSTER = 4096;
@@ -78,6 +81,66 @@ class WriteBehindTest {
         try (QedImage reopened = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
             assertEquals(0, reopened.check(RepairMode.NONE).exitCode());
             assertEquals(false, reopened.header().needsCheck());
+        }
+    }
+
+    /**
+     * A kept buffer (the mount keeps FUSE request buffers instead of copying them) is applied from where it
+     * is; the caller reuses it, here by scribbling over it, only once its give-back ran, exactly once.
+     */
+    @Test
+    void keptBuffersAreAppliedBeforeTheyAreGivenBack() throws Exception {
+        Path img = dir.resolve("kept.qed");
+        int size = 8 << 20;
+        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(CLUSTER).withTableSize(1));
+        byte[] model = new byte[size];
+        Random rnd = new Random(7);
+        LinkedBlockingQueue<ByteBuffer> spare = new LinkedBlockingQueue<>();
+        AtomicInteger givenBack = new AtomicInteger();
+        int kept = 0;
+        try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite().withWriteBehind(true))) {
+            for (int i = 0; i < 1000; i++) {
+                ByteBuffer buf = spare.poll();
+                buf = buf != null ? buf : ByteBuffer.allocateDirect(3 * CLUSTER);
+                int len = 1 + rnd.nextInt(3 * CLUSTER);
+                int pos = rnd.nextInt(size - len);
+                byte[] data = new byte[len];
+                rnd.nextBytes(data);
+                buf.clear();
+                buf.put(data).flip();
+                System.arraycopy(data, 0, model, pos, len);
+                ByteBuffer mine = buf;
+                boolean wasKept = image.writeMayKeep(pos, buf, () -> {
+                    scribble(mine);
+                    givenBack.incrementAndGet();
+                    spare.add(mine);
+                });
+                if (wasKept) {
+                    kept++;
+                } else {
+                    scribble(buf);
+                    spare.add(buf);
+                }
+            }
+            image.flush();
+            assertTrue(kept > 100, "most allocating writes are kept: " + kept);
+            assertEquals(kept, givenBack.get(), "every kept buffer is given back once");
+            byte[] onDisk = new byte[size];
+            image.read(0, ByteBuffer.wrap(onDisk));
+            assertArrayEquals(model, onDisk, "what was written, not what the buffers held afterwards");
+        }
+        try (QedImage reopened = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
+            byte[] onDisk = new byte[size];
+            reopened.read(0, ByteBuffer.wrap(onDisk));
+            assertArrayEquals(model, onDisk);
+            assertEquals(0, reopened.check(RepairMode.NONE).exitCode());
+        }
+    }
+
+    private static void scribble(ByteBuffer b) {
+        b.clear();
+        for (int i = 0; i < b.capacity(); i++) {
+            b.put(i, (byte) 0xEE);
         }
     }
 
