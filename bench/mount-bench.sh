@@ -51,8 +51,8 @@ done
 IMAGE_BYTES=$(numfmt --from=iec "${IMAGE_SIZE^^}" 2>/dev/null) || { echo "mount-bench: IMAGE_SIZE '$IMAGE_SIZE' is not a size like 1G" >&2; exit 2; }
 [ $((SIZE_MB << 20)) -le "$IMAGE_BYTES" ] || { echo "mount-bench: SIZE_MB=$SIZE_MB does not fit in IMAGE_SIZE=$IMAGE_SIZE" >&2; exit 2; }
 
-JAR=fuse/target/qedfs.jar
-[ -f "$JAR" ] || make build
+QEDFS=$PWD/fuse/target/qedfs   # the launcher `make build` makes, as `make install` installs it (class-data archive)
+[ -x "$QEDFS" ] || make build
 [ "$(id -u)" = 0 ] || { echo "mount-bench: needs root (loop devices, drop_caches)" >&2; exit 1; }
 for tool in qemu-img qemu-io qemu-storage-daemon fio mkfs.ext4 e2fsck losetup python3 java; do
   command -v "$tool" >/dev/null || { echo "mount-bench: $tool is missing: make deps" >&2; exit 1; }
@@ -118,7 +118,7 @@ start_qedfs() {
   local s e src
   NMOUNT=$((NMOUNT + 1))
   s=$(now)
-  java -jar "$JAR" mount --log "$LOGS/qedfs-$NMOUNT.log" "$IMG" "$MNT" > /dev/null
+  "$QEDFS" mount --log "$LOGS/qedfs-$NMOUNT.log" "$IMG" "$MNT" > /dev/null
   e=$(now)
   src=$(mount_source "$MNT")
   QEDFS_PID=${src#qedfs:}
@@ -130,7 +130,7 @@ start_qedfs() {
 stop_qedfs() {
   local s e
   s=$(now)
-  java -jar "$JAR" unmount "$MNT" > /dev/null
+  "$QEDFS" unmount "$MNT" > /dev/null
   e=$(now)
   rec qedfs stop "$(secs "$s" "$e")"
   ! is_mounted "$MNT" || { echo "mount-bench: $MNT still mounted after 'qedfs unmount'" >&2; exit 1; }
@@ -290,7 +290,7 @@ fsck_workload() {
   warm "$FSCK_IMG"
   s=$(now)
   case $t in
-    qedfs) limited java -jar "$JAR" check -q "$FSCK_IMG" || rc=$? ;;
+    qedfs) limited "$QEDFS" check -q "$FSCK_IMG" || rc=$? ;;
     qsd) limited qemu-img check -q "$FSCK_IMG" || rc=$? ;;
   esac
   e=$(now)
@@ -309,7 +309,7 @@ cleanup() {
   if is_mounted "$GUEST"; then umount "$GUEST" 2>/dev/null || umount -l "$GUEST"; fi
   [ -z "$LOOP" ] || detach_loop "$LOOP"
   if is_mounted "$MNT"; then
-    timeout 90 java -jar "$JAR" unmount --timeout 60 "$MNT" > /dev/null || fusermount -u -z "$MNT"
+    timeout 90 "$QEDFS" unmount --timeout 60 "$MNT" > /dev/null || fusermount -u -z "$MNT"
   fi
   if [ -n "$QEDFS_PID" ] && ! gone "$QEDFS_PID"; then
     kill -TERM "$QEDFS_PID"; wait_gone "$QEDFS_PID" 15 || kill -KILL "$QEDFS_PID"
@@ -511,6 +511,8 @@ done
   echo
   echo "- Every workload starts from a fresh \`qemu-img create -f qed IMG $IMAGE_SIZE\` (defaults: 64 KiB clusters)."
   echo "  qedfs: \`qedfs mount IMG DIR\` (returns when ready), \`qedfs unmount DIR\` (returns once flushed and closed)."
+  echo "  \`qedfs\` is the launcher \`make build\` makes (fuse/target/qedfs, the same script \`make install\` installs),"
+  echo "  which starts the JVM with the class-data archive and jffi's library prepared for the jar at build time."
   echo "  QSD: \`qemu-storage-daemon --blockdev driver=file,node-name=f,filename=IMG --blockdev driver=qed,node-name=q,file=f"
   echo "  --export type=fuse,id=e,node-name=q,mountpoint=FILE,writable=on\` in the background, ready when FILE appears in"
   echo "  /proc/self/mountinfo, ended by SIGTERM and waited for (exit status 0 required)."

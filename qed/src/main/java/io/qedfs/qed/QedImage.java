@@ -266,6 +266,15 @@ public final class QedImage implements Closeable {
         }
     }
 
+    /**
+     * Binds the native calls the engine uses (jffi's library and the libc functions) now, on the calling
+     * thread, so that opening an image later does not wait for it: a command line starts this in the
+     * background while it parses its arguments. Safe from any thread, any number of times.
+     */
+    public static void bindNativeCalls() {
+        LibC.get();
+    }
+
     /** Writes {@code src.remaining()} bytes at guest offset {@code pos}, allocating clusters as needed. */
     public void write(long pos, ByteBuffer src) throws IOException {
         writeMayKeep(pos, src, null);
