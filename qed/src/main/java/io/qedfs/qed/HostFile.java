@@ -62,6 +62,15 @@ final class HostFile implements AutoCloseable {
     }
 
     /**
+     * Allocates host space for {@code [offset, offset+len)} and makes the file at least that long (fallocate
+     * without flags): the range reads as zeroes and later writes there cannot fail for lack of space. False
+     * when the file system refuses (full, or no fallocate); then nothing changed.
+     */
+    boolean allocate(long offset, long len) {
+        return fd >= 0 && LIBC.fallocate(fd, 0, offset, len) == 0;
+    }
+
+    /**
      * Starts writing {@code [offset, offset+len)} to the disk without waiting, so that a later fsync finds
      * little left to do; a hint only (nothing happens without the libc binding).
      */

@@ -156,12 +156,9 @@ final class WritePath {
         try {
             long dataEnd = run.pos() + run.length();
             if (fillsWithZeroes(run, first) && freshSpace(fileOffset, end - first)) {
-                // new space past the end of the file already reads as zeroes: store only the data, and reach
-                // the cluster end so that the file covers every byte the table entry promises
+                // new space past the end of the file, allocated and covered by the file's length, reads as
+                // zeroes: store only the data
                 FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
-                if (dataEnd < end) {
-                    FileIo.writeFully(meta.channel, fileOffset + (end - first) - 1, Buffers.zeros(1));
-                }
             } else {
                 fill(run.kind(), first, run.pos() - first, fileOffset);
                 FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
@@ -189,13 +186,14 @@ final class WritePath {
     }
 
     /**
-     * True when {@code [fileOffset, +len)} lies past the end of the image file and its space is now reserved:
-     * then it reads as zeroes without being written, and later writes into it cannot fail for lack of space
-     * (a hole without the reservation could). Small writes that allocate (a guest file system's 4 KiB blocks
-     * in 64 KiB clusters) then store their data, not a cluster of zeroes.
+     * True when {@code [fileOffset, +len)} lay past the end of the image file and is now allocated, the file
+     * extended over it (one fallocate): then it reads as zeroes without being written, the file covers every
+     * byte the table entry will promise, and later writes into it cannot fail for lack of space (a hole
+     * could). Small writes that allocate (a guest file system's 4 KiB blocks in 64 KiB clusters) then store
+     * their data, not a cluster of zeroes, and no page of zeroes to mark the cluster's end.
      */
     private boolean freshSpace(long fileOffset, long len) throws IOException {
-        return fileOffset >= meta.channel.size() && host.reserve(fileOffset, len);
+        return fileOffset >= meta.channel.size() && host.allocate(fileOffset, len);
     }
 
     /** Copy-on-write fill: backing data for an unallocated cluster, zeroes for a zero cluster (the spec, not QEMU). */
