@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.LongPredicate;
 
 /**
  * A file in memory that remembers what a power loss could take away: every write and truncate since the last
@@ -33,6 +34,8 @@ final class SimulatedDisk {
     private long durableLength;
     private final List<Op> pending = new ArrayList<>();
     private CrashPoint crashPoint = d -> { };
+    /** Reads that start at an offset it accepts fail (an unreadable sector). */
+    private volatile LongPredicate unreadable = pos -> false;
     long writes;
     long syncs;
 
@@ -45,6 +48,10 @@ final class SimulatedDisk {
 
     void onIo(CrashPoint p) {
         crashPoint = p;
+    }
+
+    void failReadsAt(LongPredicate offsets) {
+        unreadable = offsets;
     }
 
     FileChannel channel() {
@@ -107,7 +114,10 @@ final class SimulatedDisk {
         private long position;
 
         @Override
-        public int read(ByteBuffer dst, long pos) {
+        public int read(ByteBuffer dst, long pos) throws IOException {
+            if (unreadable.test(pos)) {
+                throw new IOException("injected: cannot read at " + pos);
+            }
             if (pos >= length) {
                 return dst.hasRemaining() ? -1 : 0;
             }
@@ -159,7 +169,7 @@ final class SimulatedDisk {
         }
 
         @Override
-        public int read(ByteBuffer dst) {
+        public int read(ByteBuffer dst) throws IOException {
             int n = read(dst, position);
             if (n > 0) {
                 position += n;
@@ -175,7 +185,7 @@ final class SimulatedDisk {
         }
 
         @Override
-        public long read(ByteBuffer[] dsts, int offset, int len) {
+        public long read(ByteBuffer[] dsts, int offset, int len) throws IOException {
             long total = 0;
             for (int i = offset; i < offset + len; i++) {
                 int n = read(dsts[i]);
