@@ -76,16 +76,10 @@ final class WriteBehind implements AutoCloseable {
 
     /**
      * Copies {@code src} (at most {@link #MAX_WRITE} bytes) and queues it, returning once it is copied; false,
-     * with nothing queued, when host space for its allocation cannot be reserved.
-     */
-    boolean trySubmit(long pos, ByteBuffer src) throws IOException {
-        return trySubmit(pos, src, null);
-    }
-
-    /**
-     * As {@link #trySubmit(long, ByteBuffer)}, but with {@code giveBack} not null the buffer itself is queued,
-     * not a copy: the caller must leave its bytes alone until {@code giveBack} runs (on the writer thread, once
-     * they are applied). This saves a copy of every request of a sequential write.
+     * with nothing queued, when host space for its allocation cannot be reserved. With {@code giveBack} not
+     * null the buffer itself is queued, not a copy: the caller must leave its bytes alone until
+     * {@code giveBack} runs (on the writer thread, once they are applied). This saves a copy of every request
+     * of a sequential write.
      */
     boolean trySubmit(long pos, ByteBuffer src, Runnable giveBack) throws IOException {
         throwIfFailed();

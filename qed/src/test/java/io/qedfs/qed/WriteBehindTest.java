@@ -56,9 +56,8 @@ class WriteBehindTest {
 
     @Test
     void queuedWritesAreAppliedInOrderAndDurableAfterFlush() throws Exception {
-        Path img = dir.resolve("order.qed");
         int size = 4 << 20;
-        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(CLUSTER).withTableSize(1));
+        Path img = newImage("order.qed", size);
         byte[] model = new byte[size];
         Random rnd = new Random(42);
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite().withWriteBehind(true))) {
@@ -72,11 +71,9 @@ class WriteBehindTest {
                 System.arraycopy(data, 0, model, pos, len);
             }
             image.flush();
-            byte[] onDisk = new byte[size];
             try (QedImage reader = QedImage.open(img, QedOpenOptions.readOnlyOptions().withLock(false))) {
-                reader.read(0, ByteBuffer.wrap(onDisk));
+                assertArrayEquals(model, readAll(reader, size), "after flush, the file holds every write in order");
             }
-            assertArrayEquals(model, onDisk, "after flush, the file holds every write in order");
         }
         try (QedImage reopened = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
             assertEquals(0, reopened.check(RepairMode.NONE).exitCode());
@@ -90,9 +87,8 @@ class WriteBehindTest {
      */
     @Test
     void keptBuffersAreAppliedBeforeTheyAreGivenBack() throws Exception {
-        Path img = dir.resolve("kept.qed");
         int size = 8 << 20;
-        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(CLUSTER).withTableSize(1));
+        Path img = newImage("kept.qed", size);
         byte[] model = new byte[size];
         Random rnd = new Random(7);
         LinkedBlockingQueue<ByteBuffer> spare = new LinkedBlockingQueue<>();
@@ -125,16 +121,24 @@ class WriteBehindTest {
             image.flush();
             assertTrue(kept > 100, "most allocating writes are kept: " + kept);
             assertEquals(kept, givenBack.get(), "every kept buffer is given back once");
-            byte[] onDisk = new byte[size];
-            image.read(0, ByteBuffer.wrap(onDisk));
-            assertArrayEquals(model, onDisk, "what was written, not what the buffers held afterwards");
+            assertArrayEquals(model, readAll(image, size), "what was written, not what the buffers held afterwards");
         }
         try (QedImage reopened = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
-            byte[] onDisk = new byte[size];
-            reopened.read(0, ByteBuffer.wrap(onDisk));
-            assertArrayEquals(model, onDisk);
+            assertArrayEquals(model, readAll(reopened, size));
             assertEquals(0, reopened.check(RepairMode.NONE).exitCode());
         }
+    }
+
+    private Path newImage(String name, int size) throws IOException {
+        Path img = dir.resolve(name);
+        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(CLUSTER).withTableSize(1));
+        return img;
+    }
+
+    private static byte[] readAll(QedImage image, int size) throws IOException {
+        byte[] b = new byte[size];
+        image.read(0, ByteBuffer.wrap(b));
+        return b;
     }
 
     private static void scribble(ByteBuffer b) {
