@@ -38,6 +38,8 @@ final class ConsistencyCheck {
     /** The L2 table being checked, as read from the file, and its entries. */
     private final ByteBuffer tableBuf;
     private final LongBuffer tableEntries;
+    /** All zeroes: what runs of empty entries are compared with. */
+    private final ByteBuffer zeroes;
 
     ConsistencyCheck(ImageMetadata meta, HostFile host, RepairMode mode, ProgressListener progress) {
         this.meta = meta;
@@ -47,6 +49,7 @@ final class ConsistencyCheck {
         this.g = meta.geometry;
         this.tableBuf = ByteBuffer.allocateDirect(g.tableBytes).order(ByteOrder.LITTLE_ENDIAN);
         this.tableEntries = tableBuf.asLongBuffer();
+        this.zeroes = ByteBuffer.allocateDirect(Math.min(g.tableBytes, 1 << 16));
     }
 
     CheckReport run() throws IOException {
@@ -151,9 +154,9 @@ final class ConsistencyCheck {
             throws IOException {
         boolean changed = false;
         long last = 0;
-        for (int j = 0; j < g.entriesPerTable; j++) {
+        for (int j = nextNonZero(0); j < g.entriesPerTable; j = nextNonZero(j + 1)) {
             long e = t.get(j);
-            if (e == 0 || e == TableCodec.ZERO_CLUSTER) {
+            if (e == TableCodec.ZERO_CLUSTER) {
                 continue;
             }
             allocated++;
@@ -183,6 +186,23 @@ final class ConsistencyCheck {
             }
         }
         return changed;
+    }
+
+    /**
+     * The index of the first entry from {@code from} on that is not 0, or entriesPerTable. Most tables are
+     * mostly empty; a vectorized compare with zeroes skips the empty runs many entries at a time.
+     */
+    private int nextNonZero(int from) {
+        for (int pos = from << 3; pos < g.tableBytes; pos += zeroes.capacity()) {
+            int n = Math.min(zeroes.capacity(), g.tableBytes - pos);
+            tableBuf.limit(pos + n).position(pos);
+            zeroes.limit(n).position(0);
+            int at = tableBuf.mismatch(zeroes);
+            if (at >= 0) {
+                return (pos + at) >>> 3;
+            }
+        }
+        return g.entriesPerTable;
     }
 
     /** Appends a copy of the cluster at {@code offset} to the file; returns where it went. */
