@@ -139,7 +139,7 @@ final class ConsistencyCheck {
             return;
         }
         try {
-            if (checkEntries(l1Index, tableOffset, tableEntries, fileSize, used)) {
+            if (checkEntries(l1Index, tableOffset, fileSize, used)) {
                 meta.sync(); // copies first: the table must not point at a cluster that is not written yet
                 FileIo.writeFully(meta.channel, tableOffset, tableBuf.clear());
             }
@@ -149,9 +149,9 @@ final class ConsistencyCheck {
         }
     }
 
-    /** Checks (and with repair, changes) the entries of one table; true when it changed any. */
-    private boolean checkEntries(int l1Index, long tableOffset, LongBuffer t, long fileSize, ClusterBitmap used)
-            throws IOException {
+    /** Checks (and with repair, changes) the entries of the table in {@link #tableBuf}; true when it changed any. */
+    private boolean checkEntries(int l1Index, long tableOffset, long fileSize, ClusterBitmap used) throws IOException {
+        LongBuffer t = tableEntries;
         boolean changed = false;
         long last = 0;
         for (int j = nextNonZero(0); j < g.entriesPerTable; j = nextNonZero(j + 1)) {
