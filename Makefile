@@ -8,6 +8,8 @@ COMPLETION := fuse/target/qedfs.bash-completion
 # archive of the commands' classes and jffi's native library beside the jar (fuse/src/main/sh/prepare-lib.sh)
 LAUNCHER := fuse/target/qedfs
 PREPARED := fuse/target/qedfs.jsa
+# the launcher's text for a jar that lives in directory $(1)
+launcher_for = sed 's|@LIB@|$(1)|' fuse/src/main/sh/qedfs.in
 SOURCES := $(shell find qed/src/main fuse/src/main -type f 2>/dev/null) pom.xml qed/pom.xml fuse/pom.xml
 PREFIX ?= /usr/local
 DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fdisk fio
@@ -49,7 +51,7 @@ $(COMPLETION): $(JAR)
 
 $(LAUNCHER): fuse/src/main/sh/qedfs.in
 	@mkdir -p $(@D)
-	sed 's|@LIB@|$(CURDIR)/fuse/target|' $< > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
+	$(call launcher_for,$(CURDIR)/fuse/target) > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 
 $(PREPARED): $(JAR) fuse/src/main/sh/prepare-lib.sh
 	fuse/src/main/sh/prepare-lib.sh fuse/target
@@ -72,7 +74,7 @@ demo: deps build
 install: $(JAR) $(COMPLETION)
 	install -d $(DESTDIR)$(PREFIX)/lib/qedfs $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 $(JAR) $(DESTDIR)$(PREFIX)/lib/qedfs/qedfs.jar
-	sed 's|@LIB@|$(PREFIX)/lib/qedfs|' fuse/src/main/sh/qedfs.in > $(DESTDIR)$(PREFIX)/bin/qedfs
+	$(call launcher_for,$(PREFIX)/lib/qedfs) > $(DESTDIR)$(PREFIX)/bin/qedfs
 	chmod 0755 $(DESTDIR)$(PREFIX)/bin/qedfs
 	@# the archive records the jar's path and time: made for the installed jar, and only where it will run
 	@if [ -z "$(DESTDIR)" ]; then fuse/src/main/sh/prepare-lib.sh $(PREFIX)/lib/qedfs; fi

@@ -194,26 +194,32 @@ verify_data() { # what-happened: the first SIZE_MB of the image equal $DATA, the
 
 # ---------------------------------------------------------------------------------------------------------
 # workloads; each takes the tool (qedfs | qsd) and starts from a fresh image
+timed_dd() { # tool metric dd-operands...: SIZE_MB MiB in 1 MiB blocks, recorded as MB/s
+  local t=$1 metric=$2 s e
+  shift 2
+  s=$(now)
+  limited dd "$@" bs=1M count="$SIZE_MB" status=none
+  e=$(now)
+  rec "$t" "$metric" "$(mbps "$SIZE_MB" "$s" "$e")"
+}
+timed_write() { # tool file conv: $DATA written to file (seqwrite, or seqwrite_fsync when conv has fsync)
+  timed_dd "$1" "seqwrite$([ "$3" = notrunc ] || echo _fsync)" if="$DATA" of="$2" conv="$3"
+}
+
 seq_workload() {
-  local t=$1 s e
+  local t=$1
   for conv in notrunc notrunc,fsync; do
     fresh_image
     start "$t"
     warm "$DATA"; sync
-    s=$(now)
-    limited dd if="$DATA" of="$RAW" bs=1M count="$SIZE_MB" conv="$conv" status=none
-    e=$(now)
-    rec "$t" "seqwrite$([ "$conv" = notrunc ] || echo _fsync)" "$(mbps "$SIZE_MB" "$s" "$e")"
+    timed_write "$t" "$RAW" "$conv"
     stop "$t"
     verify_image "$t seq write (conv=$conv)"; verify_data "$t seq write (conv=$conv)"
   done
   # read it back on a fresh mount with the page cache dropped (the image's and, for QSD, the export's)
   start "$t"
   drop_caches
-  s=$(now)
-  limited dd if="$RAW" of=/dev/null bs=1M count="$SIZE_MB" status=none
-  e=$(now)
-  rec "$t" seqread "$(mbps "$SIZE_MB" "$s" "$e")"
+  timed_dd "$t" seqread if="$RAW" of=/dev/null
   stop "$t"
   verify_image "$t seq read"
 }
@@ -221,20 +227,14 @@ seq_workload() {
 # The same dd commands on a plain file beside the images: what the host's page cache and disk allow without any
 # FUSE or QED in between, the ceiling both tools are measured against (recorded as tool "file").
 seq_plain_file() {
-  local f=$WORK/plain.raw s e conv
+  local f=$WORK/plain.raw conv
   for conv in notrunc notrunc,fsync; do
     rm -f "$f"; warm "$DATA"; sync
-    s=$(now)
-    limited dd if="$DATA" of="$f" bs=1M count="$SIZE_MB" conv="$conv" status=none
-    e=$(now)
-    rec file "seqwrite$([ "$conv" = notrunc ] || echo _fsync)" "$(mbps "$SIZE_MB" "$s" "$e")"
+    timed_write file "$f" "$conv"
   done
   cmp -s "$DATA" "$f" || problem "plain file: content differs from what was written"
   drop_caches
-  s=$(now)
-  limited dd if="$f" of=/dev/null bs=1M count="$SIZE_MB" status=none
-  e=$(now)
-  rec file seqread "$(mbps "$SIZE_MB" "$s" "$e")"
+  timed_dd file seqread if="$f" of=/dev/null
   rm -f "$f"
 }
 
@@ -468,6 +468,12 @@ fmt() { # value unit
     *) awk -v v="$1" 'BEGIN {printf "%.1f", v}' ;;
   esac
 }
+fmt_all() { # unit values...: each formatted, separated by blanks
+  local unit=$1 v out=""
+  shift
+  for v in "$@"; do out+="$(fmt "$v" "$unit") "; done
+  echo "${out% }"
+}
 speedup() { # qedfs qsd better
   awk -v j="$1" -v q="$2" -v b="$3" 'BEGIN {if (j <= 0 || q <= 0) print "-"; else printf "%.2f", (b == "hi" ? j / q : q / j)}'
 }
@@ -522,16 +528,13 @@ done
     IFS='|' read -r key what unit better target <<< "$m"
     mapfile -t js < <(series qedfs "$key"); mapfile -t qs < <(series qsd "$key"); mapfile -t ps < <(series file "$key")
     [ "${#js[@]}" -gt 0 ] || continue
-    jl=""; ql=""; sl=""; pl=""
-    for i in "${!js[@]}"; do jl+="$(fmt "${js[$i]}" "$unit") "; done
-    for i in "${!qs[@]}"; do ql+="$(fmt "${qs[$i]}" "$unit") "; done
-    for i in "${!ps[@]}"; do pl+="$(fmt "${ps[$i]}" "$unit") "; done
+    jl=$(fmt_all "$unit" "${js[@]}"); ql=$(fmt_all "$unit" "${qs[@]}"); pl=$(fmt_all "$unit" "${ps[@]}"); sl=""
     if [ "$key" = mount ] || [ "$key" = stop ]; then
       sl="(per mount; medians above)"
     else
       for i in "${!js[@]}"; do sl+="$(speedup "${js[$i]}" "${qs[$i]:-0}" "$better") "; done
     fi
-    echo "| $what | $unit | ${jl% } | ${ql% } | ${sl% } | ${pl% } |"
+    echo "| $what | $unit | $jl | $ql | ${sl% } | $pl |"
   done
   echo
   echo "## How it was measured"

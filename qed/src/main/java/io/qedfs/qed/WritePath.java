@@ -154,14 +154,15 @@ final class WritePath {
         int clusters = (int) ((end - first) >> g.clusterBits); // fits: within one L2 table
         long fileOffset = meta.allocate(end - first);
         try {
-            long dataEnd = run.pos() + run.length();
-            if (fillsWithZeroes(run, first) && freshSpace(fileOffset, end - first)) {
-                // new space past the end of the file, allocated and covered by the file's length, reads as
-                // zeroes: store only the data
-                FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
-            } else {
+            // new space past the end of the file, allocated and covered by the file's length, reads as zeroes:
+            // then only the data is stored, without filling the clusters around it
+            boolean filled = !(fillsWithZeroes(run, first) && freshSpace(fileOffset, end - first));
+            if (filled) {
                 fill(run.kind(), first, run.pos() - first, fileOffset);
-                FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
+            }
+            FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
+            if (filled) {
+                long dataEnd = run.pos() + run.length();
                 fill(run.kind(), dataEnd, end - dataEnd, fileOffset + (dataEnd - first));
             }
             if (backing != null) {
