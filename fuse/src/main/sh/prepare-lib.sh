@@ -40,6 +40,10 @@ train info "$img"
 train info --output=json "$img"
 train map "$img"
 train check "$img"
+# an image with data, so that the check's and map's paths through L2 tables are recorded too
+head -c 65536 /dev/urandom > "$work/data" && dd if="$work/data" of="$work/data.raw" bs=64k seek=100 2> /dev/null \
+  && truncate -s 64M "$work/data.raw" && train convert -q -O qed "$work/data.raw" "$work/data.qed" \
+  && train check "$work/data.qed" && train map "$work/data.qed"
 train check -r all "$img"
 train resize -q "$img" +64M
 train convert -q -O raw "$img" "$work/train.raw"

@@ -11,6 +11,8 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -63,6 +65,10 @@ class InstallIT {
         if ("amd64".equals(System.getProperty("os.arch"))) {
             assertTrue(Files.isRegularFile(prefix.resolve("lib/qedfs/libjffi-1.2.so")), "jffi's library beside the jar");
         }
+        // short commands get the quick compiler alone, a mount (a long-lived server) and map the full JIT
+        assertEquals("1", tieredStopAtLevel(launcher, "--debug check --help"));
+        assertEquals("4", tieredStopAtLevel(launcher, "--debug mount --help"));
+        assertEquals("4", tieredStopAtLevel(launcher, "map --help"));
         String image = dir.resolve("disk.qed").toString();
         Qedfs.ok(Qedfs.run(List.of(launcher.toString(), "create", "-q", image, "96M")), "create");
         Qedfs.Result info = Qedfs.ok(Qedfs.run(List.of(launcher.toString(), "info", image)), "info");
@@ -76,6 +82,14 @@ class InstallIT {
         assertFalse(Files.exists(launcher), "launcher left behind");
         assertFalse(Files.exists(prefix.resolve("lib/qedfs")), "jar left behind");
         assertFalse(Files.exists(prefix.resolve("share/bash-completion/completions/qedfs")), "completion left behind");
+    }
+
+    /** The JIT level the launcher gives the JVM for {@code args}, from the JVM's own list of its flags. */
+    private static String tieredStopAtLevel(Path launcher, String args) throws Exception {
+        Qedfs.Result r = Qedfs.ok(Qedfs.sh("QEDFS_JAVA_OPTS=-XX:+PrintFlagsFinal '" + launcher + "' " + args), args);
+        Matcher m = Pattern.compile("TieredStopAtLevel\\s+= (\\d+)").matcher(r.out());
+        assertTrue(m.find(), r.out());
+        return m.group(1);
     }
 
     @Test
