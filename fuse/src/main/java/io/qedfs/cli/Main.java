@@ -10,15 +10,21 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        // binding the native calls takes a few hundredths of a second; it overlaps the parsing on another core
-        Thread binder = new Thread(QedImage::bindNativeCalls, "qedfs-bind");
-        binder.setDaemon(true);
-        binder.start();
+        // binding the native calls takes a few hundredths of a second, making the annotation proxies some more:
+        // both overlap picocli's loading on the other core
+        onSecondCore("qedfs-bind", QedImage::bindNativeCalls);
+        onSecondCore("qedfs-annotations", () -> QedfsCommand.readAnnotationsAhead(args));
         // no option takes a date, time or SQL type: without this picocli loads ~100 classes of java.time and
         // java.sql on every start to register converters for them (a few ms of a 0.15 s check)
         if (System.getProperty(CONVERTER_EXCLUDES) == null) {
             System.setProperty(CONVERTER_EXCLUDES, "java\\.sql\\..*,java\\.time\\..*");
         }
         System.exit(QedfsCommand.commandLine(args).execute(args));
+    }
+
+    private static void onSecondCore(String name, Runnable work) {
+        Thread t = new Thread(work, name);
+        t.setDaemon(true);
+        t.start();
     }
 }
