@@ -17,7 +17,7 @@ DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermo
 	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /sbin/sfdisk:fdisk /usr/bin/fio:fio
 BUILD_TOOLS := javac:openjdk-17-jdk-headless mvn:maven
 
-.PHONY: all deps build test test-long demo install uninstall bench bench-convert clean images
+.PHONY: all deps build test test-long demo install uninstall bench bench-convert bench-jmh clean images
 
 all: build
 
@@ -94,9 +94,13 @@ bench: build
 bench-convert: build
 	bench/convert-bench.sh
 
+## bench-jmh: the engine's microbenchmarks (JMH: time and bytes allocated per read, write and lookup; not a test)
+bench-jmh:
+	MVN="$(MVN)" bench/jmh-bench.sh $(JMH_ARGS)
+
 ## images: regenerate test-images/ with qemu-img/qemu-io
 images:
 	test-images/make-images.sh
 
 clean:
-	$(MVN) clean
+	$(MVN) -Pjmh clean
