@@ -17,7 +17,7 @@ def params(r):
     return ", ".join(f"{k[7:]}={v}" for k, v in r.items() if k.startswith("Param: ") and v)
 alloc = {(r["Benchmark"].split(":")[0], params(r)): r for r in rows if r["Benchmark"].endswith(":gc.alloc.rate.norm")}
 java = subprocess.run(["java", "-version"], capture_output=True, text=True).stderr.splitlines()[0]
-commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True, text=True).stdout.strip()
 print("# qedfs engine microbenchmarks (JMH)\n")
 print(f"- machine: {os.cpu_count()} cores, kernel {platform.release()}; {java}; qedfs at {commit or '?'}")
 print(f"- command: `bench/jmh-bench.sh {sys.argv[2]}`".rstrip() + " (JMH with -prof gc; images on tmpfs unless QEDFS_JMH_DIR says otherwise)\n")

@@ -14,7 +14,8 @@ final class Buffers {
         int left = n;
         while (left > 0) {
             int chunk = Math.min(left, ZEROS.capacity());
-            dst.put(ZEROS.duplicate().limit(chunk));
+            dst.put(dst.position(), ZEROS, 0, chunk); // absolute: no duplicate of ZEROS to allocate
+            dst.position(dst.position() + chunk);
             left -= chunk;
         }
     }

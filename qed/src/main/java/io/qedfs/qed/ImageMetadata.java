@@ -16,6 +16,7 @@ final class ImageMetadata {
     final Geometry geometry;
     final AtomicLongArray l1;
     final L2Cache l2Cache;
+    private final L2Cache.Loader tableLoader = this::readTable; // made once: a lookup allocates nothing for it
     private volatile QedHeader header;
     /** End of the cluster-rounded file: where the next cluster goes. Written under the allocation lock. */
     private volatile long fileEnd;
@@ -105,7 +106,7 @@ final class ImageMetadata {
     }
 
     L2Cache.Ref l2(long tableOffset) throws IOException {
-        return l2Cache.acquire(tableOffset, this::readTable);
+        return l2Cache.acquire(tableOffset, tableLoader);
     }
 
     /** The L2 table offset for {@code pos}, 0 if there is none; fails on an invalid L1 entry. */

@@ -22,40 +22,35 @@ final class L2Cache {
         AtomicLongArray load(long offset) throws IOException;
     }
 
-    /** A pinned table; close it to unpin. */
+    /**
+     * A cached table; {@link L2Cache#acquire} and {@link L2Cache#insert} hand it out pinned, and each of those
+     * pins is given back by one {@link #close}. The slot itself is the handle, so handing one out allocates nothing.
+     */
     final class Ref implements AutoCloseable {
-        private final Slot slot;
+        private final long offset;
+        private final CompletableFuture<AtomicLongArray> table = new CompletableFuture<>();
+        private int pins; // guarded by L2Cache.this
 
-        private Ref(Slot slot) {
-            this.slot = slot;
+        private Ref(long offset) {
+            this.offset = offset;
         }
 
         AtomicLongArray table() {
-            return slot.table.join(); // completed before the Ref was handed out
+            return table.join(); // completed before the Ref was handed out
         }
 
         long offset() {
-            return slot.offset;
+            return offset;
         }
 
         @Override
         public void close() {
-            release(slot);
-        }
-    }
-
-    private static final class Slot {
-        final long offset;
-        final CompletableFuture<AtomicLongArray> table = new CompletableFuture<>();
-        int pins; // guarded by L2Cache.this
-
-        Slot(long offset) {
-            this.offset = offset;
+            release(this);
         }
     }
 
     private final int capacity;
-    private final LinkedHashMap<Long, Slot> slots = new LinkedHashMap<>(); // guarded by this
+    private final LinkedHashMap<Long, Ref> slots = new LinkedHashMap<>(); // guarded by this
 
     L2Cache(int capacity) {
         this.capacity = Math.max(1, capacity);
@@ -63,13 +58,13 @@ final class L2Cache {
 
     /** Returns the pinned table at {@code offset}, loading it (once) on a miss. */
     Ref acquire(long offset, Loader loader) throws IOException {
-        Slot slot;
+        Ref slot;
         boolean mustLoad;
         synchronized (this) {
             slot = slots.get(offset);
             mustLoad = slot == null;
             if (mustLoad) {
-                slot = new Slot(offset);
+                slot = new Ref(offset);
                 slots.put(offset, slot);
             }
             slot.pins++;
@@ -91,19 +86,19 @@ final class L2Cache {
         synchronized (this) {
             evictUnpinned();
         }
-        return new Ref(slot);
+        return slot;
     }
 
     /** Installs a table that was just created (and written) and returns it pinned. */
     Ref insert(long offset, AtomicLongArray table) {
-        Slot slot = new Slot(offset);
+        Ref slot = new Ref(offset);
         slot.table.complete(table);
         synchronized (this) {
             slot.pins = 1;
             slots.put(offset, slot);
             evictUnpinned();
         }
-        return new Ref(slot);
+        return slot;
     }
 
     /** Drops every unpinned table (after a repair rewrote tables on disk). */
@@ -115,7 +110,7 @@ final class L2Cache {
         return slots.size();
     }
 
-    private void awaitLoad(Slot slot) throws IOException {
+    private void awaitLoad(Ref slot) throws IOException {
         try {
             slot.table.get();
         } catch (ExecutionException e) {
@@ -132,17 +127,20 @@ final class L2Cache {
         }
     }
 
-    private synchronized void release(Slot slot) {
+    private synchronized void release(Ref slot) {
         slot.pins--;
         evictUnpinned();
     }
 
     // expects the monitor
     private void evictUnpinned() {
-        Iterator<Slot> it = slots.values().iterator();
         int excess = slots.size() - capacity;
+        if (excess <= 0) {
+            return;
+        }
+        Iterator<Ref> it = slots.values().iterator();
         while (excess > 0 && it.hasNext()) {
-            Slot s = it.next();
+            Ref s = it.next();
             if (s.pins == 0 && s.table.isDone()) {
                 it.remove();
                 excess--;

@@ -249,7 +249,9 @@ public final class QedImage implements Closeable {
         while (dst.hasRemaining()) {
             Run run = meta.lookup(at, dst.remaining());
             int n = (int) run.length(); // fits: at most dst.remaining()
-            ByteBuffer piece = dst.slice(dst.position(), n);
+            // the common case, one run for the whole request, needs no slice
+            ByteBuffer piece = n == dst.remaining() ? dst : dst.slice(dst.position(), n);
+            int start = dst.position();
             switch (run.kind()) {
                 case DATA -> FileIo.readFully(channel, run.fileOffset(), piece, name);
                 case ZERO -> Buffers.fillZeros(piece, n);
@@ -261,7 +263,7 @@ public final class QedImage implements Closeable {
                     }
                 }
             }
-            dst.position(dst.position() + n);
+            dst.position(start + n);
             at += n;
         }
     }
