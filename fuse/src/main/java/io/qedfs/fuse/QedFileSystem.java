@@ -48,9 +48,11 @@ public final class QedFileSystem extends FuseStubFS {
     private static final int O_RDONLY = 0;
 
     private final Map<String, ImageView> files; // by "/name.raw"; fixed for the life of the mount
+    private final List<ImageView> byHandle; // an open file's handle (fi->fh) is its index here plus one
     private final List<String> names; // readdir order: the images as given, then their partitions
     private final boolean readOnly;
     private final FileStore hostStore;
+    private final DirectIo directIo; // held: the read and write callbacks libfuse calls
 
     public QedFileSystem(Map<String, MountedImage> images, boolean readOnly) throws IOException {
         this(images, Map.of(), readOnly);
@@ -66,9 +68,11 @@ public final class QedFileSystem extends FuseStubFS {
             }
         });
         this.files = Map.copyOf(all);
-        this.names = all.values().stream().map(ImageView::name).toList();
+        this.byHandle = List.copyOf(all.values());
+        this.names = byHandle.stream().map(ImageView::name).toList();
         this.readOnly = readOnly;
         this.hostStore = Files.getFileStore(images.values().iterator().next().path());
+        this.directIo = DirectIo.install(fuseOperations, this::read, this::write);
     }
 
     /**
@@ -81,6 +85,12 @@ public final class QedFileSystem extends FuseStubFS {
 
     private ImageView find(String path) {
         return files.get(path);
+    }
+
+    /** The file a read or write is for: by the handle its open stored, else (no handle) by its path. */
+    private ImageView find(long path, long fi) {
+        long handle = fi == 0 ? 0 : DirectIo.handle(fi);
+        return handle > 0 && handle <= byHandle.size() ? byHandle.get((int) handle - 1) : find(DirectIo.path(path));
     }
 
     @Override
@@ -140,22 +150,25 @@ public final class QedFileSystem extends FuseStubFS {
     @Override
     public int open(String path, FuseFileInfo fi) {
         try {
-            if (find(path) == null) {
+            ImageView m = find(path);
+            if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
             if (readOnly && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
                 return -ErrorCodes.EROFS();
             }
+            fi.fh.set(byHandle.indexOf(m) + 1);
             return 0;
         } catch (Throwable t) {
             return Errno.of(t, "open", path, LOG);
         }
     }
 
-    @Override
-    public int read(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+    /** FUSE read, called through {@link DirectIo} with libfuse's pointers as addresses. */
+    private int read(long path, long buf, long size, long offset, long fi) {
+        ImageView m = null;
         try {
-            ImageView m = find(path);
+            m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
@@ -167,14 +180,15 @@ public final class QedFileSystem extends FuseStubFS {
             m.image().read(m.offset() + offset, wrap(buf, n));
             return n;
         } catch (Throwable t) {
-            return Errno.of(t, "read", path + " at " + offset + " (" + size + " bytes)", LOG);
+            return Errno.of(t, "read", describe(m, offset, size), LOG);
         }
     }
 
-    @Override
-    public int write(String path, Pointer buf, @size_t long size, @off_t long offset, FuseFileInfo fi) {
+    /** FUSE write, called through {@link DirectIo} with libfuse's pointers as addresses. */
+    private int write(long path, long buf, long size, long offset, long fi) {
+        ImageView m = null;
         try {
-            ImageView m = find(path);
+            m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
@@ -185,24 +199,29 @@ public final class QedFileSystem extends FuseStubFS {
             int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
             ByteBuffer data = wrap(buf, n);
             long at = m.offset() + offset;
+            QedImage image = m.image();
             RequestBuffer request = RequestBuffer.ofThisThread();
-            if (request != null && request.holds(buf.address(), n)) {
-                request.offer(giveBack -> m.image().writeMayKeep(at, data, giveBack));
+            if (request != null && request.holds(buf, n)) {
+                request.offer(giveBack -> image.writeMayKeep(at, data, giveBack));
             } else {
-                m.image().write(at, data);
+                image.write(at, data);
             }
             return n;
         } catch (Throwable t) {
-            return Errno.of(t, "write", path + " at " + offset + " (" + size + " bytes)", LOG);
+            return Errno.of(t, "write", describe(m, offset, size), LOG);
         }
     }
 
+    private static String describe(ImageView m, long offset, long size) {
+        return (m == null ? "?" : "/" + m.name()) + " at " + offset + " (" + size + " bytes)";
+    }
+
     /**
-     * libfuse's request buffer as a ByteBuffer, without a copy; it must not outlive the callback unless the
-     * request's buffer is kept ({@link RequestBuffer}).
+     * libfuse's buffer as a ByteBuffer, without a copy; it must not outlive the callback unless the request's
+     * buffer is kept ({@link RequestBuffer}).
      */
-    private static ByteBuffer wrap(Pointer buf, int n) {
-        return MemoryIO.getInstance().newDirectByteBuffer(buf.address(), n);
+    private static ByteBuffer wrap(long buf, int n) {
+        return MemoryIO.getInstance().newDirectByteBuffer(buf, n);
     }
 
     @Override
