@@ -31,8 +31,8 @@ import ru.serce.jnrfuse.struct.FuseOperations;
  * request is read and dispatched by a long-lived Java thread, so a callback never attaches or detaches.
  *
  * <p>How: {@code fuse_setup} does what {@code fuse_main_real} does before its loop (parse the arguments, mount,
- * {@code fuse_new} with jnr-fuse's own {@code fuse_operations} struct, so the callbacks are exactly the ones
- * jnr-fuse registers). Then N threads each repeat what a worker of libfuse2's {@code fuse_loop_mt.c} does:
+ * {@code fuse_new} with jnr-fuse's own {@code fuse_operations} struct, so the callbacks are the ones jnr-fuse
+ * registers, but for read and write, which {@link DirectIo} binds without jnr-fuse's per-request objects). Then N threads each repeat what a worker of libfuse2's {@code fuse_loop_mt.c} does:
  * {@code fuse_session_receive_buf} into the thread's own buffer of {@code fuse_chan_bufsize} bytes (a read of
  * /dev/fuse; the kernel hands each request to exactly one reader), then {@code fuse_session_process_buf}, which
  * runs the callback and writes the reply. Then {@code fuse_teardown}, as {@code fuse_main_real} ends: unmount if
