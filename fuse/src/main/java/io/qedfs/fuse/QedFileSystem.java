@@ -87,6 +87,19 @@ public final class QedFileSystem extends FuseStubFS {
         return files.get(path);
     }
 
+    /**
+     * By identity: List.indexOf would call the record's equals, whose first call bootstraps the JDK's record
+     * method handles, some 20 ms on a fresh server's first open (mkfs.ext4 on a fresh mount took that longer).
+     */
+    private long handleOf(ImageView m) {
+        for (int i = 0; i < byHandle.size(); i++) {
+            if (byHandle.get(i) == m) {
+                return i + 1;
+            }
+        }
+        throw new IllegalStateException(m.name() + " has no handle");
+    }
+
     /** The file a read or write is for: by the handle its open stored, else (no handle) by its path. */
     private ImageView find(long path, long fi) {
         long handle = fi == 0 ? 0 : DirectIo.handle(fi);
@@ -157,7 +170,7 @@ public final class QedFileSystem extends FuseStubFS {
             if (readOnly && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
                 return -ErrorCodes.EROFS();
             }
-            fi.fh.set(byHandle.indexOf(m) + 1);
+            fi.fh.set(handleOf(m));
             return 0;
         } catch (Throwable t) {
             return Errno.of(t, "open", path, LOG);
