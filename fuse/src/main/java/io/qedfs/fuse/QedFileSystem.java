@@ -88,8 +88,8 @@ public final class QedFileSystem extends FuseStubFS {
     }
 
     /**
-     * By identity: List.indexOf would call the record's equals, whose first call bootstraps the JDK's record
-     * method handles, some 20 ms on a fresh server's first open (mkfs.ext4 on a fresh mount took that longer).
+     * The handle open stores for {@code m}, found by identity: List.indexOf would call the record's equals, whose
+     * first call bootstraps the JDK's record method handles, some 20 ms on a fresh server's first open.
      */
     private long handleOf(ImageView m) {
         for (int i = 0; i < byHandle.size(); i++) {
