@@ -8,6 +8,7 @@ import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,7 @@ public final class QedFileSystem extends FuseStubFS {
 
     private final Map<String, ImageView> files; // by "/name.raw"; fixed for the life of the mount
     private final List<ImageView> byHandle; // an open file's handle (fi->fh) is its index here plus one
+    private final Map<String, Long> handles; // by "/name.raw": the handle open stores
     private final List<String> names; // readdir order: the images as given, then their partitions
     private final boolean readOnly;
     private final FileStore hostStore;
@@ -69,6 +71,9 @@ public final class QedFileSystem extends FuseStubFS {
         });
         this.files = Map.copyOf(all);
         this.byHandle = List.copyOf(all.values());
+        Map<String, Long> handleOf = new HashMap<>();
+        all.keySet().forEach(path -> handleOf.put(path, handleOf.size() + 1L));
+        this.handles = Map.copyOf(handleOf);
         this.names = byHandle.stream().map(ImageView::name).toList();
         this.readOnly = readOnly;
         this.hostStore = Files.getFileStore(images.values().iterator().next().path());
@@ -85,19 +90,6 @@ public final class QedFileSystem extends FuseStubFS {
 
     private ImageView find(String path) {
         return files.get(path);
-    }
-
-    /**
-     * The handle open stores for {@code m}, found by identity: List.indexOf would call the record's equals, whose
-     * first call bootstraps the JDK's record method handles, some 20 ms on a fresh server's first open.
-     */
-    private long handleOf(ImageView m) {
-        for (int i = 0; i < byHandle.size(); i++) {
-            if (byHandle.get(i) == m) {
-                return i + 1;
-            }
-        }
-        throw new IllegalStateException(m.name() + " has no handle");
     }
 
     /** The file a read or write is for: by the handle its open stored, else (no handle) by its path. */
@@ -163,14 +155,14 @@ public final class QedFileSystem extends FuseStubFS {
     @Override
     public int open(String path, FuseFileInfo fi) {
         try {
-            ImageView m = find(path);
-            if (m == null) {
+            Long handle = handles.get(path);
+            if (handle == null) {
                 return -ErrorCodes.ENOENT();
             }
             if (readOnly && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
                 return -ErrorCodes.EROFS();
             }
-            fi.fh.set(handleOf(m));
+            fi.fh.set(handle);
             return 0;
         } catch (Throwable t) {
             return Errno.of(t, "open", path, LOG);

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -51,8 +50,7 @@ public class AllocatingWriteBenchmark {
 
     @Setup(Level.Trial)
     public void fillData() {
-        data = ByteBuffer.allocateDirect(requestBytes);
-        new SplittableRandom(2).ints(requestBytes / 4).forEach(data::putInt);
+        data = ImageFiles.randomData(requestBytes, 2);
     }
 
     @Setup(Level.Iteration)

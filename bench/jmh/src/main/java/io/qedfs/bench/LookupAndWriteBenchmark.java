@@ -51,8 +51,7 @@ public class LookupAndWriteBenchmark {
             path = ImageFiles.newImagePath("jmh-lookup-");
             QedImage.create(path, QedCreateOptions.ofSize(IMAGE_SIZE));
             image = QedImage.open(path, QedOpenOptions.readWrite());
-            ByteBuffer data = ByteBuffer.allocateDirect(LARGE);
-            new SplittableRandom(1).ints(LARGE / 4).forEach(data::putInt);
+            ByteBuffer data = ImageFiles.randomData(LARGE, 1);
             for (long pos = 0; pos < WRITTEN; pos += LARGE) {
                 image.write(pos, data.clear());
             }
