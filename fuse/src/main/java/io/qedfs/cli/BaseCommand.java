@@ -14,6 +14,10 @@ abstract class BaseCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The writers of a run without picocli ({@link #callWith}); unused when picocli injected {@link #spec}. */
+    private PrintWriter directOut;
+    private PrintWriter directErr;
+
     /** Runs the command and returns its exit code. */
     abstract int run() throws Exception;
 
@@ -32,12 +36,19 @@ abstract class BaseCommand implements Callable<Integer> {
         }
     }
 
+    /** Runs the command with its fields set by the caller instead of picocli, writing to these writers. */
+    final int callWith(PrintWriter out, PrintWriter err) throws Exception {
+        directOut = out;
+        directErr = err;
+        return call();
+    }
+
     final PrintWriter out() {
-        return spec.commandLine().getOut();
+        return spec == null ? directOut : spec.commandLine().getOut();
     }
 
     final PrintWriter err() {
-        return spec.commandLine().getErr();
+        return spec == null ? directErr : spec.commandLine().getErr();
     }
 
     /** A usage error found after parsing (exit 2, with the "Try ... --help" line). */

@@ -139,11 +139,20 @@ final class CheckCommand extends BaseCommand {
     static final class RepairConverter implements ITypeConverter<RepairMode> {
         @Override
         public RepairMode convert(String value) {
-            return switch (value.toLowerCase(Locale.ROOT)) {
-                case "leaks" -> RepairMode.LEAKS;
-                case "all" -> RepairMode.ALL;
-                default -> throw new TypeConversionException("'" + value + "' is not a repair mode (leaks or all)");
-            };
+            RepairMode mode = repairModeNamed(value);
+            if (mode == null) {
+                throw new TypeConversionException("'" + value + "' is not a repair mode (leaks or all)");
+            }
+            return mode;
         }
+    }
+
+    /** The repair mode {@code -r} names (any case), or null. */
+    static RepairMode repairModeNamed(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "leaks" -> RepairMode.LEAKS;
+            case "all" -> RepairMode.ALL;
+            default -> null;
+        };
     }
 }

@@ -21,10 +21,14 @@ final class ErrorReporter implements IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
-        PrintWriter err = cmd.getErr();
         String subject = cmd.getCommand() instanceof BaseCommand c ? c.subject() : null;
+        return report(cmd.getErr(), ex, subject, debug(parseResult));
+    }
+
+    /** Prints {@code ex} as one line naming {@code subject} (and its stack trace when debugging); the exit code. */
+    static int report(PrintWriter err, Exception ex, String subject, boolean debug) {
         err.println("qedfs: " + message(ex, subject));
-        if (debug(parseResult)) {
+        if (debug) {
             ex.printStackTrace(err);
         }
         err.flush();

@@ -1,6 +1,10 @@
 package io.qedfs.cli;
 
 import io.qedfs.qed.QedImage;
+import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
 
 /** Entry point of {@code qedfs}: runs the command line and exits with its code. */
 public final class Main {
@@ -13,6 +17,11 @@ public final class Main {
         // binding the native calls takes a few hundredths of a second, making the annotation proxies some more:
         // both overlap picocli's loading on the other core
         onSecondCore("qedfs-bind", QedImage::bindNativeCalls);
+        Integer checked = CheckShortcut.run(args, writer(System.out, "sun.stdout.encoding"),
+                writer(System.err, "sun.stderr.encoding"));
+        if (checked != null) {
+            System.exit(checked);
+        }
         onSecondCore("qedfs-annotations", () -> QedfsCommand.readAnnotationsAhead(args));
         // no option takes a date, time or SQL type: without this picocli loads ~100 classes of java.time and
         // java.sql on every start to register converters for them (a few ms of a 0.15 s check)
@@ -20,6 +29,13 @@ public final class Main {
             System.setProperty(CONVERTER_EXCLUDES, "java\\.sql\\..*,java\\.time\\..*");
         }
         System.exit(QedfsCommand.commandLine(args).execute(args));
+    }
+
+    /** A writer on {@code stream} in the charset picocli would choose for it (the JVM's for a terminal). */
+    private static PrintWriter writer(PrintStream stream, String encodingProperty) {
+        String name = System.getProperty(encodingProperty);
+        Charset charset = name != null && Charset.isSupported(name) ? Charset.forName(name) : Charset.defaultCharset();
+        return new PrintWriter(new OutputStreamWriter(stream, charset), true);
     }
 
     private static void onSecondCore(String name, Runnable work) {

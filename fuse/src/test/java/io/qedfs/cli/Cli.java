@@ -71,7 +71,14 @@ final class Cli {
         }
     }
 
+    /** Runs {@code args} as {@code qedfs} does: a plain check through {@link CheckShortcut}, the rest through picocli. */
     static Result run(String... args) {
+        Result shortcut = runShortcutOnly(args);
+        return shortcut != null ? shortcut : runThroughPicocli(args);
+    }
+
+    /** Runs {@code args} through picocli, even when the shortcut would take them. */
+    static Result runThroughPicocli(String... args) {
         CommandLine cl = QedfsCommand.commandLine(args);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -79,5 +86,13 @@ final class Cli {
         cl.setErr(new PrintWriter(err, true));
         int exit = cl.execute(args);
         return new Result(exit, out.toString(), err.toString());
+    }
+
+    /** What {@link CheckShortcut} does with {@code args}: null when it leaves them to picocli. */
+    static Result runShortcutOnly(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        Integer exit = CheckShortcut.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return exit == null ? null : new Result(exit, out.toString(), err.toString());
     }
 }
