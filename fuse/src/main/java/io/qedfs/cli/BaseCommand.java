@@ -51,7 +51,10 @@ abstract class BaseCommand implements Callable<Integer> {
         return spec == null ? directErr : spec.commandLine().getErr();
     }
 
-    /** A usage error found after parsing (exit 2, with the "Try ... --help" line). */
+    /**
+     * A usage error found after parsing (exit 2, with the "Try ... --help" line). Only for commands picocli
+     * runs: a command run through {@link #callWith} has no command line to name (check, see CheckShortcut).
+     */
     final ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
     }

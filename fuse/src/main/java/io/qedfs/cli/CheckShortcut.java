@@ -19,12 +19,12 @@ final class CheckShortcut {
 
     /** Runs {@code args} when they are a plain check and returns its exit code; null when picocli must parse them. */
     static Integer run(String[] args, PrintWriter out, PrintWriter err) {
-        CheckCommand check = new CheckCommand();
-        check.output = OutputFormat.HUMAN;
-        boolean debug = false;
         if (args.length < 2 || !args[0].equals("check")) {
             return null;
         }
+        CheckCommand check = new CheckCommand();
+        check.output = OutputFormat.HUMAN; // the option's default
+        boolean debug = false;
         Set<String> seen = new HashSet<>();
         for (int i = 1; i < args.length; i++) {
             String a = args[i];

@@ -15,7 +15,7 @@ public final class Main {
 
     public static void main(String[] args) {
         // binding the native calls takes a few hundredths of a second, making the annotation proxies some more:
-        // both overlap picocli's loading on the other core
+        // both run on the other core while this one parses the arguments (a plain check without picocli)
         onSecondCore("qedfs-bind", QedImage::bindNativeCalls);
         Integer checked = CheckShortcut.run(args, writer(System.out, "sun.stdout.encoding"),
                 writer(System.err, "sun.stderr.encoding"));
