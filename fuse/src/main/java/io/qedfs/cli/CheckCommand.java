@@ -33,8 +33,9 @@ final class CheckCommand extends BaseCommand {
             description = "Repair: clear invalid table entries and reclaim leaked clusters (both modes do both).")
     RepairMode repair;
 
-    @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", completionCandidates = Completions.OutputFormats.class, description = "human (default) or json.")
-    OutputFormat output;
+    /** Its default is this initial value, for picocli and for {@link CheckShortcut} alike. */
+    @Option(names = "--output", paramLabel = "FMT", completionCandidates = Completions.OutputFormats.class, description = "human (default) or json.")
+    OutputFormat output = OutputFormat.HUMAN;
 
     @Option(names = "-p", description = "Show progress on stderr from the start, terminal or not.")
     boolean progress;

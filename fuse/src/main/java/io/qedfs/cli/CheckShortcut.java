@@ -23,7 +23,6 @@ final class CheckShortcut {
             return null;
         }
         CheckCommand check = new CheckCommand();
-        check.output = OutputFormat.HUMAN; // the option's default
         boolean debug = false;
         Set<String> seen = new HashSet<>();
         for (int i = 1; i < args.length; i++) {
