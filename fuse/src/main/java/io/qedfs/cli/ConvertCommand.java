@@ -1,7 +1,9 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.ImageLockedException;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +14,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code qedfs convert}: copies a raw file or a QED image (its backing chain flattened) into a new raw or
- * QED file, writing only non-zero data so that the result is sparse. A failed convert removes DEST.
+ * QED file, writing only non-zero data so that the result is sparse. A failed convert removes DEST, unless
+ * DEST was refused for being in use: then it is someone else's, untouched.
  */
 @Command(name = "convert", sortOptions = false,
         description = {"Copy a raw or QED image into a new raw or QED file.",
@@ -63,17 +66,14 @@ final class ConvertCommand extends BaseCommand {
         Path dst = Path.of(dest);
         Inputs.refuseOverwritingInputs(source, qedSource, dest);
         try (ConvertSource in = qedSource ? new QedSource(src) : new RawSource(src)) {
-            boolean done = false;
-            try {
-                try (ConvertSink out = outputFormat == Format.RAW ? new RawSink(dst, in.size())
-                        : new QedSink(dst, qedOptions.withSize(in.size()), Copier.CHUNK)) {
-                    new Copier(in, out, Progress.of(err(), in.size(), progress, quiet)).run();
-                }
-                done = true;
-            } finally {
-                if (!done) {
-                    Files.deleteIfExists(dst);
-                }
+            try (ConvertSink out = outputFormat == Format.RAW ? new RawSink(dst, in.size())
+                    : new QedSink(dst, qedOptions.withSize(in.size()), Copier.CHUNK)) {
+                new Copier(in, out, Progress.of(err(), in.size(), progress, quiet)).run();
+            } catch (ImageLockedException e) {
+                throw e; // DEST is in use (a mount, QEMU): refused untouched, and not ours to remove
+            } catch (IOException | RuntimeException | Error e) {
+                Files.deleteIfExists(dst);
+                throw e;
             }
         }
         return 0;

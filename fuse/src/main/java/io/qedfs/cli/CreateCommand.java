@@ -66,7 +66,8 @@ final class CreateCommand extends BaseCommand {
         if (!quiet) {
             long shown = o.size();
             if (shown < 0) {
-                try (QedImage img = QedImage.open(path, QedOpenOptions.readOnlyOptions())) {
+                // only the new header is read: the backing file may be in use by a writer, as create allows
+                try (QedImage img = QedImage.open(path, QedOpenOptions.readOnlyOptions().withLock(false))) {
                     shown = img.size();
                 }
             }

@@ -1,23 +1,26 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.WriteLockedFile;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 
-/** A sparse raw file: sized with ftruncate, so that every range not written stays a hole. */
+/**
+ * A sparse raw file: sized with ftruncate, so that every range not written stays a hole. It holds QEMU's write
+ * lock from before it is cut to nothing until it is closed: a file in use is refused unchanged.
+ */
 final class RawSink implements ConvertSink {
     /** File-system block size: zero blocks become holes. */
     private static final int GRANULARITY = 4096;
 
     private final String name;
-    private final RandomAccessFile file;
+    private final WriteLockedFile file;
     private final FileChannel channel;
 
     RawSink(Path path, long size) throws IOException {
         this.name = path.toString();
-        this.file = new RandomAccessFile(path.toFile(), "rw");
+        this.file = WriteLockedFile.open(path);
         try {
             file.setLength(0);
             file.setLength(size);
@@ -25,7 +28,7 @@ final class RawSink implements ConvertSink {
             file.close();
             throw Inputs.naming(name, e);
         }
-        this.channel = file.getChannel();
+        this.channel = file.channel();
     }
 
     @Override

@@ -174,10 +174,16 @@ public final class MountSession {
         QedOpenOptions open = (options.readOnly() ? QedOpenOptions.readOnlyOptions() : QedOpenOptions.readWrite())
                 .withCheck(options.check())
                 .withWriteBehind(!options.syncWrites());
+        QedOpenOptions asBacking = QedOpenOptions.readOnlyOptions().withCheck(options.check());
+        Map<Path, Path> readBy = options.readOnly() ? Map.of() : BackingSources.find(byName.values());
         Map<String, MountedImage> images = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Path> e : byName.entrySet()) {
-                QedImage image = QedImage.open(e.getValue(), open);
+                Path above = readBy.get(e.getValue());
+                if (above != null) {
+                    LOG.info("{} is a backing file of {}, also served here: {} is read-only", e.getValue(), above, e.getKey());
+                }
+                QedImage image = QedImage.open(e.getValue(), above == null ? open : asBacking);
                 images.put("/" + e.getKey(), new MountedImage(e.getKey(), e.getValue(), image));
                 image.openCheckReport().ifPresent(r -> logCheck(e.getValue(), r));
                 LOG.info("{} -> {} ({} bytes{})", e.getValue(), e.getKey(), image.size(),

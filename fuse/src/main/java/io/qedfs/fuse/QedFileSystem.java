@@ -88,6 +88,11 @@ public final class QedFileSystem extends FuseStubFS {
         return fuseOperations;
     }
 
+    /** The whole mount is read-only, or this file's image is (a backing file of another image served here). */
+    private boolean readOnly(ImageView m) {
+        return readOnly || m.image().isReadOnly();
+    }
+
     private ImageView find(String path) {
         return files.get(path);
     }
@@ -112,7 +117,7 @@ public final class QedFileSystem extends FuseStubFS {
             }
             QedImage image = m.image();
             long allocated = m.isWhole() ? image.hostAllocatedBytes() : image.allocatedDataBytes(m.offset(), m.length());
-            stat.st_mode.set(FileStat.S_IFREG | (readOnly ? 0444 : 0644));
+            stat.st_mode.set(FileStat.S_IFREG | (readOnly(m) ? 0444 : 0644));
             stat.st_nlink.set(1);
             stat.st_size.set(m.size());
             stat.st_blksize.set(image.clusterSize());
@@ -159,7 +164,7 @@ public final class QedFileSystem extends FuseStubFS {
             if (handle == null) {
                 return -ErrorCodes.ENOENT();
             }
-            if (readOnly && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
+            if (readOnly(find(path)) && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
                 return -ErrorCodes.EROFS();
             }
             fi.fh.set(handle);
@@ -236,7 +241,7 @@ public final class QedFileSystem extends FuseStubFS {
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
-            if (readOnly) {
+            if (readOnly(m)) {
                 return -ErrorCodes.EROFS();
             }
             if (!m.isWhole()) {
@@ -297,7 +302,7 @@ public final class QedFileSystem extends FuseStubFS {
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
-            if (readOnly) {
+            if (readOnly(m)) {
                 return -ErrorCodes.EROFS();
             }
             boolean punch = (mode & FALLOC_FL_PUNCH_HOLE) != 0;

@@ -3,6 +3,7 @@ package io.qedfs.qed;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.List;
 
 /** The backing file of an image: what unallocated clusters read and what copy-on-write fills come from. */
@@ -18,6 +19,9 @@ interface Backing extends Closeable {
 
     /** "raw" or "qed". */
     String format();
+
+    /** This file and the files below it, as opened (the name resolved), nearest first. */
+    List<Path> files();
 
     /** Describes {@code [pos, pos+len)} as extents, {@code depth} being this file's depth in the chain. */
     List<Extent> map(long pos, long len, int depth) throws IOException;

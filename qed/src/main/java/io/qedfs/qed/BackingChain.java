@@ -13,18 +13,23 @@ import java.util.List;
 
 /**
  * Opens the backing file named in a header: resolves relative names against the image's directory, probes
- * the format unless the no-probe bit says raw, and refuses loops and chains deeper than the limit.
+ * the format unless the no-probe bit says raw, and refuses loops and chains deeper than the limit. Each file
+ * of the chain is read-locked as QEMU locks backing files (shared, forbidding writers) unless the context
+ * says otherwise.
  */
 final class BackingChain {
     private BackingChain() {
     }
 
-    /** The files already open above this one (real paths), outermost first. */
-    record Context(List<Path> above, int maxDepth) {
+    /**
+     * The files already open above this one (real paths), outermost first; {@code lock}: whether the backing
+     * files take QEMU's read locks (not for {@code info -U}, nor where the caller locks them itself).
+     */
+    record Context(List<Path> above, int maxDepth, boolean lock) {
         Context descend(Path real) {
             List<Path> next = new ArrayList<>(above);
             next.add(real);
-            return new Context(List.copyOf(next), maxDepth);
+            return new Context(List.copyOf(next), maxDepth, lock);
         }
     }
 
@@ -68,21 +73,22 @@ final class BackingChain {
         }
         String format = h.hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : probe(path);
         if (format.equals("raw")) {
-            return new RawBacking(path, name);
+            return new RawBacking(path, name, ctx.lock());
         }
         return new QedBacking(QedImage.openBacking(path, ctx.descend(real)), name);
     }
 
     /**
      * Opens {@code name} as the backing file {@code image} would get (relative to its directory, refusing loops
-     * through it), checking it against {@code format} ("raw", "qed" or null to probe).
+     * through it), checking it against {@code format} ("raw", "qed" or null to probe); {@code lock} as in
+     * {@link Context}.
      */
-    static Backing openNamed(Path image, String name, String format) throws IOException {
+    static Backing openNamed(Path image, String name, String format, boolean lock) throws IOException {
         QedHeader probe = new QedHeader(Geometry.MIN_CLUSTER_SIZE, 1, 1,
                 QedHeader.F_BACKING_FILE | ("raw".equals(format) ? QedHeader.F_BACKING_FORMAT_NO_PROBE : 0),
                 0, 0, Geometry.MIN_CLUSTER_SIZE, 0, QedHeader.SIZE, 0);
         Path self = Files.exists(image) ? image.toRealPath() : image.toAbsolutePath();
-        Backing b = open(image, name, probe, new Context(List.of(self), QedOpenOptions.DEFAULT_MAX_CHAIN_DEPTH));
+        Backing b = open(image, name, probe, new Context(List.of(self), QedOpenOptions.DEFAULT_MAX_CHAIN_DEPTH, lock));
         if (format != null && !format.equals(b.format())) {
             b.close();
             throw new QedFormatException(image + ": backing file " + printable(name) + " is " + b.format() + ", not " + format);

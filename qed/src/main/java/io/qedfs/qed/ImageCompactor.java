@@ -19,8 +19,13 @@ import java.nio.file.attribute.PosixFileAttributes;
  * a crash leaves either the old file or the new one (and perhaps a stray {@code .NAME.*.compact} file). A
  * failure removes the temporary file. The temporary file needs room for the whole compacted image.
  *
- * <p>In place, the source is opened read-write for its exclusive lock: a qedfs mount or a QEMU process
- * using it is refused, and none can start before the rename. Its tables and data are never written.
+ * <p>Locks: in place, the source is opened read-write for QEMU's write lock: a qedfs mount or a QEMU process
+ * using it is refused, and none can start before the rename; its tables and data are never written. With an
+ * output file that exists, that file is write-locked before the copy starts and until it is renamed over, so
+ * a file in use is refused and never replaced. The source's backing files are read-locked meanwhile.
+ *
+ * <p>A source named through a symbolic link is the file the link names, and its relative backing name is
+ * relative to that file's directory: in place, the name is kept byte for byte.
  */
 final class ImageCompactor {
     private ImageCompactor() {
@@ -35,10 +40,17 @@ final class ImageCompactor {
         boolean inPlace = output == null;
         QedOpenOptions options = (inPlace ? QedOpenOptions.readWrite() : QedOpenOptions.readOnlyOptions())
                 .withCheck(QedOpenOptions.CheckPolicy.NEVER);
-        try (QedImage source = QedImage.open(image, options)) { // closed after the rename: no user slips in
+        Path file = throughLinks(image);
+        try (QedImage source = QedImage.open(file, options)) { // closed after the rename: no user slips in
             CheckReport health = source.check(RepairMode.NONE);
             refuseUnhealthy(source, health);
-            return replace(source, health, throughLinks(inPlace ? image : output), progress);
+            if (inPlace) {
+                return replace(source, health, file, progress);
+            }
+            Path target = throughLinks(output);
+            try (WriteLockedFile inUse = Files.exists(target) ? WriteLockedFile.open(target) : null) {
+                return replace(source, health, target, progress);
+            }
         }
     }
 
@@ -111,7 +123,7 @@ final class ImageCompactor {
         return dir.toRealPath().relativize(backingDir.resolve(backing.getFileName())).toString();
     }
 
-    /** A symbolic link is replaced through: the file it names gets the compacted image, the link stays. */
+    /** A symbolic link stands for the file it names: that file is read or replaced, and the link stays. */
     private static Path throughLinks(Path target) throws IOException {
         return Files.isSymbolicLink(target) && Files.exists(target) ? target.toRealPath() : target;
     }

@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /** Writes a new, empty image laid out as {@code qemu-img create -f qed} does: header cluster, then L1. */
 final class ImageCreator {
@@ -56,8 +55,10 @@ final class ImageCreator {
         }
         QedHeader h = new QedHeader(o.clusterSize(), o.tableSize(), 1, features, 0, 0, o.clusterSize(), rounded,
                 name.length == 0 ? 0 : QedHeader.SIZE, name.length);
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        // Locked before it is cut to nothing: a file in use (a mount, QEMU) is refused as it is.
+        try (WriteLockedFile out = WriteLockedFile.open(path)) {
+            FileChannel ch = out.channel();
+            out.setLength(0);
             FileIo.writeFully(ch, 0, h.encode());
             FileIo.writeFully(ch, QedHeader.SIZE, ByteBuffer.wrap(name));
             long end = (long) o.clusterSize() * (1 + o.tableSize());
@@ -69,9 +70,12 @@ final class ImageCreator {
         }
     }
 
-    /** Opens the backing file (checking format and chain) and returns its size. */
+    /**
+     * Opens the backing file (checking format and chain) and returns its size. Without locks, as qemu-img
+     * create reads it: only its size is read, and the new image does not exist yet to be disturbed by a writer.
+     */
     private static long probeBackingSize(Path image, QedCreateOptions o) throws IOException {
-        try (Backing b = BackingChain.openNamed(image.toAbsolutePath(), o.backingFile(), o.backingFormat())) {
+        try (Backing b = BackingChain.openNamed(image.toAbsolutePath(), o.backingFile(), o.backingFormat(), false)) {
             return b.size();
         }
     }

@@ -2,6 +2,8 @@ package io.qedfs.qed;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 /** A QED image used read-only as the backing file of another. */
@@ -39,6 +41,14 @@ final class QedBacking implements Backing {
     @Override
     public String format() {
         return "qed";
+    }
+
+    @Override
+    public List<Path> files() {
+        List<Path> out = new ArrayList<>();
+        out.add(image.path());
+        out.addAll(image.backingFiles());
+        return out;
     }
 
     @Override

@@ -89,25 +89,36 @@ public final class QedImage implements Closeable {
         }
     }
 
-    /** Opens an image (and its backing chain). */
+    /**
+     * Opens an image and its backing chain. With {@code options.lock()}, the image takes QEMU's read or write
+     * lock and every backing file QEMU's read lock (nobody may write it while this image is open).
+     */
     public static QedImage open(Path path, QedOpenOptions options) throws IOException {
-        return new QedImage(path, options, new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth()),
-                QedImage::openChannel);
+        return open(path, options, options.lock());
+    }
+
+    /** Opens an image; its backing files are read-locked only when {@code lockChain}. */
+    private static QedImage open(Path path, QedOpenOptions options, boolean lockChain) throws IOException {
+        return new QedImage(path, options,
+                new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth(), lockChain), QedImage::openChannel);
     }
 
     /** Opens an image whose file is reached through {@code opener} (a simulated disk in tests). */
     static QedImage open(Path path, QedOpenOptions options, ChannelOpener opener) throws IOException {
-        return new QedImage(path, options, new BackingChain.Context(List.of(path.toAbsolutePath()), options.maxChainDepth()),
-                opener);
+        return new QedImage(path, options,
+                new BackingChain.Context(List.of(path.toAbsolutePath()), options.maxChainDepth(), options.lock()), opener);
     }
 
     static QedImage openBacking(Path path, BackingChain.Context ctx) throws IOException {
-        QedOpenOptions ro = new QedOpenOptions(true, QedOpenOptions.CheckPolicy.NEVER, false,
+        QedOpenOptions ro = new QedOpenOptions(true, QedOpenOptions.CheckPolicy.NEVER, ctx.lock(),
                 QedOpenOptions.DEFAULT_L2_CACHE_BYTES / 4, ctx.maxDepth(), false);
         return new QedImage(path, ro, ctx, QedImage::openChannel);
     }
 
-    /** Creates a new image (replacing any file of that name) and returns it closed and clean. */
+    /**
+     * Creates a new image (replacing any file of that name) and returns it closed and clean. A file in use (a
+     * qedfs mount or a QEMU process has it open) is refused with {@link ImageLockedException}, unchanged.
+     */
     public static void create(Path path, QedCreateOptions options) throws IOException {
         ImageCreator.create(path, options);
     }
@@ -120,7 +131,9 @@ public final class QedImage implements Closeable {
     public static void commit(Path path, boolean emptyOverlay, WorkProgress progress) throws IOException {
         QedOpenOptions options = emptyOverlay ? QedOpenOptions.readWrite()
                 : QedOpenOptions.readOnlyOptions().withCheck(QedOpenOptions.CheckPolicy.AUTO);
-        try (QedImage overlay = open(path, options)) {
+        // The backing file is write-locked by the commit itself (CommitTarget): the overlay's chain must not
+        // hold the read lock that would refuse it.
+        try (QedImage overlay = open(path, options, false)) {
             overlay.openCheckReport().filter(r -> r.corruptions() > 0).ifPresent(r -> {
                 throw new IllegalStateException(path + ": the image is corrupt (" + r.corruptions()
                         + " corruptions); run check -r all first");
@@ -234,6 +247,11 @@ public final class QedImage implements Closeable {
     /** The backing file name as stored in the header, or null. */
     public String backingFileName() {
         return backingName;
+    }
+
+    /** The files of the backing chain as opened (relative names resolved), nearest first; empty without one. */
+    public List<Path> backingFiles() {
+        return backing == null ? List.of() : backing.files();
     }
 
     /** "raw" or "qed" (probed unless recorded), or null without backing file. */

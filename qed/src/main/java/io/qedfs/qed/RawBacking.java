@@ -8,16 +8,35 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A raw file as backing store; it may be shorter or longer than the image. */
+/**
+ * A raw file as backing store; it may be shorter or longer than the image. Read-locked as QEMU locks a
+ * backing file (others may read it, nobody may write it) unless opened without locks.
+ */
 final class RawBacking implements Backing {
+    private final Path path;
     private final String name;
     private final FileChannel channel;
+    private final HostFile host; // null without locks: only the locks need a second descriptor
+    private final ImageLocks locks; // null without locks
     private final long size;
 
-    RawBacking(Path path, String name) throws IOException {
+    RawBacking(Path path, String name, boolean lock) throws IOException {
+        this.path = path;
         this.name = name;
         this.channel = FileChannel.open(path, StandardOpenOption.READ);
-        this.size = channel.size();
+        HostFile hostFile = null;
+        try {
+            hostFile = lock ? new HostFile(path, channel, false) : null;
+            this.locks = lock ? ImageLocks.acquire(hostFile, channel, true, path.toString()) : null;
+            this.host = hostFile;
+            this.size = channel.size();
+        } catch (IOException | RuntimeException e) {
+            if (hostFile != null) {
+                hostFile.close();
+            }
+            channel.close();
+            throw e;
+        }
     }
 
     @Override
@@ -41,6 +60,11 @@ final class RawBacking implements Backing {
     }
 
     @Override
+    public List<Path> files() {
+        return List.of(path);
+    }
+
+    @Override
     public List<Extent> map(long pos, long len, int depth) {
         List<Extent> out = new ArrayList<>(2);
         long inFile = Math.max(0, Math.min(len, size - pos));
@@ -56,6 +80,15 @@ final class RawBacking implements Backing {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        try {
+            if (locks != null) {
+                locks.close();
+            }
+            if (host != null) {
+                host.close();
+            }
+        } finally {
+            channel.close();
+        }
     }
 }

@@ -1,0 +1,61 @@
+package io.qedfs.qed;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+
+/**
+ * A file opened read-write (created when missing) under QEMU's write lock, for commands that write a file
+ * whole or replace it (create, convert, compact): the lock is taken before anything changes, so a file that a
+ * qedfs mount or a QEMU process has open, reading or writing, is refused with {@link ImageLockedException}
+ * and left exactly as it was. The lock lasts until {@link #close}.
+ */
+public final class WriteLockedFile implements Closeable {
+    private final RandomAccessFile file;
+    private final HostFile host;
+    private final ImageLocks locks;
+
+    private WriteLockedFile(RandomAccessFile file, HostFile host, ImageLocks locks) {
+        this.file = file;
+        this.host = host;
+        this.locks = locks;
+    }
+
+    /** Opens (or creates) {@code path} and takes the write lock; refuses a file in use without changing it. */
+    public static WriteLockedFile open(Path path) throws IOException {
+        RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
+        HostFile host = null;
+        try {
+            host = new HostFile(path, file.getChannel(), true);
+            return new WriteLockedFile(file, host, ImageLocks.acquire(host, file.getChannel(), false, path.toString()));
+        } catch (IOException | RuntimeException e) {
+            if (host != null) {
+                host.close();
+            }
+            file.close();
+            throw e;
+        }
+    }
+
+    public FileChannel channel() {
+        return file.getChannel();
+    }
+
+    /** Sets the file's length (ftruncate): what is cut off is gone, and what is added is a hole. */
+    public void setLength(long length) throws IOException {
+        file.setLength(length);
+    }
+
+    /** Releases the lock and the file. */
+    @Override
+    public void close() throws IOException {
+        try {
+            locks.close();
+            host.close();
+        } finally {
+            file.close();
+        }
+    }
+}
