@@ -124,6 +124,39 @@ class CompactCommandTest {
     }
 
     @Test
+    void throughALinkInAnotherDirectoryTheBackingChainIsKeptByteForByte() throws Exception {
+        Path real = Files.createDirectory(dir.resolve("real"));
+        Path other = Files.createDirectory(dir.resolve("other"));
+        qemuImage("real/base.qed", "16M", null, "write -P 0x11 0 4M");
+        Path img = qemuImage("real/disk.qed", null, "qed", "write -P 0x22 1M 1M", "write -P 0 3M 1M", "write -z 5M 64k");
+        assertTrue(QemuTool.ok("qemu-img", "info", img.toString()).contains("backing file: base.qed"), "a relative name");
+        Path link = Files.createSymbolicLink(other.resolve("link.qed"), Path.of("../real/disk.qed"));
+        Path decoy = qemuImage("other/base.qed", "16M", null, "write -P 0x77 0 16M"); // what the link's directory holds
+        Path before = Files.copy(img, real.resolve("before.qed")); // beside it: the same relative name, the same base
+        List<String> chain = chainLines(img);
+        List<String> chainThroughLink = chainLines(link);
+
+        Cli.run("compact", "-q", link.toString()).assertOk();
+
+        assertTrue(Files.isSymbolicLink(link), "the link stays a link");
+        assertEquals(chain, chainLines(img), "the image's backing chain");
+        assertEquals(chainThroughLink, chainLines(link), "the chain seen through the link");
+        assertSameGuest(before, img);
+        assertChecksClean(img);
+        assertEquals(Files.size(before) - 16L * CLUSTER, Files.size(img), "the zero-filled MiB is gone");
+
+        Files.delete(decoy); // the usual case: the base lies only beside the real file
+        Cli.run("compact", "-q", link.toString()).assertOk();
+        assertEquals(chain, chainLines(img));
+        assertSameGuest(before, img);
+        Path out = Files.createDirectory(dir.resolve("out")).resolve("copy.qed");
+        Cli.run("compact", "-q", link.toString(), "-O", out.toString()).assertOk();
+        assertTrue(QemuTool.ok("qemu-img", "info", out.toString()).contains("backing file: ../real/base.qed"),
+                "a copy elsewhere names the same base from its own directory");
+        assertSameGuest(before, out);
+    }
+
+    @Test
     void aDirtyImageWithOnlyLeaksIsCompactedClean() throws Exception {
         Path img = qemuImage("dirty.qed", "16M", null, "write -P 0x42 0 1M");
         appendGarbage(img, 2);
@@ -305,6 +338,14 @@ class CompactCommandTest {
     private static List<String> backingLines(Path img) throws Exception {
         return QemuTool.ok("qemu-img", "info", "--backing-chain", img.toString()).lines()
                 .filter(l -> l.startsWith("backing file") || l.startsWith("image: base")).collect(Collectors.toList());
+    }
+
+    /** {@code qemu-img info --backing-chain}'s image and backing lines (not the sizes, which compaction changes). */
+    private static List<String> chainLines(Path img) throws Exception {
+        return QemuTool.ok("qemu-img", "info", "--backing-chain", img.toString()).lines()
+                .filter(l -> l.startsWith("image:") || l.startsWith("backing file") || l.startsWith("virtual size")
+                        || l.startsWith("cluster_size"))
+                .collect(Collectors.toList());
     }
 
     private List<Path> strays() throws IOException {

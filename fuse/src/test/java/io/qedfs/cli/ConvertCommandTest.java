@@ -103,6 +103,22 @@ class ConvertCommandTest {
     }
 
     @Test
+    void aDestinationInUseIsRefusedUntouchedAndKept() throws IOException {
+        Path busy = Path.of(p("busy.qed"));
+        Cli.run("convert", source.toString(), busy.toString()).assertOk();
+        String before = Images.sha256(busy);
+        for (QedOpenOptions holder : java.util.List.of(QedOpenOptions.readWrite(), QedOpenOptions.readOnlyOptions())) {
+            try (QedImage open = QedImage.open(busy, holder)) { // the lock a mount (read-write or -r) holds
+                for (String format : new String[] {"raw", "qed"}) {
+                    Cli.Result r = Cli.run("convert", "-O", format, source.toString(), busy.toString()).assertOneLineError("busy.qed");
+                    assertTrue(r.err().contains("the image is in use"), r.err());
+                    assertEquals(before, Images.sha256(busy), "-O " + format + " over an image open " + (holder.readOnly() ? "read-only" : "read-write"));
+                }
+            }
+        }
+    }
+
+    @Test
     void usageAndFailures() {
         Cli.run("convert", "-O", "raw", "-o", "cluster_size=4k", source.toString(), p("x.raw")).assertUsageError("qedfs convert");
         Cli.run("convert", "-O", "vmdk", source.toString(), p("x.raw")).assertUsageError("qedfs convert");
