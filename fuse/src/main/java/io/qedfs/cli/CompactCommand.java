@@ -13,8 +13,9 @@ import picocli.CommandLine.Parameters;
         description = {"Rewrite a QED image without leaked clusters and without clusters that hold only zeroes,"
                 + " keeping its cluster size, table size, image size, backing file and guest content.",
             "The copy is written to a temporary file next to the target, synced and renamed over it: a crash"
-                + " leaves the old image or the new one, never a mix. Refused: a corrupt image, and one in use"
-                + " (in place: by anyone; with -O: by a writer, a qedfs mount or a QEMU process)."},
+                + " leaves the old image or the new one, never a mix. Refused: a corrupt image, one in use (in place: by"
+                + " anyone; with -O: by a writer, a qedfs mount or a QEMU process), and a NEWFILE anyone has open."
+                + " Through a symbolic link, the file it names is compacted; its backing file name stays as it is."},
         footerHeading = "%nExamples:%n",
         footer = {"  qedfs compact disk.qed               # disk.qed: 1.2 GiB -> 300 MiB (...)",
             "  qedfs compact -p disk.qed            # with a progress bar",
@@ -22,7 +23,7 @@ import picocli.CommandLine.Parameters;
             "  qedfs check -r all disk.qed          # first, if compact finds corruption"})
 final class CompactCommand extends BaseCommand {
     @Option(names = {"-O", "--output"}, paramLabel = "NEWFILE",
-            description = "Write the compacted image to NEWFILE (replaced if it exists) instead of in place.")
+            description = "Write the compacted image to NEWFILE (replaced if it exists and is not in use) instead of in place.")
     String output;
 
     @Option(names = "-p", description = "Show progress on stderr.")

@@ -50,7 +50,7 @@ final class ConvertCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "SOURCE", description = "The file to read.")
     String source;
 
-    @Parameters(index = "1", paramLabel = "DEST", description = "The file to create (an existing one is replaced).")
+    @Parameters(index = "1", paramLabel = "DEST", description = "The file to create (an existing one is replaced, unless it is in use: mounted or open in QEMU).")
     String dest;
 
     @Override

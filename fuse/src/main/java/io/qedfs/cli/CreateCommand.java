@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "create", sortOptions = false,
         description = {"Create a QED image: a new empty disk, or with -b an overlay on a backing file.",
             "A new disk of SIZE reads as zeroes and takes no space until written. An overlay reads from its backing"
-                + " file until written, and writes go to IMAGE only. An existing file named IMAGE is replaced."},
+                + " file until written, and writes go to IMAGE only. An existing file named IMAGE is replaced,"
+                + " unless it is in use (mounted, or open in QEMU): then nothing changes."},
         footerHeading = "%nExamples:%n",
         footer = {"  qedfs create disk.qed 20G",
             "  qedfs create -o cluster_size=1M disk.qed 2T      # bigger clusters: fewer tables",
