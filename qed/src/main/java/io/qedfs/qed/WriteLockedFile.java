@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 
 /**
  * A file opened read-write (created when missing) under QEMU's write lock, for commands that write a file
@@ -25,6 +26,9 @@ public final class WriteLockedFile implements Closeable {
 
     /** Opens (or creates) {@code path} and takes the write lock; refuses a file in use without changing it. */
     public static WriteLockedFile open(Path path) throws IOException {
+        // Opened once through NIO first, which creates the file or names the problem as the rest of qedfs does
+        // (NoSuchFileException, AccessDeniedException); RandomAccessFile is kept for its sparse setLength.
+        FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE).close();
         RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
         HostFile host = null;
         try {
