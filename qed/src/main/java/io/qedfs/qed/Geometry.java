@@ -63,9 +63,21 @@ final class Geometry {
         return pos & -(long) clusterSize;
     }
 
-    /** Rounds up to a cluster multiple; callers keep {@code n} below 2^62. */
-    long roundUp(long n) {
-        return (n + clusterSize - 1) & -(long) clusterSize;
+    /**
+     * Bytes from {@code pos} up to the next cluster boundary, 0 when {@code pos} lies on one. There is no
+     * "round an offset up" here on purpose: the last cluster of the largest image (0x7ffffffffffffe00 with
+     * 2 MiB clusters) ends at 2^63, which no long holds, so ranges are extended by lengths, never to offsets.
+     */
+    long padToCluster(long pos) {
+        return -pos & (clusterSize - 1);
+    }
+
+    /**
+     * A length rounded up to whole clusters. Only for lengths within one L2 table's span (at most 2^53), such as
+     * a run's: those cannot overflow, whatever offset the run starts at.
+     */
+    long wholeClusters(long len) {
+        return (len + clusterSize - 1) & -(long) clusterSize;
     }
 
     /** Bytes from {@code pos} to the end of the guest range that one L2 table maps. */

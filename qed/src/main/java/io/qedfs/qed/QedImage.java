@@ -375,7 +375,7 @@ public final class QedImage implements Closeable {
     public void resize(long newSize) throws IOException {
         checkWritable();
         awaitQueuedWrites();
-        ImageResizer.resize(this, meta, writes, backing, newSize);
+        ImageResizer.resize(meta, writes, backing, newSize);
     }
 
     /** Runs the consistency check; with a repair mode other than NONE, fixes what it can. */

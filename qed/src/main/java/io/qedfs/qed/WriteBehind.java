@@ -85,7 +85,7 @@ final class WriteBehind implements AutoCloseable {
         throwIfFailed();
         Geometry g = meta.geometry;
         // the clusters it covers, and two L2 tables in case it starts them both
-        long worstCase = g.roundUp(pos + src.remaining()) - g.clusterStart(pos) + 2L * g.tableBytes;
+        long worstCase = g.wholeClusters(g.offsetInCluster(pos) + src.remaining()) + 2L * g.tableBytes;
         if (!reserve(worstCase)) {
             return false;
         }

@@ -72,49 +72,85 @@ final class WritePath {
 
     /**
      * Makes {@code [pos, pos+len)} read as zeroes: whole clusters without storing data where possible. A range
-     * that reaches the image end covers its last cluster whole: the bytes past the end are never read.
+     * that reaches the image end covers its last cluster whole: the bytes past the end are never read. That
+     * holds only while the size stays, so such a range is zeroed under the allocation lock, which a resize
+     * holds while it publishes a new size: a write just past the old end, allowed once the new size is out,
+     * then always comes after the zeroing.
      */
     void writeZeroes(long pos, long len) throws IOException {
-        long end = pos + len;
-        long alignedStart = Math.min(meta.geometry.roundUp(pos), end);
-        boolean wholeTail = end >= meta.header().imageSize() && meta.geometry.offsetInCluster(alignedStart) == 0;
-        long wholeEnd = wholeTail ? meta.geometry.roundUp(end) : meta.geometry.clusterStart(end);
-        long alignedEnd = Math.max(alignedStart, wholeEnd);
+        if (pos + len < meta.header().imageSize() || meta.geometry.isAligned(pos + len)) {
+            zeroRange(pos, len);
+            return;
+        }
+        allocLock.lock();
+        try {
+            zeroRange(pos, len);
+        } finally {
+            allocLock.unlock();
+        }
+    }
+
+    private void zeroRange(long pos, long len) throws IOException {
+        Geometry g = meta.geometry;
+        long end = pos + len; // at most the image size
+        long alignedStart = pos + Math.min(len, g.padToCluster(pos));
+        boolean wholeTail = end >= meta.header().imageSize() && g.isAligned(alignedStart);
+        // with wholeTail the last run ends inside the image's last cluster and stands for all of it
+        long alignedEnd = Math.max(alignedStart, wholeTail ? end : g.clusterStart(end));
         writeZeroData(pos, alignedStart - pos);
         for (long at = alignedStart; at < alignedEnd; ) {
             Run run = meta.lookup(at, alignedEnd - at);
             switch (run.kind()) {
-                case DATA -> host.zeroRange(run.fileOffset(), run.length());
+                case DATA -> host.zeroRange(run.fileOffset(), g.wholeClusters(run.length()));
                 case ZERO -> { }
                 case UNALLOCATED -> markZero(run);
             }
             at += run.length();
         }
-        writeZeroData(alignedEnd, Math.max(0, end - alignedEnd));
+        writeZeroData(alignedEnd, end - alignedEnd);
     }
 
+    /** Writes zeroes into part of a cluster, where it does not read as zeroes already. */
     private void writeZeroData(long pos, long len) throws IOException {
-        for (long done = 0; done < len; ) {
-            int chunk = (int) Math.min(len - done, Buffers.zerosCapacity()); // fits: at most 1 MiB
-            write(pos + done, Buffers.zeros(chunk));
-            done += chunk;
+        long end = pos + len;
+        for (long at = pos; at < end; ) {
+            Run run = meta.lookup(at, end - at);
+            if (!readsAsZeroes(run)) {
+                for (long done = 0; done < run.length(); ) {
+                    int chunk = (int) Math.min(run.length() - done, Buffers.zerosCapacity()); // fits: at most 1 MiB
+                    write(at + done, Buffers.zeros(chunk));
+                    done += chunk;
+                }
+            }
+            at += run.length();
         }
     }
 
-    /** Unallocated clusters become zero clusters, unless there is no backing file to hide. */
+    private boolean readsAsZeroes(Run run) {
+        return run.kind() == Run.Kind.ZERO
+                || run.kind() == Run.Kind.UNALLOCATED && (backing == null || run.pos() >= backing.size());
+    }
+
+    /**
+     * Unallocated clusters become zero clusters, unless there is no backing file to hide. The run starts on a
+     * cluster boundary and covers whole clusters, but for the image's last one, which it may end inside.
+     */
     private void markZero(Run run) throws IOException {
         if (backing == null) {
             return;
         }
+        Geometry g = meta.geometry;
         allocLock.lock();
         try {
-            for (long at = run.pos(); at < run.pos() + run.length(); ) {
-                Run again = meta.lookup(at, run.pos() + run.length() - at);
+            long end = run.pos() + run.length();
+            for (long at = run.pos(); at < end; ) {
+                Run again = meta.lookup(at, end - at);
+                long whole = g.wholeClusters(again.length());
                 if (again.kind() == Run.Kind.DATA) {
-                    host.zeroRange(again.fileOffset(), again.length());
+                    host.zeroRange(again.fileOffset(), whole);
                 } else if (again.kind() == Run.Kind.UNALLOCATED) {
                     markDirty();
-                    meta.setEntries(at, (int) (again.length() >> meta.geometry.clusterBits), TableCodec.ZERO_CLUSTER, 0);
+                    meta.setEntries(at, (int) (whole >> g.clusterBits), TableCodec.ZERO_CLUSTER, 0); // fits: one L2 table
                     lastAllocationNanos = System.nanoTime();
                 }
                 at += again.length();
@@ -150,20 +186,22 @@ final class WritePath {
         Geometry g = meta.geometry;
         markDirty();
         long first = g.clusterStart(run.pos());
-        long end = g.roundUp(run.pos() + run.length());
-        int clusters = (int) ((end - first) >> g.clusterBits); // fits: within one L2 table
-        long fileOffset = meta.allocate(end - first);
+        long head = run.pos() - first;
+        long tail = head + run.length(); // where the data ends, from the first cluster's start
+        // a length, not an end offset: the image's last cluster may end at 2^63
+        long bytes = g.wholeClusters(tail);
+        int clusters = (int) (bytes >> g.clusterBits); // fits: within one L2 table
+        long fileOffset = meta.allocate(bytes);
         try {
             // new space past the end of the file, allocated and covered by the file's length, reads as zeroes:
             // then only the data is stored, without filling the clusters around it
-            boolean filled = !(fillsWithZeroes(run, first) && freshSpace(fileOffset, end - first));
+            boolean filled = !(fillsWithZeroes(run, first) && freshSpace(fileOffset, bytes));
             if (filled) {
-                fill(run.kind(), first, run.pos() - first, fileOffset);
+                fill(run.kind(), first, head, fileOffset);
             }
-            FileIo.writeFully(meta.channel, fileOffset + (run.pos() - first), data);
+            FileIo.writeFully(meta.channel, fileOffset + head, data);
             if (filled) {
-                long dataEnd = run.pos() + run.length();
-                fill(run.kind(), dataEnd, end - dataEnd, fileOffset + (dataEnd - first));
+                fill(run.kind(), run.pos() + run.length(), bytes - tail, fileOffset + tail);
             }
             if (backing != null) {
                 meta.sync();
