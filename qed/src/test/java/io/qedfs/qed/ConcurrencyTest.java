@@ -2,8 +2,10 @@ package io.qedfs.qed;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -94,8 +97,10 @@ class ConcurrencyTest {
      * Threads owning alternate clusters (so every L2 table is updated by all of them at once) write partial and
      * whole clusters, zero and discard them, while another thread grows the image, another flushes and another
      * reads anywhere; the L2 cache holds only a few tables, so tables are evicted and reloaded under the race.
-     * Each thread checks its own clusters after every step; at the end the whole image, the check, a reopen
-     * and qemu-img agree with the reference.
+     * The image has a backing file longer than it will ever be, and grows to sizes that are not cluster
+     * multiples, so every resize zeroes (the tail of the last cluster, the backing data past the old end) while
+     * the writers already use the clusters just past the old end. Each thread checks its own clusters after
+     * every step; at the end the whole image, the check, a reopen and qemu-img agree with the reference.
      */
     @ParameterizedTest(name = "write-behind {0}")
     @ValueSource(booleans = {false, true})
@@ -103,12 +108,17 @@ class ConcurrencyTest {
     void neighbouringClustersWithZeroingDiscardsResizesAndFlushes(boolean writeBehind) throws Exception {
         long seed = Long.getLong("qedfs.seed", System.nanoTime());
         int cluster = 4096;
-        int start = 6 << 20;
+        int start = (6 << 20) + 1536;
         int max = 14 << 20;
-        Path img = dir.resolve("n.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(start).withClusterSize(cluster).withTableSize(2));
         byte[] model = new byte[max];
+        byte[] base = new byte[max + cluster];
+        new Random(seed).nextBytes(base);
+        Files.write(dir.resolve("base.raw"), base);
+        System.arraycopy(base, 0, model, 0, start); // past the image end the model holds zeroes: resize hides the rest
+        Path img = dir.resolve("n.qed");
+        QedImage.create(img, QedCreateOptions.ofSize(start).withClusterSize(cluster).withTableSize(2).withBacking("base.raw", "raw"));
         AtomicBoolean writersDone = new AtomicBoolean();
+        AtomicLong grows = new AtomicLong();
         ExecutorService pool = Executors.newFixedThreadPool(THREADS + 3);
         QedOpenOptions smallCache = QedOpenOptions.readWrite().withL2CacheBytes(4L * cluster).withWriteBehind(writeBehind);
         try (QedImage image = QedImage.open(img, smallCache)) {
@@ -118,27 +128,29 @@ class ConcurrencyTest {
                 writers.add(pool.submit(() -> {
                     Random rnd = new Random(seed * 7 + thread);
                     for (int i = 0; i < 1500; i++) {
-                        long clusters = image.size() / cluster;
-                        long c = rnd.nextLong(clusters / THREADS) * THREADS + thread;
-                        int base = (int) (c * cluster); // fits: below max
-                        int off = rnd.nextInt(cluster);
-                        int len = 1 + rnd.nextInt(cluster - off);
-                        int zeroFrom = base;
-                        int zeroLen = cluster;
+                        long size = image.size();
+                        long clusters = (size + cluster - 1) / cluster; // the last one may be partial
+                        long c = rnd.nextLong((clusters - thread + THREADS - 1) / THREADS) * THREADS + thread;
+                        int from = (int) (c * cluster); // fits: below max
+                        int limit = (int) Math.min(cluster, size - from); // fits: at most a cluster
+                        int off = rnd.nextInt(limit);
+                        int len = 1 + rnd.nextInt(limit - off);
+                        int zeroFrom = from;
+                        int zeroLen = limit;
                         switch (rnd.nextInt(6)) {
-                            case 0 -> image.writeZeroes(base, cluster);
-                            case 1 -> image.discard(base, cluster);
+                            case 0 -> image.writeZeroes(from, limit);
+                            case 1 -> image.discard(from, limit);
                             case 2 -> {
-                                image.writeZeroes(base + off, len);
-                                zeroFrom = base + off;
+                                image.writeZeroes(from + off, len);
+                                zeroFrom = from + off;
                                 zeroLen = len;
                             }
                             default -> {
                                 byte[] data = new byte[len];
                                 rnd.nextBytes(data);
-                                image.write(base + off, ByteBuffer.wrap(data));
+                                image.write(from + off, ByteBuffer.wrap(data));
                                 synchronized (model) {
-                                    System.arraycopy(data, 0, model, base + off, len);
+                                    System.arraycopy(data, 0, model, from + off, len);
                                 }
                                 zeroLen = 0;
                             }
@@ -146,11 +158,11 @@ class ConcurrencyTest {
                         synchronized (model) {
                             Arrays.fill(model, zeroFrom, zeroFrom + zeroLen, (byte) 0);
                         }
-                        ByteBuffer back = ByteBuffer.allocate(cluster);
-                        image.read(base, back);
+                        ByteBuffer back = ByteBuffer.allocate(limit);
+                        image.read(from, back);
                         byte[] expect;
                         synchronized (model) {
-                            expect = Arrays.copyOfRange(model, base, base + cluster);
+                            expect = Arrays.copyOfRange(model, from, from + limit);
                         }
                         assertArrayEquals(expect, back.array(), "seed " + seed + " thread " + thread + " cluster " + c);
                     }
@@ -158,8 +170,14 @@ class ConcurrencyTest {
                 }));
             }
             Future<?> grower = pool.submit(() -> {
-                while (!writersDone.get() && image.size() < max) {
-                    image.resize(image.size() + (512 << 10));
+                Random rnd = new Random(seed + 1);
+                while (!writersDone.get()) {
+                    long next = image.size() + (512 << 10) + 512L * (1 + rnd.nextInt(7)); // never a cluster multiple
+                    if (next > max) {
+                        break;
+                    }
+                    image.resize(next);
+                    grows.incrementAndGet();
                     Thread.sleep(20);
                 }
                 return null;
@@ -203,7 +221,9 @@ class ConcurrencyTest {
             Qemu.Result q = Qemu.check(img);
             assertEquals(0, q.exit(), "seed " + seed + ": " + q.out());
         }
-        System.out.printf("concurrency seed %d: %d writer threads, 1500 steps each, resizes, flushes, reads%n", seed, THREADS);
+        assertTrue(grows.get() > 0, "the image never grew");
+        System.out.printf("concurrency seed %d: %d writer threads, 1500 steps each, %d resizes, flushes, reads%n",
+                seed, THREADS, grows.get());
     }
 
     private static void assertWholeImage(QedImage image, byte[] model, String ctx) throws Exception {
