@@ -31,7 +31,10 @@ public final class QedImage implements Closeable {
     private final WriteBehind behind; // null unless the options ask for it (read-write only)
     private final ImageMapper mapper;
     private final CheckReport openCheck;
-    /** False when the image was opened dirty and not checked: then NEED_CHECK must stay set. */
+    /**
+     * False when the image was opened dirty and not checked, or when the open-time check could not read every
+     * table: then NEED_CHECK must stay set, so that the next open checks again.
+     */
     private final boolean cleanable;
     private volatile boolean closed;
 
@@ -74,7 +77,7 @@ public final class QedImage implements Closeable {
             this.writes = new WritePath(meta, opened, hostFile);
             this.mapper = new ImageMapper(meta, opened);
             this.openCheck = runOpenCheck(options.check(), h);
-            this.cleanable = openCheck != null || !h.needsCheck();
+            this.cleanable = openCheck != null ? openCheck.checkErrors() == 0 : !h.needsCheck();
             this.behind = options.writeBehind() && !readOnly ? new WriteBehind(name, writes, meta, hostFile, WRITE_BEHIND_SLOTS) : null;
         } catch (IOException | RuntimeException | Error e) {
             closeQuietly(opened);
