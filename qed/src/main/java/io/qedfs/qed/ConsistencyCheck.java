@@ -241,8 +241,13 @@ final class ConsistencyCheck {
         }
     }
 
-    /** Runs of unmarked clusters past the header, as {first, count}, leaving out those already holes. */
+    /**
+     * Runs of unmarked clusters past the header, as {first, count}. Interior ones leave out what is already a
+     * hole (a reclaimed leak). Trailing ones count whole, holes too: qemu-img counts every cluster up to the
+     * file's end, and the truncation that reclaims them takes the holes with them.
+     */
     private List<long[]> leakedRanges(ClusterBitmap used, long from, long to) throws IOException {
+        long keptEnd = Math.max(used.highestMarked() + 1, copiesEnd >>> g.clusterBits); // where repair cuts the file
         List<long[]> out = new ArrayList<>();
         long c = from;
         while (c < to) {
@@ -254,7 +259,11 @@ final class ConsistencyCheck {
             while (c < to && !used.isMarked(c)) {
                 c++;
             }
-            addStoredParts(out, start, c);
+            if (start >= keptEnd) {
+                out.add(new long[] {start, c - start});
+            } else {
+                addStoredParts(out, start, c);
+            }
         }
         return out;
     }
