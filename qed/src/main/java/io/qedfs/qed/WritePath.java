@@ -254,10 +254,14 @@ final class WritePath {
         }
     }
 
-    /** Sets NEED_CHECK and syncs it before the first metadata change (QEMU leaves this write unsynced). */
+    /**
+     * Sets NEED_CHECK and syncs it before the first metadata change (QEMU leaves this write unsynced). Setting
+     * it counts as a metadata change: an idle image is marked clean again whatever made it dirty.
+     */
     void markDirty() throws IOException {
         QedHeader h = meta.header();
         if (!h.needsCheck()) {
+            lastAllocationNanos = System.nanoTime();
             meta.writeHeader(h.withFeatures(h.features() | QedHeader.F_NEED_CHECK));
             meta.sync();
         }
