@@ -310,7 +310,7 @@ public final class QedFileSystem extends FuseStubFS {
             if (!punch && !zero || (mode & ~(FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) != 0) {
                 return -ErrorCodes.EOPNOTSUPP(); // no preallocation: QED allocates on write
             }
-            long end = Math.min(m.size(), offset + len);
+            long end = len > m.size() - offset ? m.size() : offset + len; // offset + len may not fit
             if (offset < end) {
                 m.image().writeZeroes(m.offset() + offset, end - offset);
             }
