@@ -1,6 +1,7 @@
 package io.qedfs.cli;
 
 import io.qedfs.fuse.MountTable;
+import io.qedfs.fuse.ServerSignals;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -13,8 +14,13 @@ import java.util.Optional;
 
 /**
  * Starts the serving process in its own session (so a terminal's Ctrl-C does not reach it) and returns only
- * when the mount is really ready: the mount table lists it for that process and its first file answers.
- * If the process exits first, its one-line error becomes ours.
+ * when the mount is really ready: the mount table lists a mount at the mountpoint's real path that this very
+ * process has recorded as its own, and its first file answers. If the process exits first, its one-line error
+ * becomes ours.
+ *
+ * <p>The process runs in {@code /}, as a daemon should: it keeps no directory of the caller busy, and writes no
+ * file into one (a JVM crash report goes beside the log, else into the temporary directory). It gets
+ * {@code _JAVA_SR_SIGNUM} so that a stray SIGUSR2 is not the JVM's thread-suspend signal (see ServerSignals).
  */
 final class Daemonizer {
     private static final long READY_TIMEOUT_MILLIS = 600_000; // a dirty multi-terabyte image takes a while to check
@@ -31,10 +37,12 @@ final class Daemonizer {
     int start(List<String> args, Path mountPoint, String probeName, Path log) throws IOException, InterruptedException {
         Path errors = Files.createTempFile("qedfs-mount-", ".err");
         List<String> cmd = new ArrayList<>(List.of("setsid", javaBinary()));
-        cmd.addAll(serverJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments()));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        cmd.addAll(serverJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments(), crashReportDir(log)));
+        cmd.addAll(List.of("-cp", absoluteClassPath(System.getProperty("java.class.path")), Main.class.getName()));
         cmd.addAll(args);
-        Process child = new ProcessBuilder(cmd)
+        ProcessBuilder builder = new ProcessBuilder(cmd).directory(new java.io.File("/"));
+        builder.environment().putIfAbsent(ServerSignals.SUSPEND_SIGNAL_VARIABLE, ServerSignals.SUSPEND_SIGNAL);
+        Process child = builder
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(errors.toFile())
@@ -47,7 +55,8 @@ final class Daemonizer {
                     return child.exitValue() == 0 ? 1 : child.exitValue();
                 }
                 Optional<MountTable.Entry> entry = MountTable.find(mountPoint);
-                if (entry.isPresent() && entry.get().pid() == child.pid() && Files.exists(mountPoint.resolve(probeName))) {
+                if (entry.isPresent() && entry.get().pid() == child.pid() && entry.get().isServed()
+                        && Files.exists(mountPoint.resolve(probeName))) {
                     if (out != null) {
                         out.println("qedfs: mounted at " + mountPoint + " (process " + child.pid()
                                 + (log == null ? "" : ", log " + log.toAbsolutePath()) + ")");
@@ -92,8 +101,9 @@ final class Daemonizer {
      * too, except a debugger agent, which would fight over its port. Unless they say otherwise, the server gets
      * a heap sized for what it holds (the L2 cache, 64 MiB by default, and request buffers) and the serial
      * collector: JVM defaults would size the heap from the machine's memory and keep hundreds of MB resident.
+     * A crash report goes into {@code crashDir} (the process runs in /).
      */
-    static List<String> serverJvmOptions(List<String> own) {
+    static List<String> serverJvmOptions(List<String> own, Path crashDir) {
         List<String> opts = new ArrayList<>();
         for (String o : own) {
             if (!o.startsWith("-agentlib:jdwp") && !o.startsWith("-Xrunjdwp")) {
@@ -106,7 +116,25 @@ final class Daemonizer {
         if (opts.stream().noneMatch(o -> o.matches("-XX:\\+Use\\w+GC"))) {
             opts.add("-XX:+UseSerialGC");
         }
+        if (opts.stream().noneMatch(o -> o.startsWith("-XX:ErrorFile="))) {
+            opts.add("-XX:ErrorFile=" + crashDir.resolve("hs_err_pid%p.log"));
+        }
         return opts;
+    }
+
+    /** Where a JVM crash report of the serving process goes: beside its log, else the temporary directory. */
+    static Path crashReportDir(Path log) {
+        Path dir = log == null ? null : log.toAbsolutePath().getParent();
+        return dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    /** The class path with every entry made absolute: the serving process runs in another directory. */
+    static String absoluteClassPath(String classPath) {
+        List<String> entries = new ArrayList<>();
+        for (String e : classPath.split(java.io.File.pathSeparator)) {
+            entries.add(e.isEmpty() ? e : Path.of(e).toAbsolutePath().toString());
+        }
+        return String.join(java.io.File.pathSeparator, entries);
     }
 
     private static String javaBinary() {

@@ -82,6 +82,13 @@ public final class MountSession {
     private volatile boolean unmounting;
     /** The mount's fuse connection, once the mount is seen in the mount table. */
     private volatile MountTable.Entry mounted;
+    private final Object recordLock = new Object();
+    /** The mount whose {@link MountRecord} this process keeps, once written; guarded by recordLock. */
+    private MountInfo.Line recorded;
+    /** Set once the outcome is recorded: no later "serving" may replace it; guarded by recordLock. */
+    private boolean ended;
+    /** Why the mount could not be recorded (it is then unmounted again), or null. */
+    private volatile String recordFailure;
 
     public MountSession(Path mountPoint, Options options) {
         this(mountPoint, options, null);
@@ -114,7 +121,8 @@ public final class MountSession {
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(hook);
-        handleSignals();
+        ServerSignals.install(this::onSignal, mountPoint);
+        List<String> failures = new ArrayList<>();
         try (IdleCleaner cleaner = options.readOnly() ? null : new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS)) {
             announceWhenMounted(images.size());
             if (options.loop() == Loop.POOL) {
@@ -124,10 +132,17 @@ public final class MountSession {
             }
         } catch (FuseException e) {
             throw new IOException(mountPoint + ": mount failed: " + FuseDiagnosis.explain(options.fuseOptions()), e);
+        } catch (IOException | RuntimeException | Error e) {
+            failures.add(e.getMessage() == null ? e.toString() : e.getMessage());
+            throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            closeAll(images);
+            if (recordFailure != null) {
+                failures.add(0, recordFailure);
+            }
+            failures.addAll(closeAll(images));
+            recordOutcome(failures);
             closed.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -135,25 +150,10 @@ public final class MountSession {
                 // the JVM is already shutting down: the hook is running and now sees `closed`
             }
         }
-        LOG.info("unmounted {}; every image flushed, marked clean and closed", mountPoint);
-    }
-
-    /**
-     * SIGTERM, SIGINT and SIGHUP unmount instead of starting JVM shutdown: the FUSE loop returns, the images
-     * are closed by {@link #serve}, and the process exits 0. (The shutdown hook remains for other exits.)
-     */
-    private void handleSignals() {
-        for (String name : new String[] {"TERM", "INT", "HUP"}) {
-            try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> {
-                    Thread t = new Thread(this::onSignal, "qedfs-signal-" + name);
-                    t.setDaemon(true);
-                    t.start();
-                });
-            } catch (IllegalArgumentException e) {
-                LOG.debug("cannot handle SIG{}: {}", name, e.getMessage()); // e.g. ignored by the parent shell
-            }
+        if (!failures.isEmpty()) {
+            throw new IOException(String.join("; ", failures));
         }
+        LOG.info("unmounted {}; every image flushed, marked clean and closed", mountPoint);
     }
 
     private void checkMountPoint() throws IOException {
@@ -216,14 +216,23 @@ public final class MountSession {
         return new String[] {"-o", String.join(",", o)};
     }
 
+    /**
+     * Waits until the mount shows in the mount table, then writes its {@link MountRecord}: only then is it a
+     * qedfs mount for {@code mount} (which returns) and {@code unmount}. A mount that cannot be recorded is
+     * unmounted again: nobody could learn how it ended. The record is touched hourly while mounted.
+     */
     private void announceWhenMounted(int count) {
         Thread probe = new Thread(() -> {
             try {
-                for (int i = 0; i < 6000 && !unmounting && closed.getCount() > 0; i++) {
-                    var entry = MountTable.find(mountPoint);
-                    if (entry.isPresent()) {
-                        mounted = entry.get();
-                        LOG.info("serving {} image(s) at {}", count, mountPoint);
+                while (!unmounting && closed.getCount() > 0) {
+                    Path real = MountTable.realPath(mountPoint);
+                    var line = MountTable.topmostFuse(MountInfo.read(), real);
+                    if (line.isPresent()) {
+                        mounted = new MountTable.Entry(real, 0, -1, line.get().device(), line.get().ownerUid());
+                        if (recordServing(line.get())) {
+                            LOG.info("serving {} image(s) at {}", count, mountPoint);
+                            keepRecordFresh(line.get().device());
+                        }
                         return;
                     }
                     Thread.sleep(10);
@@ -234,6 +243,72 @@ public final class MountSession {
         }, "qedfs-mount-probe");
         probe.setDaemon(true);
         probe.start();
+    }
+
+    /** Writes the "serving" record; false (and the mount detached) when it cannot be written. */
+    private boolean recordServing(MountInfo.Line line) {
+        int uid = ServerProcess.ownUid();
+        long pid = ProcessHandle.current().pid();
+        synchronized (recordLock) {
+            if (ended) {
+                return false;
+            }
+            try {
+                MountRecord.write(uid, new MountRecord.Contents(pid, ServerProcess.startTicks(pid), line.device(),
+                        line.mountPoint(), MountRecord.State.SERVING, List.of()));
+                recorded = line;
+            } catch (IOException e) {
+                recordFailure = mountPoint + ": cannot record the mount for qedfs unmount: " + e.getMessage();
+                LOG.error("{}; unmounting", recordFailure);
+                unmounting = true;
+                Unmounter.requestLazy(mountPoint);
+                return false;
+            }
+        }
+        MountRecord.pruneStale(uid, readMountsQuietly());
+        return true;
+    }
+
+    /** Writes how serving ended, after every image was closed: what {@code qedfs unmount} reports. */
+    private void recordOutcome(List<String> failures) {
+        synchronized (recordLock) {
+            ended = true;
+            if (recorded == null) {
+                return;
+            }
+            long pid = ProcessHandle.current().pid();
+            try {
+                MountRecord.write(ServerProcess.ownUid(), new MountRecord.Contents(pid, ServerProcess.startTicks(pid),
+                        recorded.device(), recorded.mountPoint(),
+                        failures.isEmpty() ? MountRecord.State.CLEAN : MountRecord.State.FAILED, failures));
+            } catch (IOException e) {
+                LOG.error("{}: cannot record how serving ended: {}", mountPoint, e.toString());
+            }
+        }
+    }
+
+    /** Touches the record hourly, so no cleaner of old files in /tmp takes it while the mount lasts. */
+    private void keepRecordFresh(String device) throws InterruptedException {
+        while (!closed.await(1, TimeUnit.HOURS)) {
+            synchronized (recordLock) {
+                if (ended) {
+                    return;
+                }
+                try {
+                    MountRecord.touch(ServerProcess.ownUid(), device);
+                } catch (IOException e) {
+                    LOG.warn("{}: cannot touch its mount record: {}", mountPoint, e.toString());
+                }
+            }
+        }
+    }
+
+    private static List<MountInfo.Line> readMountsQuietly() {
+        try {
+            return MountInfo.read();
+        } catch (IOException e) {
+            return List.of();
+        }
     }
 
     /**
@@ -262,14 +337,19 @@ public final class MountSession {
         }
     }
 
-    private static void closeAll(Map<String, MountedImage> images) {
+    /** Closes every image; what went wrong, one line per image that did not close cleanly. */
+    private static List<String> closeAll(Map<String, MountedImage> images) {
+        List<String> failures = new ArrayList<>();
         for (MountedImage m : images.values()) {
             try {
                 m.image().close();
                 LOG.info("{} flushed and closed", m.path());
             } catch (Throwable t) {
                 LOG.error("closing {} failed: {}", m.path(), t.toString(), t);
+                String msg = t.getMessage() == null ? t.toString() : t.getMessage();
+                failures.add(msg.contains(m.path().toString()) ? msg : m.path() + ": " + msg);
             }
         }
+        return failures;
     }
 }

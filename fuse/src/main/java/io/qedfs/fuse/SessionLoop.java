@@ -269,7 +269,7 @@ public final class SessionLoop {
 
     private static Optional<MountTable.Entry> findMount(Path mountPoint) {
         try {
-            return MountTable.find(mountPoint);
+            return MountTable.findFuse(mountPoint);
         } catch (IOException e) {
             LOG.warn("cannot read the mount table: {}", e.toString());
             return Optional.empty();

@@ -2,9 +2,9 @@ package io.qedfs.fuse;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,13 +17,15 @@ public final class Unmounter {
     }
 
     /**
-     * Unmounts {@code mountPoint} (not lazily: a busy mount is reported, not hidden) and waits up to
-     * {@code waitSeconds} for the serving process to exit.
+     * Unmounts {@code mountPoint} (not lazily: a busy mount is reported, not hidden), waits up to
+     * {@code waitSeconds} for the serving process to exit, and then reads from its {@link MountRecord} how it
+     * ended: an IOException naming what went wrong unless every image was flushed, marked clean and closed.
      */
     public static void unmount(Path mountPoint, long waitSeconds) throws IOException, InterruptedException {
-        Path mp = mountPoint.toAbsolutePath().normalize();
-        MountTable.Entry entry = MountTable.find(mp).orElseThrow(() ->
-                new IOException(mp + ": not a qedfs mount"));
+        MountTable.Entry entry = MountTable.find(mountPoint).orElseThrow(() ->
+                new IOException(mountPoint.toAbsolutePath().normalize() + ": not a qedfs mount"));
+        Path mp = entry.mountPoint();
+        boolean wasServed = entry.isServed();
         ProcessResult r = run(List.of("fusermount", "-u", mp.toString()));
         if (r.exit != 0) {
             if (r.output.contains("busy")) {
@@ -32,30 +34,37 @@ public final class Unmounter {
             }
             throw new IOException(mp + ": fusermount -u failed: " + r.output.strip());
         }
-        if (entry.pid() > 0) {
-            // polled, not onExit(): for a process that is not our child the JDK polls from 300 ms upwards
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-            while (isRunning(entry.pid()) && System.nanoTime() < deadline) {
-                Thread.sleep(10);
-            }
-            if (isRunning(entry.pid())) {
-                throw new IOException(mp + ": unmounted, but the qedfs process " + entry.pid()
-                        + " has not finished closing its images after " + waitSeconds + " s");
-            }
+        // polled, not onExit(): for a process that is not our child the JDK polls from 300 ms upwards
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
+        while (entry.isServed() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
         }
+        if (entry.isServed()) {
+            throw new IOException(mp + ": unmounted, but the qedfs process " + entry.pid()
+                    + " has not finished closing its images after " + waitSeconds + " s");
+        }
+        reportOutcome(entry, wasServed);
     }
 
-    /**
-     * Whether the process still runs. A zombie has finished: the serving process was started by a command that
-     * has exited, so it waits for init to reap it, which can take a second or more.
-     */
-    static boolean isRunning(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            int close = stat.lastIndexOf(')'); // the state follows the command name, which may hold spaces
-            return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
-        } catch (IOException e) {
-            return false; // gone
+    /** Returns if the record says the images were closed cleanly; throws with what it says otherwise. */
+    private static void reportOutcome(MountTable.Entry entry, boolean wasServed) throws IOException {
+        Path mp = entry.mountPoint();
+        Optional<MountRecord.Contents> record = MountRecord.read(entry.ownerUid(), entry.device())
+                .filter(c -> c.isFrom(entry.pid(), entry.startTicks()));
+        if (record.isEmpty()) {
+            throw new IOException(mp + ": unmounted, but how the qedfs process " + entry.pid() + " ended is unknown: its record "
+                    + MountRecord.fileFor(entry.ownerUid(), entry.device()) + " is gone");
+        }
+        MountRecord.delete(entry.ownerUid(), record.get());
+        switch (record.get().state()) {
+            case CLEAN -> LOG.debug("{}: the qedfs process {} closed every image cleanly", mp, entry.pid());
+            case FAILED -> throw new IOException(mp + ": unmounted, but the qedfs process failed: "
+                    + String.join("; ", record.get().errors()));
+            default -> throw new IOException(wasServed
+                    ? mp + ": unmounted, but the qedfs process " + entry.pid() + " ended (killed?) before it had closed"
+                            + " its images: what it had not written yet is lost, and the next mount checks them"
+                    : mp + ": removed a stale mount; its qedfs process " + entry.pid() + " had ended (killed?) without"
+                            + " closing its images: what it had not written yet is lost, and the next mount checks them");
         }
     }
 
@@ -66,7 +75,7 @@ public final class Unmounter {
             if (r.exit != 0) {
                 // with --fuse-loop jnr, jnr-fuse's own shutdown hook races us to the same lazy unmount; and the
                 // mount may be gone already: only a mount left behind matters
-                boolean stillMounted = MountTable.find(mountPoint).isPresent();
+                boolean stillMounted = MountTable.findFuse(mountPoint).isPresent();
                 if (stillMounted) {
                     LOG.warn("fusermount -u -z {}: {}", mountPoint, r.output.strip());
                 } else {
