@@ -49,7 +49,7 @@ class MountInfoTest {
         assertTrue(fuse.isFuse(), "a FUSE mount whatever its subtype");
         assertEquals(1000, fuse.ownerUid());
 
-        assertArrayEquals("/tmp/été".getBytes(StandardCharsets.UTF_8), lines.get(3).mountPoint(), "escaped UTF-8 stays UTF-8");
+        assertArrayEquals("/tmp/\u00e9t\u00e9".getBytes(StandardCharsets.UTF_8), lines.get(3).mountPoint(), "escaped UTF-8 stays UTF-8");
         assertEquals(0, lines.get(3).ownerUid());
         assertEquals(-1, lines.get(0).ownerUid());
     }

@@ -39,7 +39,11 @@ class MountTroubleIT extends MountTestBase {
         assertEquals(1, again.err().lines().count(), again.err());
         assertTrue(again.err().contains(mnt + ": a stale mount") && again.err().contains("qedfs unmount " + mnt), again.err());
 
-        Qedfs.unmount(mnt);
+        // removed, and reported: the killed process never closed the image
+        Qedfs.Result stale = Qedfs.qedfs("unmount", mnt.toString());
+        assertEquals(1, stale.exit(), stale.all());
+        assertTrue(stale.err().contains(mnt + ": removed a stale mount; its qedfs process " + pid + " had ended")
+                && stale.err().lines().count() == 1, stale.err());
         assertFalse(MountTable.isMountPoint(mnt), "the stale mount is gone");
         Qedfs.Result quiet = Qedfs.ok(Qedfs.qedfs("mount", "-q", img.toString(), mnt.toString()), "mount -q");
         assertEquals("", quiet.out() + quiet.err(), "-q: nothing printed");

@@ -98,10 +98,11 @@ final class Qedfs {
 
     /** After a test: whatever is still mounted under {@code dir} is detached. */
     static void cleanUp(Path dir) throws IOException, InterruptedException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            String[] f = line.split(" ");
-            if (f.length > 4 && f[4].startsWith(dir.toString())) {
-                run(List.of("umount", "-l", f[4]));
+        byte[] prefix = MountTable.bytes(dir.toAbsolutePath());
+        for (MountInfo.Line line : MountInfo.read()) { // bytes, as the kernel has them: any path on the machine
+            byte[] mp = line.mountPoint();
+            if (mp.length >= prefix.length && Arrays.equals(mp, 0, prefix.length, prefix, 0, prefix.length)) {
+                run(List.of("umount", "-l", new String(mp, System.getProperty("sun.jnu.encoding", "UTF-8"))));
             }
         }
     }
