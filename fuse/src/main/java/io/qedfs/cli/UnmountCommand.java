@@ -9,6 +9,8 @@ import picocli.CommandLine.Parameters;
 /** {@code qedfs unmount}: returns once every image is flushed, marked clean and closed. */
 @Command(name = "unmount", aliases = "umount", sortOptions = false,
         description = {"Unmount, and wait until the images are flushed, marked clean and closed.",
+            "Exits 1 with the serving process's error when anything acknowledged was not stored, or when the process"
+                + " ended (killed) before it had closed its images.",
             "A busy mount (an open file, an attached loop device) is reported and left mounted: close the file or"
                 + " umount the loop device first. A stale mount left by a killed process is removed."},
         footerHeading = "%nExamples:%n",
