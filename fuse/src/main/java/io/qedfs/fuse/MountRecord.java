@@ -55,7 +55,7 @@ final class MountRecord {
         return dirFor(uid).resolve(PREFIX + device.replace(':', '-'));
     }
 
-    /** Writes (or replaces) the record of the mount {@code mount}, served by this process with {@code uid}. */
+    /** Writes (or atomically replaces) the record {@code c} in the directory of {@code uid}, this process's user. */
     static void write(int uid, Contents c) throws IOException {
         Path dir = ownDir(uid);
         Path file = dir.resolve(PREFIX + c.device().replace(':', '-'));
@@ -87,8 +87,9 @@ final class MountRecord {
     }
 
     /** Deletes records whose process is gone, of mounts that are gone too, that nobody read within an hour. */
-    static void pruneStale(int uid, List<MountInfo.Line> mounts) {
+    static void pruneStale(int uid) {
         try (var files = Files.list(ownDir(uid))) {
+            List<MountInfo.Line> mounts = MountInfo.read();
             for (Path f : (Iterable<Path>) files::iterator) {
                 String name = f.getFileName().toString();
                 if (!name.startsWith(PREFIX)

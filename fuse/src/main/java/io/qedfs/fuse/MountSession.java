@@ -21,6 +21,8 @@ import ru.serce.jnrfuse.FuseException;
  * Serves images at a mountpoint in the calling thread until it is unmounted, then flushes, marks clean and
  * closes every image. Every way of ending ({@code qedfs unmount}, fusermount -u, umount, SIGINT, SIGTERM)
  * leads through the same path: the FUSE loop returns, and the images are closed before the process exits.
+ * How that went (clean, or the error of each image that did not close cleanly) is written to the mount's
+ * {@link MountRecord}, which is what {@code qedfs unmount} reports; a failure also fails {@link #serve}.
  *
  * <p>The loop is {@link SessionLoop} (a fixed pool of Java threads driving libfuse2) unless the options ask for
  * jnr-fuse's own {@code fuse_main_real} ({@code --fuse-loop jnr} or {@code -Dqedfs.fuse.loop=jnr}), which is kept
@@ -82,11 +84,7 @@ public final class MountSession {
     private volatile boolean unmounting;
     /** The mount's fuse connection, once the mount is seen in the mount table. */
     private volatile MountTable.Entry mounted;
-    private final Object recordLock = new Object();
-    /** The mount whose {@link MountRecord} this process keeps, once written; guarded by recordLock. */
-    private MountInfo.Line recorded;
-    /** Set once the outcome is recorded: no later "serving" may replace it; guarded by recordLock. */
-    private boolean ended;
+    private final MountRecordKeeper record;
     /** Why the mount could not be recorded (it is then unmounted again), or null. */
     private volatile String recordFailure;
 
@@ -99,6 +97,7 @@ public final class MountSession {
         this.mountPoint = mountPoint.toAbsolutePath().normalize();
         this.options = options;
         this.overlay = overlay;
+        this.record = new MountRecordKeeper(this.mountPoint);
     }
 
     /** Opens the images, mounts, serves until unmounted, and closes everything. */
@@ -142,7 +141,7 @@ public final class MountSession {
                 failures.add(0, recordFailure);
             }
             failures.addAll(closeAll(images));
-            recordOutcome(failures);
+            record.ended(failures);
             closed.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
@@ -231,7 +230,9 @@ public final class MountSession {
                         mounted = new MountTable.Entry(real, 0, -1, line.get().device(), line.get().ownerUid());
                         if (recordServing(line.get())) {
                             LOG.info("serving {} image(s) at {}", count, mountPoint);
-                            keepRecordFresh(line.get().device());
+                            while (!closed.await(1, TimeUnit.HOURS)) {
+                                record.touch();
+                            }
                         }
                         return;
                     }
@@ -247,67 +248,14 @@ public final class MountSession {
 
     /** Writes the "serving" record; false (and the mount detached) when it cannot be written. */
     private boolean recordServing(MountInfo.Line line) {
-        int uid = ServerProcess.ownUid();
-        long pid = ProcessHandle.current().pid();
-        synchronized (recordLock) {
-            if (ended) {
-                return false;
-            }
-            try {
-                MountRecord.write(uid, new MountRecord.Contents(pid, ServerProcess.startTicks(pid), line.device(),
-                        line.mountPoint(), MountRecord.State.SERVING, List.of()));
-                recorded = line;
-            } catch (IOException e) {
-                recordFailure = mountPoint + ": cannot record the mount for qedfs unmount: " + e.getMessage();
-                LOG.error("{}; unmounting", recordFailure);
-                unmounting = true;
-                Unmounter.requestLazy(mountPoint);
-                return false;
-            }
-        }
-        MountRecord.pruneStale(uid, readMountsQuietly());
-        return true;
-    }
-
-    /** Writes how serving ended, after every image was closed: what {@code qedfs unmount} reports. */
-    private void recordOutcome(List<String> failures) {
-        synchronized (recordLock) {
-            ended = true;
-            if (recorded == null) {
-                return;
-            }
-            long pid = ProcessHandle.current().pid();
-            try {
-                MountRecord.write(ServerProcess.ownUid(), new MountRecord.Contents(pid, ServerProcess.startTicks(pid),
-                        recorded.device(), recorded.mountPoint(),
-                        failures.isEmpty() ? MountRecord.State.CLEAN : MountRecord.State.FAILED, failures));
-            } catch (IOException e) {
-                LOG.error("{}: cannot record how serving ended: {}", mountPoint, e.toString());
-            }
-        }
-    }
-
-    /** Touches the record hourly, so no cleaner of old files in /tmp takes it while the mount lasts. */
-    private void keepRecordFresh(String device) throws InterruptedException {
-        while (!closed.await(1, TimeUnit.HOURS)) {
-            synchronized (recordLock) {
-                if (ended) {
-                    return;
-                }
-                try {
-                    MountRecord.touch(ServerProcess.ownUid(), device);
-                } catch (IOException e) {
-                    LOG.warn("{}: cannot touch its mount record: {}", mountPoint, e.toString());
-                }
-            }
-        }
-    }
-
-    private static List<MountInfo.Line> readMountsQuietly() {
         try {
-            return MountInfo.read();
+            return record.serving(line);
         } catch (IOException e) {
-            return List.of();
+            recordFailure = mountPoint + ": cannot record the mount for qedfs unmount: " + e.getMessage();
+            LOG.error("{}; unmounting", recordFailure);
+            unmounting = true;
+            Unmounter.requestLazy(mountPoint);
+            return false;
         }
     }
 

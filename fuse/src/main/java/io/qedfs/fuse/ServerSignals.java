@@ -1,5 +1,6 @@
 package io.qedfs.fuse;
 
+import java.nio.file.Path;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -33,7 +34,7 @@ public final class ServerSignals {
     }
 
     /** Installs the handlers; {@code mountPoint} only names the mount in the log. */
-    static void install(Runnable onStop, Object mountPoint) {
+    static void install(Runnable onStop, Path mountPoint) {
         for (String name : STOP) {
             handle(name, () -> {
                 Thread t = new Thread(onStop, "qedfs-signal-" + name);
