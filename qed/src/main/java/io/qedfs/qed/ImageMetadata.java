@@ -8,7 +8,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * The metadata of one open image: header, L1 table (always in memory), L2 tables (through the cache), the
  * allocation pointer, and the cluster lookup. Table entries are read lock-free (AtomicLongArray); they are
- * only changed by callers holding the image's allocation lock.
+ * only changed by callers holding the image's allocation lock, and only once they are in the file: a writer
+ * that finds an entry writes into its cluster without a lock, and its write must not depend on a table
+ * write that could still fail.
  */
 final class ImageMetadata {
     final String name;
@@ -16,10 +18,14 @@ final class ImageMetadata {
     final Geometry geometry;
     final AtomicLongArray l1;
     final L2Cache l2Cache;
+    /** Whatever made the image stop holding what callers were told: reported by every later write, fsync and close. */
+    final StickyFailure failure;
     private final L2Cache.Loader tableLoader = this::readTable; // made once: a lookup allocates nothing for it
     private volatile QedHeader header;
     /** End of the cluster-rounded file: where the next cluster goes. Written under the allocation lock. */
     private volatile long fileEnd;
+    /** Set once a sync failed: every later sync fails too (the kernel may have dropped the pages it could not write). */
+    private volatile boolean syncFailed;
 
     ImageMetadata(String name, FileChannel channel, QedHeader header, long fileLength, int l2CacheTables)
             throws IOException {
@@ -30,6 +36,7 @@ final class ImageMetadata {
         this.fileEnd = fileLength & -(long) geometry.clusterSize;
         this.l1 = readTable(header.l1TableOffset());
         this.l2Cache = new L2Cache(l2CacheTables);
+        this.failure = new StickyFailure(name);
     }
 
     QedHeader header() {
@@ -83,8 +90,22 @@ final class ImageMetadata {
         header = h;
     }
 
+    /**
+     * Makes everything written durable (fdatasync). Failures are sticky, as in QEMU: after a failed fdatasync
+     * the kernel may have dropped the dirty pages it could not write, and the next one would succeed without
+     * them.
+     */
     void sync() throws IOException {
-        channel.force(false);
+        if (syncFailed) {
+            throw failure.exception();
+        }
+        try {
+            channel.force(false);
+        } catch (IOException e) {
+            syncFailed = true;
+            failure.record(StickyFailure.Kind.FAILED_SYNC, e);
+            throw e;
+        }
     }
 
     AtomicLongArray readTable(long offset) throws IOException {
@@ -95,14 +116,6 @@ final class ImageMetadata {
 
     void writeTable(long offset, AtomicLongArray table) throws IOException {
         FileIo.writeFully(channel, offset, TableCodec.encode(table, 0, geometry.entriesPerTable));
-    }
-
-    /** Writes entries [from, to) of a table, rounded out to whole 512-byte sectors as QEMU does. */
-    void writeEntries(long tableOffset, AtomicLongArray table, int from, int to) throws IOException {
-        int first = from - from % TableCodec.ENTRIES_PER_SECTOR;
-        int last = Math.min(geometry.entriesPerTable,
-                (to + TableCodec.ENTRIES_PER_SECTOR - 1) / TableCodec.ENTRIES_PER_SECTOR * TableCodec.ENTRIES_PER_SECTOR);
-        FileIo.writeFully(channel, tableOffset + first * 8L, TableCodec.encode(table, first, last));
     }
 
     L2Cache.Ref l2(long tableOffset) throws IOException {
@@ -168,7 +181,8 @@ final class ImageMetadata {
     /**
      * Points {@code n} consecutive L2 entries for the clusters from {@code pos} at {@code value},
      * {@code value + step}, ... creating the L2 table (written whole and synced before the L1 entry) when the
-     * L1 entry is empty. Caller holds the allocation lock; the clusters lie in one L2 table.
+     * L1 entry is empty. The entries change in memory only after their table write succeeded (see the class
+     * comment). Caller holds the allocation lock; the clusters lie in one L2 table.
      */
     void setEntries(long pos, int n, long value, long step) throws IOException {
         int l1Index = geometry.l1Index(pos);
@@ -185,34 +199,33 @@ final class ImageMetadata {
                 release(at);
                 throw new NothingRecordedException(e);
             }
-            l2Cache.insert(at, t).close();
+            // a failed L1 write leaves the table a leak (its sector may have reached the disk: it is not released)
+            writeEntries(header.l1TableOffset(), l1, l1Index, 1, at, 0);
+            l2Cache.insert(at, t).close(); // before the L1 entry: a lookup through it must find this copy
             l1.set(l1Index, at);
-            try {
-                writeEntries(header.l1TableOffset(), l1, l1Index, l1Index + 1);
-            } catch (IOException | RuntimeException e) {
-                l1.set(l1Index, 0); // not on disk: the table stays a leak, and nobody may write through it
-                throw e;
-            }
             return;
         }
         try (L2Cache.Ref ref = l2(tableOffset)) {
             AtomicLongArray t = ref.table();
-            long[] old = new long[n];
-            for (int k = 0; k < n; k++) {
-                old[k] = t.get(from + k);
-            }
+            writeEntries(tableOffset, t, from, n, value, step);
             fill(t, from, n, value, step);
-            try {
-                writeEntries(tableOffset, t, from, from + n);
-            } catch (IOException | RuntimeException e) {
-                // Undo: an entry only in memory would let later in-place writes succeed into a cluster that the
-                // on-disk table does not reference, and lose them at the next close.
-                for (int k = 0; k < n; k++) {
-                    t.set(from + k, old[k]);
-                }
-                throw e;
-            }
         }
+    }
+
+    /**
+     * Writes the 512-byte sectors (as QEMU does) of {@code table} that hold entries {@code [from, from+n)}, with those entries set to
+     * {@code value}, {@code value + step}, ...; the table in memory is left as it is.
+     */
+    private void writeEntries(long tableOffset, AtomicLongArray table, int from, int n, long value, long step)
+            throws IOException {
+        int first = from - from % TableCodec.ENTRIES_PER_SECTOR;
+        int last = Math.min(geometry.entriesPerTable,
+                (from + n + TableCodec.ENTRIES_PER_SECTOR - 1) / TableCodec.ENTRIES_PER_SECTOR * TableCodec.ENTRIES_PER_SECTOR);
+        ByteBuffer sectors = TableCodec.encode(table, first, last);
+        for (int k = 0; k < n; k++) {
+            sectors.putLong((from + k - first) * 8, value + k * step);
+        }
+        FileIo.writeFully(channel, tableOffset + first * 8L, sectors);
     }
 
     private static void fill(AtomicLongArray t, int from, int n, long value, long step) {

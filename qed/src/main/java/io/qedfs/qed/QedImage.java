@@ -78,7 +78,7 @@ public final class QedImage implements Closeable {
             this.mapper = new ImageMapper(meta, opened);
             this.openCheck = runOpenCheck(options.check(), h);
             this.cleanable = openCheck != null ? openCheck.checkErrors() == 0 : !h.needsCheck();
-            this.behind = options.writeBehind() && !readOnly ? new WriteBehind(name, writes, meta, hostFile, WRITE_BEHIND_SLOTS) : null;
+            this.behind = options.writeBehind() && !readOnly ? new WriteBehind(writes, meta, hostFile, WRITE_BEHIND_SLOTS) : null;
         } catch (IOException | RuntimeException | Error e) {
             closeQuietly(opened);
             if (hostFile != null) {
@@ -265,7 +265,9 @@ public final class QedImage implements Closeable {
     /** Reads {@code dst.remaining()} bytes at guest offset {@code pos}. */
     public void read(long pos, ByteBuffer dst) throws IOException {
         checkRange(pos, dst.remaining());
-        awaitQueuedWrites();
+        if (behind != null) {
+            behind.awaitOverlapping(pos, dst.remaining()); // only queued writes into this range come first
+        }
         long at = pos;
         while (dst.hasRemaining()) {
             Run run = meta.lookup(at, dst.remaining());
@@ -312,26 +314,62 @@ public final class QedImage implements Closeable {
     public boolean writeMayKeep(long pos, ByteBuffer src, Runnable giveBack) throws IOException {
         checkWritable();
         checkRange(pos, src.remaining());
-        if (behind != null && src.remaining() <= WriteBehind.MAX_WRITE) {
-            if (!behind.busy()) {
-                behind.drain(); // nothing is queued: this only reports an earlier failure
-                if (writes.writeInPlace(pos, src)) {
+        meta.failure.throwIfSet();
+        try {
+            if (behind == null) {
+                writes.write(pos, src);
+                return false;
+            }
+            if (src.remaining() <= WriteBehind.MAX_WRITE) {
+                // in place, and then any failure is the caller's, unless it must come after a queued write
+                if (!behind.overlapsQueued(pos, src.remaining()) && writes.writeInPlace(pos, src)) {
                     return false;
                 }
+                if (behind.trySubmit(pos, src, giveBack)) {
+                    return giveBack != null;
+                }
             }
-            if (behind.trySubmit(pos, src, giveBack)) {
-                return giveBack != null;
+            try (WriteBehind.Exclusive nothingQueued = behind.exclusive()) {
+                writes.write(pos, src);
             }
+            return false;
+        } catch (Error e) {
+            throw broken(e);
         }
-        awaitQueuedWrites();
-        writes.write(pos, src);
-        return false;
     }
 
-    /** Lets queued writes reach the file first, so that what follows sees them and comes after them. */
+    /** An Error in the middle of a change: the image may be left half-changed, so the failure is sticky. */
+    private Error broken(Error e) {
+        meta.failure.record(StickyFailure.Kind.INTERNAL_ERROR, e);
+        return e;
+    }
+
+    /**
+     * Runs {@code change} with no queued write pending and none accepted meanwhile (see
+     * {@link WriteBehind#exclusive}); an Error in it is sticky.
+     */
+    private <T> T exclusively(Change<T> change) throws IOException {
+        try {
+            if (behind == null) {
+                return change.run();
+            }
+            try (WriteBehind.Exclusive nothingQueued = behind.exclusive()) {
+                return change.run();
+            }
+        } catch (Error e) {
+            throw broken(e);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Change<T> {
+        T run() throws IOException;
+    }
+
+    /** Lets the writes queued before this call reach the file first, so that what follows sees them. */
     private void awaitQueuedWrites() throws IOException {
         if (behind != null) {
-            behind.drain();
+            behind.awaitSubmitted();
         }
     }
 
@@ -339,8 +377,10 @@ public final class QedImage implements Closeable {
     public void writeZeroes(long pos, long len) throws IOException {
         checkWritable();
         checkRange(pos, len);
-        awaitQueuedWrites();
-        writes.writeZeroes(pos, len);
+        exclusively(() -> {
+            writes.writeZeroes(pos, len);
+            return null;
+        });
     }
 
     /** Discards the range: it reads as zeroes afterwards and its whole clusters give their space back. */
@@ -349,15 +389,16 @@ public final class QedImage implements Closeable {
     }
 
     /**
-     * Makes every completed write durable. A write into a cluster whose allocation is still being recorded
-     * completes before that allocation's table entries reach the file; passing the allocation lock first
-     * waits for those entries, so the sync covers them too.
+     * Makes every write completed before the call durable: it waits for the queued ones among them, not for
+     * writes submitted later. A write into a cluster that another write allocates can only complete once the
+     * cluster's table entries are in the file (see {@link ImageMetadata}), so the sync covers them too. Fails,
+     * and keeps failing, once anything written may be lost ({@link StickyFailure}).
      */
     public void flush() throws IOException {
         if (!readOnly) {
             awaitQueuedWrites();
-            writes.awaitAllocations();
-            channel.force(false);
+            meta.failure.throwIfSet();
+            meta.sync();
         }
     }
 
@@ -365,6 +406,7 @@ public final class QedImage implements Closeable {
     public void markClean() throws IOException {
         if (!readOnly && cleanable) {
             awaitQueuedWrites();
+            meta.failure.throwIfSet();
             writes.markClean();
         }
     }
@@ -377,8 +419,10 @@ public final class QedImage implements Closeable {
     /** Grows the image to {@code newSize} (rounded up to 512); shrinking is refused. */
     public void resize(long newSize) throws IOException {
         checkWritable();
-        awaitQueuedWrites();
-        ImageResizer.resize(meta, writes, backing, newSize);
+        exclusively(() -> {
+            ImageResizer.resize(meta, writes, backing, newSize);
+            return null;
+        });
     }
 
     /** Runs the consistency check; with a repair mode other than NONE, fixes what it can. */
@@ -391,13 +435,14 @@ public final class QedImage implements Closeable {
         if (mode != RepairMode.NONE) {
             checkWritable();
         }
-        awaitQueuedWrites();
-        writes.allocLock.lock();
-        try {
-            return new ConsistencyCheck(meta, host, mode, progress).run();
-        } finally {
-            writes.allocLock.unlock();
-        }
+        return exclusively(() -> {
+            writes.allocLock.lock();
+            try {
+                return new ConsistencyCheck(meta, host, mode, progress).run();
+            } finally {
+                writes.allocLock.unlock();
+            }
+        });
     }
 
     /** The map of the whole image, qemu-img style. */
@@ -451,28 +496,32 @@ public final class QedImage implements Closeable {
         }
     }
 
-    /** Flushes, marks the image clean (read-write) and releases the file, its locks and the backing chain. */
+    /**
+     * Flushes, marks the image clean (read-write) and releases the file, its locks and the backing chain. After
+     * a {@link StickyFailure} the image is flushed as far as it goes but stays marked for a check, and the
+     * failure is thrown once everything is released.
+     */
     @Override
     public void close() throws IOException {
         if (closed) {
             return;
         }
         closed = true;
-        IOException lost = null;
         if (behind != null) {
-            behind.close();
-            try {
-                behind.drain();
-            } catch (IOException e) {
-                lost = e; // reported after the image is closed cleanly: its metadata is consistent
-            }
+            behind.close(); // applies what is queued; never waits for a writer thread that has ended
         }
+        IOException failed = meta.failure.isSet() ? meta.failure.exception() : null;
         try {
-            if (!readOnly && cleanable) {
+            if (!readOnly && cleanable && failed == null) {
                 writes.markClean();
             } else if (!readOnly) {
-                channel.force(false);
+                meta.sync();
             }
+        } catch (IOException e) {
+            if (failed == null) {
+                throw e;
+            }
+            failed.addSuppressed(e);
         } finally {
             host.close();
             if (locks != null) {
@@ -481,8 +530,8 @@ public final class QedImage implements Closeable {
             channel.close();
             closeQuietly(backing);
         }
-        if (lost != null) {
-            throw lost;
+        if (failed != null) {
+            throw failed;
         }
     }
 

@@ -3,10 +3,7 @@ package io.qedfs.qed;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Allocating writes applied by one background thread, so that a sequential writer's next request arrives
@@ -14,91 +11,106 @@ import java.util.concurrent.locks.ReentrantLock;
  * time for a plain sequential {@code write}; without this the two halves never overlap).
  *
  * <p>The contract is the page cache's: a submitted write is acknowledged once its bytes are copied here; it is
- * durable after the next {@link #drain} and sync (fsync). Writes are applied in submission order by a single
- * thread, and every other operation on the image drains first, so readers and later writers see them. Host
- * space for the queued allocations is reserved before a write is accepted (see {@link SpaceReservation}), so
- * a full disk still fails the write that does not fit rather than a write already acknowledged. Any failure
- * that happens anyway (an I/O error) is sticky: every later write, drain and sync of the image fails.
- * Where space cannot be reserved (full, or no fallocate) {@link #trySubmit} declines and the caller writes
- * synchronously, getting the error, if any, itself.
+ * durable after an fsync that starts later. Writes are applied in submission order by a single thread
+ * ({@link WriteQueue}); a read waits for the queued writes it overlaps, an fsync for those submitted before
+ * it, and whatever else changes the image runs as a barrier, with nothing queued.
+ *
+ * <p>Nothing is acknowledged without the host space to store it: {@link #trySubmit} reserves (fallocate) the
+ * space the write may allocate at the end of the file, and the space under the clusters it overwrites,
+ * which a discard may have punched out. Where that cannot be done (a full disk, no fallocate) it declines and
+ * the caller writes synchronously, getting the error, if any, itself. A write that fails anyway once
+ * acknowledged (an I/O error), or an Error on the thread, is a {@link StickyFailure}; a read of a range such
+ * a write covered fails too. The thread never dies silently: whatever ends it ends every wait for it.
  */
 final class WriteBehind implements AutoCloseable {
     /** The largest write taken: one FUSE request (1 MiB when the kernel grants it); larger ones go synchronously. */
     static final int MAX_WRITE = 1 << 20;
-    private static final ByteBuffer STOP = ByteBuffer.allocate(0);
     /** Host space reserved beyond what queued writes need, so that fallocate runs once per 8 MiB. */
     private static final long RESERVE_AHEAD = 8L << 20;
 
-    private final String name;
+    /** A barrier: while it is open nothing is queued or applied (see {@link #exclusive}). */
+    interface Exclusive extends AutoCloseable {
+        @Override
+        void close();
+    }
+
     private final WritePath writes;
     private final ImageMetadata meta;
     private final HostFile host;
+    private final StickyFailure failure;
+    private final WriteQueue queue;
     /** Upper bound of the bytes queued writes may still add to the file (guarded by this for additions). */
     private final AtomicLong promised = new AtomicLong();
-    private long reservedEnd; // guarded by this: host space is reserved up to here
+    /**
+     * Host space past the end of the file is reserved up to here (guarded by this). Only the writer thread
+     * allocates while writes are queued; a barrier may allocate or truncate (dropping the reservation), so
+     * each one ends by forgetting it.
+     */
+    private long reservedEnd;
     /** Writeback of the file has been started up to here (writer thread only). */
     private long writebackFrom;
     /** How much newly written file a writeback is started for at a time; system property qedfs.writeback=false: never. */
     private static final long WRITEBACK_STEP = "false".equals(System.getProperty("qedfs.writeback")) ? Long.MAX_VALUE : 4L << 20;
+    /** Our own copies' buffers, for callers that do not hand theirs over; at most one per queued write is in use. */
     private final ArrayBlockingQueue<ByteBuffer> free;
-    private final ArrayBlockingQueue<Queued> queue;
-    private final AtomicInteger created = new AtomicInteger();
-    private final int slots;
-    /** Submitted and not yet applied; a write may only bypass the queue when this is 0. */
-    private final AtomicInteger pending = new AtomicInteger();
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition applied = lock.newCondition();
-    private volatile IOException failure;
     private final Thread worker;
 
-    /** A queued write: its data, and how to give a caller's kept buffer back (null for our own slots). */
-    private record Queued(long pos, ByteBuffer data, long worstCase, Runnable giveBack) {
-    }
-
-    WriteBehind(String name, WritePath writes, ImageMetadata meta, HostFile host, int slots) throws IOException {
-        this.name = name;
+    WriteBehind(WritePath writes, ImageMetadata meta, HostFile host, int slots) throws IOException {
         this.writes = writes;
         this.meta = meta;
         this.host = host;
+        this.failure = meta.failure;
         host.releaseReserved(); // what a session that crashed reserved
-        this.slots = slots;
         this.free = new ArrayBlockingQueue<>(slots);
-        this.queue = new ArrayBlockingQueue<>(slots + 1);
+        this.queue = new WriteQueue(slots);
         this.worker = new Thread(this::applyLoop, "qedfs-writer");
         worker.setDaemon(true);
         worker.start();
     }
 
-    /** True when writes are still waiting to be applied (then every write must queue behind them). */
-    boolean busy() {
-        return pending.get() != 0;
-    }
-
     /**
      * Copies {@code src} (at most {@link #MAX_WRITE} bytes) and queues it, returning once it is copied; false,
-     * with nothing queued, when host space for its allocation cannot be reserved. With {@code giveBack} not
-     * null the buffer itself is queued, not a copy: the caller must leave its bytes alone until
-     * {@code giveBack} runs (on the writer thread, once they are applied). This saves a copy of every request
-     * of a sequential write.
+     * with nothing queued, when host space for it cannot be reserved. With {@code giveBack} not null the
+     * buffer itself is queued, not a copy: the caller must leave its bytes alone until {@code giveBack} runs
+     * (on the writer thread, once they are applied). This saves a copy of every request of a sequential write.
      */
     boolean trySubmit(long pos, ByteBuffer src, Runnable giveBack) throws IOException {
-        throwIfFailed();
+        failure.throwIfSet();
         Geometry g = meta.geometry;
         // the clusters it covers, and two L2 tables in case it starts them both
         long worstCase = g.wholeClusters(g.offsetInCluster(pos) + src.remaining()) + 2L * g.tableBytes;
-        if (!reserve(worstCase)) {
+        if (!reserveUnder(pos, src.remaining()) || !reserve(worstCase)) {
             return false;
         }
         ByteBuffer buf;
         if (giveBack != null) {
             buf = src.duplicate();
         } else {
-            buf = takeBuffer();
+            buf = free.poll();
+            buf = buf != null ? buf : ByteBuffer.allocateDirect(MAX_WRITE);
             buf.clear();
             buf.put(src.duplicate()).flip();
         }
-        pending.incrementAndGet();
-        putUninterruptibly(queue, new Queued(pos, buf, worstCase, giveBack));
+        if (queue.add(pos, buf, worstCase, giveBack) == null) {
+            promised.addAndGet(-worstCase);
+            failure.throwIfSet();
+            throw new IOException(meta.name + ": image is closed");
+        }
+        return true;
+    }
+
+    /**
+     * Reserves the host space under the allocated clusters of the range: a discard punched holes there, and
+     * writing into a hole needs new space. Clusters not allocated yet get theirs from {@link #reserve}.
+     */
+    private boolean reserveUnder(long pos, int len) throws IOException {
+        for (long at = pos, end = pos + len; at < end; ) {
+            Run run = meta.lookup(at, end - at);
+            if (run.kind() == Run.Kind.DATA && !host.reserve(run.fileOffset(), run.length())) {
+                return false;
+            }
+            at += run.length();
+        }
         return true;
     }
 
@@ -106,108 +118,98 @@ final class WriteBehind implements AutoCloseable {
         long end = meta.fileEnd() + promised.get() + bytes; // fileEnd grows before promised shrinks: never short
         if (end > reservedEnd) {
             long from = Math.max(reservedEnd, meta.fileEnd());
-            if (!host.reserve(from, end + RESERVE_AHEAD - from)) {
+            if (host.reserve(from, end + RESERVE_AHEAD - from)) {
+                reservedEnd = end + RESERVE_AHEAD;
+            } else if (host.reserve(from, end - from)) {
+                reservedEnd = end; // a nearly full disk: no more than this write needs
+            } else {
                 return false;
             }
-            reservedEnd = end + RESERVE_AHEAD;
         }
         promised.addAndGet(bytes);
         return true;
     }
 
-    /** Returns once every write submitted before the call has been applied; throws a failure of any of them. */
-    void drain() throws IOException {
-        if (pending.get() != 0) {
-            lock.lock();
-            try {
-                while (pending.get() != 0) {
-                    applied.awaitUninterruptibly();
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-        throwIfFailed();
+    /** True when a write not yet applied overlaps the range: a write there must queue behind it. */
+    boolean overlapsQueued(long pos, long len) {
+        return queue.overlapsPending(pos, len);
     }
 
-    private void throwIfFailed() throws IOException {
-        IOException f = failure;
-        if (f != null) {
-            throw new IOException(name + ": a write acknowledged earlier could not be applied (" + f.getMessage()
-                    + "); the image no longer holds everything written", f);
+    /**
+     * Returns once the queued writes overlapping {@code [pos, pos+len)} are applied (at once when there are
+     * none); throws when one of them, or any write that covered the range, could not be applied.
+     */
+    void awaitOverlapping(long pos, long len) throws IOException {
+        if (!queue.awaitOverlapping(pos, len)) {
+            throw failure.isSet() ? failure.exception() : new IOException(meta.name + ": image is closed");
         }
     }
 
-    private ByteBuffer takeBuffer() {
-        ByteBuffer b = free.poll();
-        if (b != null) {
-            return b;
+    /** Returns once every write submitted before the call has been applied; throws a failure of any write. */
+    void awaitSubmitted() throws IOException {
+        long last = queue.lastSubmitted();
+        if (!queue.awaitApplied(last)) {
+            throw failure.isSet() ? failure.exception() : new IOException(meta.name + ": image is closed");
         }
-        if (created.getAndIncrement() < slots) {
-            return ByteBuffer.allocateDirect(MAX_WRITE);
+        failure.throwIfSet();
+    }
+
+    /**
+     * Opens a barrier: holds new writes back and returns once the queued ones are applied, so that the caller
+     * changes the image with nothing queued (zeroing, resizing, a synchronous write); close it when done.
+     */
+    Exclusive exclusive() throws IOException {
+        queue.beginBarrier();
+        try {
+            awaitSubmitted();
+        } catch (IOException | RuntimeException | Error e) {
+            endBarrier();
+            throw e;
         }
-        created.decrementAndGet();
-        while (true) {
-            try {
-                return free.take(); // the queue is full: the writer waits for the disk, as with a full page cache
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt(); // keep the flag; waiting on is the only safe choice
-            }
+        return this::endBarrier;
+    }
+
+    private void endBarrier() {
+        synchronized (this) {
+            reservedEnd = 0; // a barrier may have truncated the file, which drops what was reserved past its end
         }
+        queue.endBarrier();
     }
 
     private void applyLoop() {
-        boolean interrupted = false;
-        while (true) {
-            Queued q;
-            try {
-                q = queue.take();
-            } catch (InterruptedException e) {
-                interrupted = true;
-                continue; // only the STOP item ends this thread: queued writes must not be dropped
-            }
-            if (q.data() == STOP) {
-                break;
-            }
-            try {
-                if (failure == null) {
-                    writes.write(q.pos(), q.data());
+        try {
+            WriteQueue.Entry e;
+            while ((e = queue.next()) != null) {
+                boolean stored = false;
+                try {
+                    writes.write(e.pos(), e.data());
+                    stored = true;
                     startWriteback();
-                }
-            } catch (IOException e) {
-                failure = e;
-            } catch (RuntimeException e) {
-                failure = new IOException(e.toString(), e);
-            } finally {
-                promised.addAndGet(-q.worstCase());
-                if (q.giveBack() != null) {
-                    giveBack(q.giveBack());
-                } else {
-                    free.offer(q.data());
-                }
-                if (pending.decrementAndGet() == 0) {
-                    lock.lock();
-                    try {
-                        applied.signalAll();
-                    } finally {
-                        lock.unlock();
-                    }
+                } catch (Throwable t) { // an Error too: it must become the callers' error, not end this thread silently
+                    failure.record(t instanceof Error ? StickyFailure.Kind.INTERNAL_ERROR : StickyFailure.Kind.LOST_WRITE, t);
+                } finally {
+                    promised.addAndGet(-e.worstCase());
+                    release(e);
+                    queue.applied(e, stored);
                 }
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        } catch (Throwable t) { // in the queue's own bookkeeping (no memory for a lock's wait node, say)
+            failure.record(StickyFailure.Kind.INTERNAL_ERROR, t);
+        } finally {
+            queue.end();
         }
     }
 
-    /** Runs a caller's give-back; one that throws must not end this thread (every later drain would hang). */
-    private void giveBack(Runnable giveBack) {
+    /** Gives a kept buffer back, or our copy's buffer to the free list; a give-back that throws must not end this thread. */
+    private void release(WriteQueue.Entry e) {
         try {
-            giveBack.run();
-        } catch (RuntimeException e) {
-            if (failure == null) {
-                failure = new IOException("giving a kept buffer back failed: " + e, e);
+            if (e.giveBack() != null) {
+                e.giveBack().run();
+            } else {
+                free.offer(e.data());
             }
+        } catch (Throwable t) {
+            failure.record(StickyFailure.Kind.INTERNAL_ERROR, t);
         }
     }
 
@@ -226,25 +228,13 @@ final class WriteBehind implements AutoCloseable {
         }
     }
 
-    private static <T> void putUninterruptibly(ArrayBlockingQueue<T> q, T item) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                q.put(item);
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** Applies what is queued and stops the thread; failures stay for {@link #drain} to report. */
+    /**
+     * Applies what is queued and stops the thread; failures stay for the image to report. Never waits for a
+     * thread that has ended: what it left queued is lost (and was recorded as such).
+     */
     @Override
     public void close() {
-        putUninterruptibly(queue, new Queued(0, STOP, 0, null));
+        queue.stop();
         boolean interrupted = false;
         while (worker.isAlive()) {
             try {
@@ -255,6 +245,10 @@ final class WriteBehind implements AutoCloseable {
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+        for (WriteQueue.Entry e; (e = queue.poll()) != null; ) {
+            failure.record(StickyFailure.Kind.INTERNAL_ERROR, new IllegalStateException("the writer thread ended early"));
+            release(e);
         }
         try {
             host.releaseReserved();

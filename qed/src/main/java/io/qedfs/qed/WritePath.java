@@ -22,6 +22,8 @@ final class WritePath {
     private final Backing backing; // null when the image has none
     private final HostFile host;
     private volatile long lastAllocationNanos;
+    /** NEED_CHECK was written but its sync failed, so it may not be on disk (guarded by allocLock). */
+    private boolean needCheckUnsynced;
 
     WritePath(ImageMetadata meta, Backing backing, HostFile host) {
         this.meta = meta;
@@ -256,14 +258,20 @@ final class WritePath {
 
     /**
      * Sets NEED_CHECK and syncs it before the first metadata change (QEMU leaves this write unsynced). Setting
-     * it counts as a metadata change: an idle image is marked clean again whatever made it dirty.
+     * it counts as a metadata change: an idle image is marked clean again whatever made it dirty. Until that
+     * sync has succeeded every metadata change fails here: the header in memory says NEED_CHECK, but the disk
+     * may not. Caller holds allocLock.
      */
     void markDirty() throws IOException {
         QedHeader h = meta.header();
-        if (!h.needsCheck()) {
-            lastAllocationNanos = System.nanoTime();
-            meta.writeHeader(h.withFeatures(h.features() | QedHeader.F_NEED_CHECK));
+        if (!h.needsCheck() || needCheckUnsynced) {
+            if (!h.needsCheck()) {
+                lastAllocationNanos = System.nanoTime();
+                meta.writeHeader(h.withFeatures(h.features() | QedHeader.F_NEED_CHECK));
+            }
+            needCheckUnsynced = true;
             meta.sync();
+            needCheckUnsynced = false;
         }
     }
 
@@ -280,12 +288,6 @@ final class WritePath {
         } finally {
             allocLock.unlock();
         }
-    }
-
-    /** Returns once every allocation that started before this call has written its metadata. */
-    void awaitAllocations() {
-        allocLock.lock();
-        allocLock.unlock();
     }
 
     long lastAllocationNanos() {
