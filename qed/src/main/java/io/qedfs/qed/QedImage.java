@@ -402,9 +402,12 @@ public final class QedImage implements Closeable {
         }
     }
 
-    /** Flushes and clears NEED_CHECK: a crash from now until the next allocation needs no check. */
+    /**
+     * Flushes and clears NEED_CHECK: a crash from now until the next allocation needs no check. An image with a
+     * {@link StickyFailure} stays marked and this does nothing: its flushes and its close report the failure.
+     */
     public void markClean() throws IOException {
-        if (!readOnly && cleanable) {
+        if (!readOnly && cleanable && !meta.failure.isSet()) {
             awaitQueuedWrites();
             meta.failure.throwIfSet();
             writes.markClean();
