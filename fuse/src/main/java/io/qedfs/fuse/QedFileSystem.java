@@ -339,6 +339,10 @@ public final class QedFileSystem extends FuseStubFS {
 
     @Override
     public int utimens(String path, Timespec[] timespec) {
-        return find(path) == null && !path.equals("/") ? -ErrorCodes.ENOENT() : 0; // times follow the image file
+        try {
+            return find(path) == null && !path.equals("/") ? -ErrorCodes.ENOENT() : 0; // times follow the image file
+        } catch (Throwable t) {
+            return Errno.of(t, "utimens", path, LOG);
+        }
     }
 }

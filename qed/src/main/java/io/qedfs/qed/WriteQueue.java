@@ -19,10 +19,13 @@ import java.util.concurrent.locks.ReentrantLock;
  * leave a caller parked for ever.
  */
 final class WriteQueue {
-    /** A queued write: its number, where it goes, its data, the host space promised to it, and its give-back. */
-    record Entry(long seq, long pos, ByteBuffer data, long worstCase, Runnable giveBack) {
+    /**
+     * A queued write: its number, where it goes and how long it is (its data's position moves while it is
+     * applied), its data, the host space promised to it, and its give-back.
+     */
+    record Entry(long seq, long pos, int length, ByteBuffer data, long worstCase, Runnable giveBack) {
         long end() {
-            return pos + data.remaining();
+            return pos + length;
         }
 
         boolean overlaps(long from, long to) {
@@ -68,7 +71,7 @@ final class WriteQueue {
             if (stopping || ended) {
                 return null;
             }
-            Entry e = new Entry(++lastSeq, pos, data, worstCase, giveBack);
+            Entry e = new Entry(++lastSeq, pos, data.remaining(), data, worstCase, giveBack);
             entries.addLast(e);
             pending = entries.size();
             work.signal();
@@ -124,7 +127,15 @@ final class WriteQueue {
 
     /** True when a write not yet applied overlaps {@code [pos, pos+len)}. */
     boolean overlapsPending(long pos, long len) {
-        return pending != 0 && lastOverlapping(pos, pos + len) != 0;
+        if (pending == 0) {
+            return false;
+        }
+        lock.lock();
+        try {
+            return lastOverlapping(pos, pos + len) != 0;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -136,31 +147,38 @@ final class WriteQueue {
         if (pending == 0 && lostTo == Long.MIN_VALUE) {
             return true; // the usual case when nobody is allocating: no lock
         }
-        long seq = lastOverlapping(pos, end);
-        if (seq != 0 && !awaitApplied(seq)) {
-            return false;
-        }
+        long seq;
         lock.lock();
         try {
-            return !(lostFrom < end && pos < lostTo);
+            if (lostFrom < end && pos < lostTo) {
+                return false;
+            }
+            seq = lastOverlapping(pos, end);
+        } finally {
+            lock.unlock();
+        }
+        return seq == 0 || awaitApplied(seq) && !lostOverlaps(pos, end);
+    }
+
+    private boolean lostOverlaps(long pos, long end) {
+        lock.lock();
+        try {
+            return lostFrom < end && pos < lostTo;
         } finally {
             lock.unlock();
         }
     }
 
+    /** The number of the last queued write overlapping {@code [pos, end)}, 0 if none. */
+    // expects lock
     private long lastOverlapping(long pos, long end) {
-        lock.lock();
-        try {
-            long seq = 0;
-            for (Entry e : entries) {
-                if (e.overlaps(pos, end)) {
-                    seq = e.seq();
-                }
+        long seq = 0;
+        for (Entry e : entries) {
+            if (e.overlaps(pos, end)) {
+                seq = e.seq();
             }
-            return seq;
-        } finally {
-            lock.unlock();
         }
+        return seq;
     }
 
     /** Waits until every write numbered up to {@code seq} is applied; false when the applier ended first. */

@@ -248,6 +248,39 @@ class WriteBehindTest {
         }
     }
 
+    /** A queued write half applied (its first cluster written in place, the second being allocated). */
+    @Test
+    void aReadOfAQueuedWriteWaitsForAllOfIt() throws Exception {
+        Path img = newImage("half.qed", 1 << 20);
+        FaultyChannel[] file = new FaultyChannel[1];
+        try (QedImage image = FaultyChannel.open(img, QedOpenOptions.readWrite().withWriteBehind(true), file)) {
+            image.write(0, ByteBuffer.wrap(pattern(CLUSTER, 1)));
+            image.flush();
+            AtomicInteger writerWrites = new AtomicInteger();
+            CountDownLatch allocating = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            file[0].hook((op, pos, len) -> {
+                if (onWriterThread() && writerWrites.getAndIncrement() == 1) { // the in-place half went first
+                    allocating.countDown();
+                    awaitUninterruptibly(release);
+                }
+            });
+            byte[] queued = pattern(2 * CLUSTER, 2);
+            image.write(0, ByteBuffer.wrap(queued)); // one allocated cluster, one not: queued
+            allocating.await();
+            AtomicReference<byte[]> got = new AtomicReference<>();
+            Thread reader = new Thread(() -> got.set(readUnchecked(image, CLUSTER, CLUSTER)));
+            reader.start();
+            while (reader.isAlive() && reader.getState() != Thread.State.WAITING
+                    && reader.getState() != Thread.State.TIMED_WAITING) {
+                Thread.onSpinWait(); // until it waits for the write, or has answered without waiting
+            }
+            release.countDown();
+            reader.join();
+            assertArrayEquals(Arrays.copyOfRange(queued, CLUSTER, 2 * CLUSTER), got.get());
+        }
+    }
+
     @Test
     void aFlushWaitsForEarlierWritesOnlyNotForLaterOnes() throws Exception {
         Path img = newImage("fsync.qed", 1 << 20);
