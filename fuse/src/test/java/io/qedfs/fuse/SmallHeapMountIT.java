@@ -2,6 +2,7 @@ package io.qedfs.fuse;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qedfs.qed.QedCreateOptions;
@@ -59,8 +60,11 @@ class SmallHeapMountIT extends MountTestBase {
         Qedfs.Result unmount = Qedfs.qedfs("unmount", mnt.toString());
         Qedfs.waitExit(pid, 60); // it must end: no thread left parked for ever
         boolean reported = firstFailed >= 0 || unmount.exit() != 0;
-        System.out.printf("small heap: %d of %d writes acknowledged, the first failure at %d, unmount exit %d%n",
-                outcomes.stream().filter("ok"::equals).count(), WRITES, firstFailed, unmount.exit());
+        System.out.printf("small heap: %d of %d writes acknowledged, the first failure at %d, unmount exit %d: %s%n",
+                outcomes.stream().filter("ok"::equals).count(), WRITES, firstFailed, unmount.exit(), unmount.all().strip());
+        if (firstFailed >= 0) {
+            assertNotEquals(0, unmount.exit(), "the unmount reports that not everything was stored");
+        }
         int intact = reported ? Math.max(0, (firstFailed >= 0 ? firstFailed : WRITES) - QUEUE_DEPTH - 1) : WRITES;
         try (QedImage image = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
             for (int i = 0; i < intact; i++) {
