@@ -23,6 +23,15 @@ interface Backing extends Closeable {
     /** This file and the files below it, as opened (the name resolved), nearest first. */
     List<Path> files();
 
+    /**
+     * The first offset in {@code [pos, end)} that may hold data (what lies past {@link #size()} is a hole), or -1
+     * when the range is all holes. A hole read here always reads as zeroes.
+     */
+    long nextData(long pos, long end) throws IOException;
+
+    /** The first offset in {@code [pos, end)} that is a hole, or {@code end} when there is none. */
+    long nextHole(long pos, long end) throws IOException;
+
     /** Describes {@code [pos, pos+len)} as extents, {@code depth} being this file's depth in the chain. */
     List<Extent> map(long pos, long len, int depth) throws IOException;
 }

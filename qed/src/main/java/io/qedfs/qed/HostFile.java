@@ -21,6 +21,7 @@ final class HostFile implements AutoCloseable {
     private static final short F_UNLCK = 2;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
+    private static final int ENXIO = 6;
     private static final int O_CLOEXEC = 0x80000;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
@@ -89,15 +90,17 @@ final class HostFile implements AutoCloseable {
 
     /**
      * The first offset in {@code [from, to)} that holds data, or -1 when the range is all hole. Without
-     * SEEK_DATA support every byte counts as data.
+     * SEEK_DATA support, or when the call fails, every byte counts as data: a hole reported here reads as zeroes.
      */
     long nextData(long from, long to) {
         if (fd < 0) {
             return from;
         }
         long at = LIBC.lseek(fd, from, SEEK_DATA);
-        // -1 is ENXIO: no data from here to the end of the file (unsupported file systems report all data)
-        return at < 0 || at >= to ? -1 : at;
+        if (at < 0) {
+            return LIBC.lastError() == ENXIO ? -1 : from; // ENXIO: no data from here to the end of the file
+        }
+        return at >= to ? -1 : at;
     }
 
     /** The first offset at or after {@code from} that is a hole (end of file counts), capped at {@code to}. */

@@ -87,6 +87,11 @@ final class LibC {
         return invoker.invokeLLLrL(lseek, fd, offset, whence);
     }
 
+    /** errno as the last call on this thread left it (jffi saves it after every call made here). */
+    int lastError() {
+        return com.kenai.jffi.LastError.getInstance().get();
+    }
+
     /** sync_file_range(fd, offset, len, SYNC_FILE_RANGE_WRITE): starts writeback of the range, waits for nothing. */
     int startWriteback(int fd, long offset, long len) {
         return (int) invoker.invokeLLLLrL(syncFileRange, fd, offset, len, 2);

@@ -52,6 +52,16 @@ final class QedBacking implements Backing {
     }
 
     @Override
+    public long nextData(long pos, long end) throws IOException {
+        return image.nextData(pos, end); // -1 past the image's end: that part reads as zeroes
+    }
+
+    @Override
+    public long nextHole(long pos, long end) throws IOException {
+        return image.nextHole(pos, end); // pos itself past the image's end: that part reads as zeroes
+    }
+
+    @Override
     public List<Extent> map(long pos, long len, int depth) throws IOException {
         return image.mapper().map(pos, len, depth);
     }

@@ -30,6 +30,7 @@ public final class QedImage implements Closeable {
     private final WritePath writes;
     private final WriteBehind behind; // null unless the options ask for it (read-write only)
     private final ImageMapper mapper;
+    private final DataSeeker seeker;
     private final CheckReport openCheck;
     /**
      * False when the image was opened dirty and not checked, or when the open-time check could not read every
@@ -76,6 +77,7 @@ public final class QedImage implements Closeable {
             this.locks = takenLocks;
             this.writes = new WritePath(meta, opened, hostFile);
             this.mapper = new ImageMapper(meta, opened);
+            this.seeker = new DataSeeker(meta, opened);
             this.openCheck = runOpenCheck(options.check(), h);
             this.cleanable = openCheck != null ? openCheck.checkErrors() == 0 : !h.needsCheck();
             this.behind = options.writeBehind() && !readOnly ? new WriteBehind(writes, meta, hostFile, WRITE_BEHIND_SLOTS) : null;
@@ -455,6 +457,36 @@ public final class QedImage implements Closeable {
         }
         awaitQueuedWrites();
         return mapper.map(0, size(), 0);
+    }
+
+    /**
+     * SEEK_DATA: the first guest offset in {@code [pos, end)} that holds data, stored by this image or by its
+     * backing chain beneath an unallocated cluster, or -1 when the range is all holes; {@code end} is clipped to
+     * the image size. Whole clusters count (see {@link DataSeeker}), so a hole always reads as zeroes. Queued
+     * writes are applied first: they count as data.
+     */
+    public long nextData(long pos, long end) throws IOException {
+        long limit = seekLimit(pos, end);
+        awaitQueuedWrites();
+        return pos >= limit ? -1 : seeker.nextData(pos, limit);
+    }
+
+    /**
+     * SEEK_HOLE: the first guest offset in {@code [pos, end)} that is a hole, else {@code end} clipped to the image
+     * size (the image's end counts as a hole), or {@code pos} itself when it lies at or past that end. Queued
+     * writes are applied first.
+     */
+    public long nextHole(long pos, long end) throws IOException {
+        long limit = seekLimit(pos, end);
+        awaitQueuedWrites();
+        return pos >= limit ? pos : seeker.nextHole(pos, limit);
+    }
+
+    private long seekLimit(long pos, long end) {
+        if (pos < 0 || end < pos) {
+            throw new IllegalArgumentException(name + ": no range [" + pos + ", " + end + ")");
+        }
+        return Math.min(end, size());
     }
 
     ImageMapper mapper() {

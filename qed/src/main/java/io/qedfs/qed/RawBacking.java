@@ -10,13 +10,14 @@ import java.util.List;
 
 /**
  * A raw file as backing store; it may be shorter or longer than the image. Read-locked as QEMU locks a
- * backing file (others may read it, nobody may write it) unless opened without locks.
+ * backing file (others may read it, nobody may write it) unless opened without locks. Where its data lies is
+ * the host's answer (SEEK_DATA/SEEK_HOLE): a sparse raw base passes its holes on to the images above it.
  */
 final class RawBacking implements Backing {
     private final Path path;
     private final String name;
     private final FileChannel channel;
-    private final HostFile host; // null without locks: only the locks need a second descriptor
+    private final HostFile host; // a second descriptor: SEEK_DATA/SEEK_HOLE, and the locks
     private final ImageLocks locks; // null without locks
     private final long size;
 
@@ -26,7 +27,7 @@ final class RawBacking implements Backing {
         this.channel = FileChannel.open(path, StandardOpenOption.READ);
         HostFile hostFile = null;
         try {
-            hostFile = lock ? new HostFile(path, channel, false) : null;
+            hostFile = new HostFile(path, channel, false);
             this.locks = lock ? ImageLocks.acquire(hostFile, channel, true, path.toString()) : null;
             this.host = hostFile;
             this.size = channel.size();
@@ -65,6 +66,17 @@ final class RawBacking implements Backing {
     }
 
     @Override
+    public long nextData(long pos, long end) {
+        long limit = Math.min(end, size);
+        return pos >= limit ? -1 : host.nextData(pos, limit);
+    }
+
+    @Override
+    public long nextHole(long pos, long end) {
+        return pos >= size ? pos : Math.min(host.nextHole(pos, size), end);
+    }
+
+    @Override
     public List<Extent> map(long pos, long len, int depth) {
         List<Extent> out = new ArrayList<>(2);
         long inFile = Math.max(0, Math.min(len, size - pos));
@@ -84,9 +96,7 @@ final class RawBacking implements Backing {
             if (locks != null) {
                 locks.close();
             }
-            if (host != null) {
-                host.close();
-            }
+            host.close();
         } finally {
             channel.close();
         }
