@@ -1,6 +1,7 @@
 package io.qedfs.fuse;
 
 import io.qedfs.qed.QedImage;
+import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -25,5 +26,16 @@ record ImageView(String name, Path path, QedImage image, long offset, long lengt
     /** The file's size: a field read for a window, the image's current size for the whole image. */
     long size() {
         return length == WHOLE ? image.size() : length;
+    }
+
+    /** SEEK_DATA from {@code pos} of this file (below its size): where data is next, or -1 when none follows. */
+    long nextData(long pos) throws IOException {
+        long data = image.nextData(offset + pos, offset + size());
+        return data < 0 ? -1 : data - offset;
+    }
+
+    /** SEEK_HOLE from {@code pos} of this file (below its size): where a hole is next, the file's end at the latest. */
+    long nextHole(long pos) throws IOException {
+        return image.nextHole(offset + pos, offset + size()) - offset;
     }
 }

@@ -125,7 +125,8 @@ public final class MountSession {
         try (IdleCleaner cleaner = options.readOnly() ? null : new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS)) {
             announceWhenMounted(images.size());
             if (options.loop() == Loop.POOL) {
-                new SessionLoop(fs.operations(), options.threads()).serve(mountPoint, options.debugFuse(), fuseArgs());
+                new SessionLoop(fs.operations(), fs::seek, options.threads())
+                        .serve(mountPoint, options.debugFuse(), fuseArgs());
             } else {
                 fs.mount(mountPoint, true, options.debugFuse(), fuseArgs());
             }

@@ -34,8 +34,8 @@ import ru.serce.jnrfuse.struct.Timespec;
  * {@link Errno}. Reads past the end are short (EOF); writes past the end fail with ENOSPC (a disk does not
  * grow by writing); truncate grows an image and refuses to shrink (EINVAL), and refuses any change of a
  * partition file's size (EINVAL); fsync flushes the image; fallocate PUNCH_HOLE and ZERO_RANGE zero whole
- * clusters without storing data. A partition file's offsets are translated by the partition's start and never
- * reach outside it.
+ * clusters without storing data; lseek SEEK_DATA and SEEK_HOLE find data and holes from the tables ({@link #seek}).
+ * A partition file's offsets are translated by the partition's start and never reach outside it.
  *
  * <p>st_blocks: for an image, the blocks its file occupies on the host (metadata included); for a partition
  * file, the image's own data clusters inside the partition (backing files and metadata not counted).
@@ -47,6 +47,8 @@ public final class QedFileSystem extends FuseStubFS {
     private static final int FALLOC_FL_ZERO_RANGE = 0x10;
     private static final int O_ACCMODE = 3;
     private static final int O_RDONLY = 0;
+    private static final int SEEK_DATA = 3;
+    private static final int SEEK_HOLE = 4;
 
     private final Map<String, ImageView> files; // by "/name.raw"; fixed for the life of the mount
     private final List<ImageView> byHandle; // an open file's handle (fi->fh) is its index here plus one
@@ -219,6 +221,30 @@ public final class QedFileSystem extends FuseStubFS {
             return n;
         } catch (Throwable t) {
             return Errno.of(t, "write", describe(m, offset, size), LOG);
+        }
+    }
+
+    /**
+     * FUSE lseek, SEEK_DATA or SEEK_HOLE, for the file an open gave {@code handle} (libfuse2 has no callback for
+     * it; {@link SeekRequests} answers the request with this): the offset found or a negative errno, ENXIO at or
+     * past the end and for SEEK_DATA when no data follows. Never ENOSYS: the kernel would stop asking for good.
+     */
+    long seek(long handle, long offset, int whence) {
+        ImageView m = handle > 0 && handle <= byHandle.size() ? byHandle.get((int) handle - 1) : null;
+        try {
+            if (m == null) {
+                return -ErrorCodes.EBADF();
+            }
+            if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+                return -ErrorCodes.EINVAL();
+            }
+            if (offset < 0 || offset >= m.size()) {
+                return -ErrorCodes.ENXIO();
+            }
+            long found = whence == SEEK_DATA ? m.nextData(offset) : m.nextHole(offset);
+            return found < 0 ? -ErrorCodes.ENXIO() : found;
+        } catch (Throwable t) {
+            return Errno.of(t, whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE", describe(m, offset, 0), LOG);
         }
     }
 

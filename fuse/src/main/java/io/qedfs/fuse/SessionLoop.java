@@ -35,7 +35,8 @@ import ru.serce.jnrfuse.struct.FuseOperations;
  * registers, but for read and write, which {@link DirectIo} binds without jnr-fuse's per-request objects). Then N threads each repeat what a worker of libfuse2's {@code fuse_loop_mt.c} does:
  * {@code fuse_session_receive_buf} into the thread's own buffer of {@code fuse_chan_bufsize} bytes (a read of
  * /dev/fuse; the kernel hands each request to exactly one reader), then {@code fuse_session_process_buf}, which
- * runs the callback and writes the reply. Then {@code fuse_teardown}, as {@code fuse_main_real} ends: unmount if
+ * runs the callback and writes the reply (an lseek, which libfuse2 cannot process, is answered by
+ * {@link SeekRequests} instead). Then {@code fuse_teardown}, as {@code fuse_main_real} ends: unmount if
  * still mounted, {@code fuse_destroy} (the destroy callback), free.
  *
  * <p>Ending: when the file system is unmounted (fusermount -u, umount, {@code qedfs unmount}, or a lazy unmount
@@ -98,22 +99,27 @@ public final class SessionLoop {
     }
 
     private final FuseOperations operations;
+    private final SeekRequests.Seeker seeker;
     private final int threads;
     private final LibFuse2 lib;
     private final Runtime runtime;
     /** The channel OPEN and INIT requests are processed with, or null; set before the workers run. */
     private volatile ReplyChannel replies;
+    /** What answers lseek requests, or null (libfuse2 then answers ENOSYS); set before the workers run. */
+    private volatile SeekRequests seeks;
 
     /**
      * @param operations jnr-fuse's {@code fuse_operations} of the file system (its callbacks stay reachable from
      *                   it for as long as the caller keeps the file system)
+     * @param seeker     answers lseek SEEK_DATA and SEEK_HOLE, which libfuse2 has no callback for
      * @param threads    the number of worker threads, at least 1
      */
-    public SessionLoop(FuseOperations operations, int threads) {
+    public SessionLoop(FuseOperations operations, SeekRequests.Seeker seeker, int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
         this.operations = operations;
+        this.seeker = seeker;
         this.threads = threads;
         this.lib = load();
         this.runtime = Runtime.getRuntime(lib);
@@ -160,7 +166,9 @@ public final class SessionLoop {
             if (lib.fuse_start_cleanup_thread(fuse) != 0) {
                 throw new FuseException("fuse_start_cleanup_thread failed");
             }
-            replies = replyChannel(ch, bufsize);
+            ReplyChannel.ChannelLib chanLib = channelLib();
+            replies = chanLib == null ? null : replyChannel(chanLib, ch, bufsize);
+            seeks = chanLib == null ? null : new SeekRequests(chanLib, runtime, ch, seeker);
             long requestBuffer = BIG_REQUESTS ? Math.max(bufsize, ReplyChannel.BIG_REQUEST_BUFFER) : bufsize;
             int n = multithreaded.getValue() != 0 ? threads : 1; // "-s" asks for one thread
             LOG.info("FUSE loop for {}: {} Java thread(s), request buffers of {} bytes", mountPoint, n, requestBuffer);
@@ -194,16 +202,28 @@ public final class SessionLoop {
     private static final boolean BIG_REQUESTS = !"false".equals(System.getProperty("qedfs.fuse.bigRequests"));
 
     /**
+     * libfuse2's channel functions, which both reply paths of this loop use, or null when they cannot be bound:
+     * then OPEN and INIT replies are libfuse2's own and lseek gets its ENOSYS, which is only slower.
+     */
+    private static ReplyChannel.ChannelLib channelLib() {
+        try {
+            return LibraryLoader.create(ReplyChannel.ChannelLib.class).failImmediately().load(LIBFUSE);
+        } catch (Throwable t) {
+            LOG.warn("libfuse2's channel functions cannot be bound (128 KiB requests, serialised writes, "
+                    + "no SEEK_DATA/SEEK_HOLE): {}", t.toString());
+            return null;
+        }
+    }
+
+    /**
      * The channel that adjusts OPEN and INIT replies (ReplyChannel), or null when both adjustments are off or it
      * cannot be made: then writes stay serialised by the kernel and requests stay at 128 KiB, only slower.
      */
-    private ReplyChannel replyChannel(Pointer ch, long bufsize) {
+    private ReplyChannel replyChannel(ReplyChannel.ChannelLib chanLib, Pointer ch, long bufsize) {
         if (!PARALLEL_WRITES && !BIG_REQUESTS) {
             return null;
         }
         try {
-            ReplyChannel.ChannelLib chanLib = LibraryLoader.create(ReplyChannel.ChannelLib.class)
-                    .failImmediately().load(LIBFUSE);
             return new ReplyChannel(chanLib, runtime, ch, bufsize, PARALLEL_WRITES, BIG_REQUESTS);
         } catch (Throwable t) {
             LOG.warn("OPEN and INIT replies are libfuse2's own (no parallel direct writes, 128 KiB requests): {}",
@@ -361,6 +381,10 @@ public final class SessionLoop {
                         break;
                     }
                     long c = chp.getAddress(0);
+                    SeekRequests seeking = seeks;
+                    if (seeking != null && c == chAddress && seeking.answer(mem)) {
+                        continue;
+                    }
                     Pointer replyTo = c == chAddress ? ch : Pointer.wrap(runtime, c);
                     ReplyChannel adjusting = replies;
                     if (adjusting != null && c == chAddress) {
