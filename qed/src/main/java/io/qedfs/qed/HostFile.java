@@ -25,21 +25,27 @@ final class HostFile implements AutoCloseable {
     private static final int O_CLOEXEC = 0x80000;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
-    private static final LibC LIBC = LibC.get();
 
     private final FileChannel channel;
+    private final FileSyscalls libc; // null without a libc binding
     private final int fd;
     private volatile boolean punchWorks;
 
     HostFile(Path path, FileChannel channel, boolean writable) {
+        this(path, channel, writable, LibC.get());
+    }
+
+    /** The same, making its libc calls through {@code libc} (a crash test records them). */
+    HostFile(Path path, FileChannel channel, boolean writable, FileSyscalls libc) {
         this.channel = channel;
-        this.fd = LIBC != null ? LIBC.open(path.toString(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) : -1;
+        this.libc = libc;
+        this.fd = libc != null ? libc.open(path.toString(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) : -1;
         this.punchWorks = writable && fd >= 0;
     }
 
     /** Makes {@code [offset, offset+len)} of the file read as zeroes, returning the space where possible. */
     void zeroRange(long offset, long len) throws IOException {
-        if (punchWorks && LIBC.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len) == 0) {
+        if (punchWorks && libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len) == 0) {
             return;
         }
         punchWorks = false;
@@ -59,7 +65,7 @@ final class HostFile implements AutoCloseable {
      * refuses (full, or no fallocate).
      */
     boolean reserve(long offset, long len) {
-        return fd >= 0 && LIBC.fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, len) == 0;
+        return fd >= 0 && libc.fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, len) == 0;
     }
 
     /**
@@ -68,7 +74,7 @@ final class HostFile implements AutoCloseable {
      * when the file system refuses (full, or no fallocate); then nothing changed.
      */
     boolean allocate(long offset, long len) {
-        return fd >= 0 && LIBC.fallocate(fd, 0, offset, len) == 0;
+        return fd >= 0 && libc.fallocate(fd, 0, offset, len) == 0;
     }
 
     /**
@@ -77,14 +83,14 @@ final class HostFile implements AutoCloseable {
      */
     void startWriteback(long offset, long len) {
         if (fd >= 0) {
-            LIBC.startWriteback(fd, offset, len);
+            libc.startWriteback(fd, offset, len);
         }
     }
 
     /** Gives back space reserved past the end of the file: truncating to the same length drops it. */
     void releaseReserved() throws IOException {
         if (fd >= 0) {
-            LIBC.ftruncate(fd, channel.size());
+            libc.ftruncate(fd, channel.size());
         }
     }
 
@@ -96,9 +102,9 @@ final class HostFile implements AutoCloseable {
         if (fd < 0) {
             return from;
         }
-        long at = LIBC.lseek(fd, from, SEEK_DATA);
+        long at = libc.lseek(fd, from, SEEK_DATA);
         if (at < 0) {
-            return LIBC.lastError() == ENXIO ? -1 : from; // ENXIO: no data from here to the end of the file
+            return libc.lastError() == ENXIO ? -1 : from; // ENXIO: no data from here to the end of the file
         }
         return at >= to ? -1 : at;
     }
@@ -108,7 +114,7 @@ final class HostFile implements AutoCloseable {
         if (fd < 0) {
             return to;
         }
-        long at = LIBC.lseek(fd, from, SEEK_HOLE);
+        long at = libc.lseek(fd, from, SEEK_HOLE);
         return at < 0 ? to : Math.min(at, to);
     }
 
@@ -123,7 +129,7 @@ final class HostFile implements AutoCloseable {
      * holds) leaves them alone, and a second open in the same process conflicts as another process would.
      */
     boolean tryLock(long at, long len, boolean shared) {
-        return LIBC.fcntlLock(fd, F_OFD_SETLK, shared ? F_RDLCK : F_WRLCK, at, len, new short[1]) == 0;
+        return libc.fcntlLock(fd, F_OFD_SETLK, shared ? F_RDLCK : F_WRLCK, at, len, new short[1]) == 0;
     }
 
     /**
@@ -132,7 +138,7 @@ final class HostFile implements AutoCloseable {
      */
     boolean lockedByOthers(long at, long len) {
         short[] holder = new short[1];
-        return LIBC.fcntlLock(fd, F_OFD_GETLK, F_WRLCK, at, len, holder) == 0 && holder[0] != F_UNLCK;
+        return libc.fcntlLock(fd, F_OFD_GETLK, F_WRLCK, at, len, holder) == 0 && holder[0] != F_UNLCK;
     }
 
     /**
@@ -140,7 +146,7 @@ final class HostFile implements AutoCloseable {
      * where fstat cannot be called.
      */
     long allocatedBytes() throws IOException {
-        long bytes = fd >= 0 ? LIBC.allocatedBytes(fd) : -1;
+        long bytes = fd >= 0 ? libc.allocatedBytes(fd) : -1;
         return bytes >= 0 ? bytes : channel.size();
     }
 
@@ -151,7 +157,7 @@ final class HostFile implements AutoCloseable {
     @Override
     public void close() {
         if (fd >= 0) {
-            LIBC.close(fd);
+            libc.close(fd);
         }
     }
 }

@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
  * every command's start; a jffi Function is a symbol address and a call descriptor. x86_64 Linux: every
  * argument and result travels as a 64-bit word, and int results are read from the low half.
  */
-final class LibC {
+final class LibC implements FileSyscalls {
     private static final LibC INSTANCE = load();
 
     private final Invoker invoker = Invoker.getInstance();
@@ -64,7 +64,8 @@ final class LibC {
         return new Function(address, Type.SLONG, types);
     }
 
-    int open(String path, int flags) {
+    @Override
+    public int open(String path, int flags) {
         byte[] name = path.getBytes(StandardCharsets.UTF_8);
         long str = memory.allocateMemory(name.length + 1, true);
         try {
@@ -75,34 +76,38 @@ final class LibC {
         }
     }
 
-    int close(int fd) {
+    @Override
+    public int close(int fd) {
         return (int) invoker.invokeLrL(close, fd);
     }
 
-    int fallocate(int fd, int mode, long offset, long len) {
+    @Override
+    public int fallocate(int fd, int mode, long offset, long len) {
         return (int) invoker.invokeLLLLrL(fallocate, fd, mode, offset, len);
     }
 
-    long lseek(int fd, long offset, int whence) {
+    @Override
+    public long lseek(int fd, long offset, int whence) {
         return invoker.invokeLLLrL(lseek, fd, offset, whence);
     }
 
-    /** errno as the last call on this thread left it (jffi saves it after every call made here). */
-    int lastError() {
+    @Override
+    public int lastError() {
         return com.kenai.jffi.LastError.getInstance().get();
     }
 
-    /** sync_file_range(fd, offset, len, SYNC_FILE_RANGE_WRITE): starts writeback of the range, waits for nothing. */
-    int startWriteback(int fd, long offset, long len) {
+    @Override
+    public int startWriteback(int fd, long offset, long len) {
         return (int) invoker.invokeLLLLrL(syncFileRange, fd, offset, len, 2);
     }
 
-    int ftruncate(int fd, long length) {
+    @Override
+    public int ftruncate(int fd, long length) {
         return (int) invoker.invokeLLrL(ftruncate, fd, length);
     }
 
-    /** {@code fcntl(fd, cmd, &flock)} for an OFD lock; returns the result and the l_type the call left. */
-    int fcntlLock(int fd, int cmd, short type, long start, long len, short[] typeAfter) {
+    @Override
+    public int fcntlLock(int fd, int cmd, short type, long start, long len, short[] typeAfter) {
         long flock = memory.allocateMemory(32, true); // struct flock: x86_64 layout
         try {
             memory.putShort(flock, type);          // l_type
@@ -117,8 +122,9 @@ final class LibC {
         }
     }
 
-    /** st_blocks * 512 of the open file, or -1 when fstat fails. x86_64 struct stat: st_blocks at 64 of 144. */
-    long allocatedBytes(int fd) {
+    /** x86_64 struct stat: st_blocks at 64 of 144. */
+    @Override
+    public long allocatedBytes(int fd) {
         long st = memory.allocateMemory(144, true);
         try {
             return (int) invoker.invokeLLrL(fstat, fd, st) == 0 ? memory.getLong(st + 64) * 512 : -1;

@@ -42,9 +42,14 @@ public final class QedImage implements Closeable {
     /** Writes the background thread may hold (up to 8 MiB): deep enough to ride out host stalls. */
     private static final int WRITE_BEHIND_SLOTS = 8;
 
-    /** Opens the image file; tests substitute a simulated disk. */
+    /** Opens the image file; tests substitute a simulated disk, or a real file whose changes they record. */
     interface ChannelOpener {
         FileChannel open(Path path, boolean readOnly) throws IOException;
+
+        /** The libc calls made on the image file (hole punching, space reservation). */
+        default FileSyscalls syscalls() {
+            return LibC.get();
+        }
     }
 
     private QedImage(Path path, QedOpenOptions options, BackingChain.Context ctx, ChannelOpener opener) throws IOException {
@@ -56,7 +61,7 @@ public final class QedImage implements Closeable {
         HostFile hostFile = null;
         Backing opened = null;
         try {
-            hostFile = new HostFile(path, channel, !readOnly);
+            hostFile = new HostFile(path, channel, !readOnly, opener.syscalls());
             takenLocks = options.lock() ? ImageLocks.acquire(hostFile, channel, readOnly, name) : null;
             long length = channel.size();
             QedHeader h = readHeader(channel, name, length);
