@@ -97,6 +97,7 @@ class CrashSimulationTest {
         int repairedEntries;
         int qemuChecked;
         int resizes;
+        int flushes;
 
         Run(Config config, long seed) {
             this.config = config;
@@ -123,7 +124,7 @@ class CrashSimulationTest {
                 create = create.withBacking("base.raw", "raw");
             }
             QedImage.create(imagePath, create);
-            RecordedFile file = new RecordedFile(imagePath, dir.resolve("durable.qed"), 64);
+            RecordedFile file = new RecordedFile(imagePath, dir.resolve("durable.qed"));
             modelAtSync = model.clone();
             sizeAtSync = size;
             sizeLimit = size;
@@ -174,6 +175,9 @@ class CrashSimulationTest {
                 } else if (kind < 90) {
                     image.flush();
                     synced();
+                    if (++flushes % 64 == 0) {
+                        file.assertRecordingMatchesLiveFile();
+                    }
                 } else if (kind < 95) {
                     image.markClean();
                     synced();
@@ -189,7 +193,7 @@ class CrashSimulationTest {
             }
             image.close();
             throwIfFailed();
-            file.assertDurableCopyMatches();
+            file.assertRecordingMatchesLiveFile();
             assertEquals(wanted, crashes, "crash points reached");
             System.out.printf("crash simulation %s: %d crash states, %d dirty (repaired %d entries), %d also checked by "
                             + "qemu-img; %d resizes; %s%n", config, crashes, dirtyStates, repairedEntries, qemuChecked, resizes,

@@ -54,17 +54,14 @@ final class RecordedFile implements QedImage.ChannelOpener {
     private final Path durable;
     private final List<Change> pending = new ArrayList<>(); // guarded by this
     private CrashPoint crashPoint = f -> { }; // guarded by this
-    /** Every how many syncs the durable copy is compared with the live file (0: never). */
-    private final int compareEvery;
     /** How many changes of each kind were made: writes, lengths set, allocations, reservations, hole punches. */
     private final Map<String, Long> counts = new TreeMap<>(); // guarded by this
     private long syncs; // guarded by this
 
     /** Records changes to {@code live}, whose present contents count as synced; keeps its durable copy in {@code durable}. */
-    RecordedFile(Path live, Path durable, int compareEvery) throws IOException {
+    RecordedFile(Path live, Path durable) throws IOException {
         this.live = live;
         this.durable = durable;
-        this.compareEvery = compareEvery;
         copySparse(live, durable);
     }
 
@@ -112,14 +109,21 @@ final class RecordedFile implements QedImage.ChannelOpener {
     }
 
     /**
-     * Fails unless the durable copy, replayed from the recorded changes, holds what the live file holds: a change
-     * the engine made some other way would be missing from every crash state.
+     * Fails unless the recording, replayed (the durable copy and every pending change), gives what the live file
+     * holds: a change the engine made around the recording would be missing from every crash state.
      */
-    synchronized void assertDurableCopyMatches() throws IOException {
+    synchronized void assertRecordingMatchesLiveFile() throws IOException {
+        Path replayed = durable;
         if (!pending.isEmpty()) {
-            throw new IllegalStateException("changes are pending: sync first");
+            replayed = durable.resolveSibling(durable.getFileName() + ".all");
+            copySparse(durable, replayed);
+            try (Target t = new Target(replayed)) {
+                for (Change c : pending) {
+                    t.apply(c, null);
+                }
+            }
         }
-        try (FileChannel a = FileChannel.open(live); FileChannel b = FileChannel.open(durable)) {
+        try (FileChannel a = FileChannel.open(live); FileChannel b = FileChannel.open(replayed)) {
             if (a.size() != b.size()) {
                 throw new AssertionError("recorded changes give a file of " + b.size() + " bytes, the live file has " + a.size());
             }
@@ -171,9 +175,6 @@ final class RecordedFile implements QedImage.ChannelOpener {
         }
         pending.clear();
         syncs++;
-        if (compareEvery > 0 && syncs % compareEvery == 0) {
-            assertDurableCopyMatches();
-        }
     }
 
     /** A copy of {@code from} at {@code to} with the same length, data ranges and holes. */
