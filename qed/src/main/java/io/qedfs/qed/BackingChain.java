@@ -15,7 +15,7 @@ import java.util.List;
  * Opens the backing file named in a header: resolves relative names against the image's directory, probes
  * the format unless the no-probe bit says raw, and refuses loops and chains deeper than the limit. Each file
  * of the chain is read-locked as QEMU locks backing files (shared, forbidding writers) unless the context
- * says otherwise.
+ * says otherwise. Before a backing file is opened, {@link BackingTrust} decides whether it may be.
  */
 final class BackingChain {
     private BackingChain() {
@@ -23,13 +23,14 @@ final class BackingChain {
 
     /**
      * The files already open above this one (real paths), outermost first; {@code lock}: whether the backing
-     * files take QEMU's read locks (not for {@code info -U}, nor where the caller locks them itself).
+     * files take QEMU's read locks (not for {@code info -U}, nor where the caller locks them itself);
+     * {@code trust}: whose reach the backing files must stay within.
      */
-    record Context(List<Path> above, int maxDepth, boolean lock) {
-        Context descend(Path real) {
+    record Context(List<Path> above, int maxDepth, boolean lock, BackingTrust trust) {
+        Context descend(Path real) throws IOException {
             List<Path> next = new ArrayList<>(above);
             next.add(real);
-            return new Context(List.copyOf(next), maxDepth, lock);
+            return new Context(List.copyOf(next), maxDepth, lock, trust.below(real));
         }
     }
 
@@ -71,6 +72,7 @@ final class BackingChain {
         if (ctx.above().size() >= ctx.maxDepth()) {
             throw new QedFormatException(image + ": backing chain is deeper than " + ctx.maxDepth() + " files");
         }
+        ctx.trust().verifyReadable(image, path);
         String format = h.hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : probe(path);
         if (format.equals("raw")) {
             return new RawBacking(path, name, ctx.lock());
@@ -81,14 +83,15 @@ final class BackingChain {
     /**
      * Opens {@code name} as the backing file {@code image} would get (relative to its directory, refusing loops
      * through it), checking it against {@code format} ("raw", "qed" or null to probe); {@code lock} as in
-     * {@link Context}.
+     * {@link Context}; {@code trusted}: every file of its chain is opened whoever owns it (see {@link BackingTrust}).
      */
-    static Backing openNamed(Path image, String name, String format, boolean lock) throws IOException {
+    static Backing openNamed(Path image, String name, String format, boolean lock, boolean trusted) throws IOException {
         QedHeader probe = new QedHeader(Geometry.MIN_CLUSTER_SIZE, 1, 1,
                 QedHeader.F_BACKING_FILE | ("raw".equals(format) ? QedHeader.F_BACKING_FORMAT_NO_PROBE : 0),
                 0, 0, Geometry.MIN_CLUSTER_SIZE, 0, QedHeader.SIZE, 0);
         Path self = Files.exists(image) ? image.toRealPath() : image.toAbsolutePath();
-        Backing b = open(image, name, probe, new Context(List.of(self), QedOpenOptions.DEFAULT_MAX_CHAIN_DEPTH, lock));
+        Backing b = open(image, name, probe, new Context(List.of(self), QedOpenOptions.DEFAULT_MAX_CHAIN_DEPTH, lock,
+                BackingTrust.forImage(image, trusted)));
         if (format != null && !format.equals(b.format())) {
             b.close();
             throw new QedFormatException(image + ": backing file " + printable(name) + " is " + b.format() + ", not " + format);
@@ -96,17 +99,10 @@ final class BackingChain {
         return b;
     }
 
-    /** The name with control characters (and undecodable bytes) escaped and cut at 200 characters, fit for one line. */
+    /** The name with control characters escaped ({@link Printable}) and cut at 200 characters, fit for one line. */
     static String printable(String name) {
-        StringBuilder sb = new StringBuilder();
-        for (char c : name.toCharArray()) {
-            if (c < 0x20 || c == 0x7f || c == 0xfffd) {
-                sb.append(String.format("\\x%02x", (int) c & 0xff));
-            } else {
-                sb.append(c);
-            }
-        }
-        return sb.length() > 200 ? sb.substring(0, 200) + "..." : sb.toString();
+        String shown = Printable.escape(name);
+        return shown.length() > 200 ? shown.substring(0, 200) + "..." : shown;
     }
 
     /** "qed" when the file starts with the QED magic; qcow2 and friends are refused by name. */

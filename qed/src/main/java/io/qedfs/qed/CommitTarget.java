@@ -21,8 +21,9 @@ interface CommitTarget extends Closeable {
     /** Makes everything written durable. */
     void flush() throws IOException;
 
-    static CommitTarget open(Path path, String format) throws IOException {
-        return "raw".equals(format) ? RawTarget.open(path) : new QedTarget(QedImage.open(path, QedOpenOptions.readWrite()));
+    static CommitTarget open(Path path, String format, boolean trustBacking) throws IOException {
+        return "raw".equals(format) ? RawTarget.open(path)
+                : new QedTarget(QedImage.open(path, QedOpenOptions.readWrite().withTrustBacking(trustBacking)));
     }
 
     /** A QED backing file: the engine's write path, so it is marked NEED_CHECK while it is being changed. */

@@ -27,4 +27,7 @@ interface FileSyscalls {
 
     /** st_blocks * 512 of the open file, or -1 when fstat fails. */
     long allocatedBytes(int fd);
+
+    /** Owner, group, mode and times of the open file (fstat), or null when fstat fails. */
+    FileStatus status(int fd);
 }

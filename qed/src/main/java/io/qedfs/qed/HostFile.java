@@ -150,6 +150,12 @@ final class HostFile implements AutoCloseable {
         return bytes >= 0 ? bytes : channel.size();
     }
 
+    /** The file's status through this descriptor: the file open now, even after its name was removed or reused. */
+    FileStatus status(Path path) throws IOException {
+        FileStatus s = fd >= 0 ? libc.status(fd) : null;
+        return s != null ? s : FileStatus.of(path);
+    }
+
     boolean punchesHoles() {
         return punchWorks;
     }

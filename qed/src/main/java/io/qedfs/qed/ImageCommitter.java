@@ -16,15 +16,16 @@ final class ImageCommitter {
     private ImageCommitter() {
     }
 
-    static void commit(QedImage overlay, ImageMetadata meta, WritePath writes, boolean empty, WorkProgress progress)
-            throws IOException {
+    static void commit(QedImage overlay, ImageMetadata meta, WritePath writes, boolean empty, boolean trustBacking,
+            WorkProgress progress) throws IOException {
         String backingName = overlay.backingFileName();
         if (backingName == null) {
             throw new QedFormatException(meta.name + ": the image has no backing file, so there is nothing to commit it into");
         }
         Path target = BackingChain.resolve(overlay.path(), backingName);
         long size = overlay.size();
-        try (CommitTarget t = CommitTarget.open(target, overlay.backingFormat())) {
+        BackingTrust.verifyWritable(overlay.path(), target, trustBacking);
+        try (CommitTarget t = CommitTarget.open(target, overlay.backingFormat(), trustBacking)) {
             if (t.size() < size) {
                 t.grow(size);
             }

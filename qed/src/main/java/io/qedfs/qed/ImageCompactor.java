@@ -36,10 +36,10 @@ final class ImageCompactor {
      * use, a corrupt one, and one marked dirty that does not check clean; leaks alone are no reason to refuse
      * (they are what compaction drops).
      */
-    static CompactResult compact(Path image, Path output, WorkProgress progress) throws IOException {
+    static CompactResult compact(Path image, Path output, boolean trustBacking, WorkProgress progress) throws IOException {
         boolean inPlace = output == null;
         QedOpenOptions options = (inPlace ? QedOpenOptions.readWrite() : QedOpenOptions.readOnlyOptions())
-                .withCheck(QedOpenOptions.CheckPolicy.NEVER);
+                .withCheck(QedOpenOptions.CheckPolicy.NEVER).withTrustBacking(trustBacking);
         Path file = throughLinks(image);
         try (QedImage source = QedImage.open(file, options)) { // closed after the rename: no user slips in
             CheckReport health = source.check(RepairMode.NONE);
@@ -100,7 +100,9 @@ final class ImageCompactor {
         QedCreateOptions o = new QedCreateOptions(source.size(), source.clusterSize(), source.tableSize(),
                 backingNameFrom(source, dir), source.backingFileName() == null ? null : backingFormat);
         ImageCreator.create(tmp, o);
-        try (QedImage copy = QedImage.open(tmp, QedOpenOptions.readWrite().withCheck(QedOpenOptions.CheckPolicy.NEVER))) {
+        // trusted: the copy names the backing file the source names, judged when the source was opened
+        QedOpenOptions own = QedOpenOptions.readWrite().withCheck(QedOpenOptions.CheckPolicy.NEVER).withTrustBacking(true);
+        try (QedImage copy = QedImage.open(tmp, own)) {
             return new CompactingCopier(source, copy, progress).run();
         } // closing syncs the data and tables and marks the copy clean
     }

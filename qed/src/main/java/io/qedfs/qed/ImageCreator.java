@@ -73,9 +73,11 @@ final class ImageCreator {
     /**
      * Opens the backing file (checking format and chain) and returns its size. Without locks, as qemu-img
      * create reads it: only its size is read, and the new image does not exist yet to be disturbed by a writer.
+     * Trusted (whoever owns it, a block device too): the caller names it, and no data of it is read; whoever
+     * opens the new image later has its chain judged then.
      */
     private static long probeBackingSize(Path image, QedCreateOptions o) throws IOException {
-        try (Backing b = BackingChain.openNamed(image.toAbsolutePath(), o.backingFile(), o.backingFormat(), false)) {
+        try (Backing b = BackingChain.openNamed(image.toAbsolutePath(), o.backingFile(), o.backingFormat(), false, true)) {
             return b.size();
         }
     }

@@ -19,8 +19,9 @@ final class ImageRebaser {
 
     /** Safe mode on an image open read-write; {@code newName} null or empty removes the backing file. */
     static void rebase(QedImage image, ImageMetadata meta, WritePath writes, String newName, String format,
-            WorkProgress progress) throws IOException {
-        Backing next = newName == null || newName.isEmpty() ? null : BackingChain.openNamed(image.path(), newName, format, true);
+            boolean trustBacking, WorkProgress progress) throws IOException {
+        Backing next = newName == null || newName.isEmpty() ? null
+                : BackingChain.openNamed(image.path(), newName, format, true, trustBacking);
         try {
             copyWhereBackingsDiffer(image, meta, next, progress);
         } finally {

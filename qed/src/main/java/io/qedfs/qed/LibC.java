@@ -26,6 +26,9 @@ final class LibC implements FileSyscalls {
     private final Function fstat;
     private final Function ftruncate;
     private final Function syncFileRange;
+    private final Function getuid;
+    private final Function getpwuidR;
+    private final Function getgrouplist;
 
     private LibC(Library libc) {
         open = function(libc, "open", 2);
@@ -36,6 +39,9 @@ final class LibC implements FileSyscalls {
         fstat = function(libc, "fstat", 2);
         ftruncate = function(libc, "ftruncate", 2);
         syncFileRange = function(libc, "sync_file_range", 4);
+        getuid = function(libc, "getuid", 0);
+        getpwuidR = function(libc, "getpwuid_r", 5);
+        getgrouplist = function(libc, "getgrouplist", 4);
     }
 
     /** The binding, or null where it cannot be made (callers then fall back to FileChannel alone). */
@@ -131,5 +137,98 @@ final class LibC implements FileSyscalls {
         } finally {
             memory.freeMemory(st);
         }
+    }
+
+    /**
+     * fstat of an open file, or null when it fails. x86_64 struct stat: st_mode at 24, st_uid 28, st_gid 32,
+     * st_atim 72, st_mtim 88, st_ctim 104 (each tv_sec then tv_nsec).
+     */
+    @Override
+    public FileStatus status(int fd) {
+        long st = memory.allocateMemory(144, true);
+        try {
+            if ((int) invoker.invokeLLrL(fstat, fd, st) != 0) {
+                return null;
+            }
+            return new FileStatus(memory.getInt(st + 24), memory.getInt(st + 28), memory.getInt(st + 32),
+                    time(st + 72), time(st + 88), time(st + 104));
+        } finally {
+            memory.freeMemory(st);
+        }
+    }
+
+    private java.nio.file.attribute.FileTime time(long timespec) {
+        return java.nio.file.attribute.FileTime.from(java.time.Instant.ofEpochSecond(memory.getLong(timespec),
+                memory.getLong(timespec + 8)));
+    }
+
+    /** The real user id of this process. */
+    int getuid() {
+        return (int) invoker.invokeVrL(getuid);
+    }
+
+    /**
+     * The account of user {@code uid} from the system's user database (files, LDAP, ... as NSS says): its name
+     * and every group it is in, the primary one first; null when the user has no entry. x86_64 struct passwd:
+     * pw_name at 0, pw_gid at 20, 48 bytes.
+     */
+    Accounts.Account account(int uid) {
+        final int bufferBytes = 16 << 10; // the strings of one entry; getpwuid_r says ERANGE if they do not fit
+        long pwd = memory.allocateMemory(48, true);
+        long buf = memory.allocateMemory(bufferBytes, true);
+        long result = memory.allocateMemory(8, true);
+        try {
+            memory.putAddress(result, 0);
+            int rc = (int) invoker.invokeLLLLLrL(getpwuidR, uid, pwd, buf, bufferBytes, result);
+            if (rc != 0 || memory.getAddress(result) == 0) {
+                return null;
+            }
+            long name = memory.getAddress(pwd);
+            int gid = memory.getInt(pwd + 20);
+            return new Accounts.Account(uid, cString(name), groups(name, gid));
+        } finally {
+            memory.freeMemory(result);
+            memory.freeMemory(buf);
+            memory.freeMemory(pwd);
+        }
+    }
+
+    /** getgrouplist, growing its array until the user's groups fit (-1 says how many there are). */
+    private int[] groups(long name, int gid) {
+        int capacity = 64;
+        for (int attempt = 0; attempt < 8; attempt++) {
+            long groups = memory.allocateMemory(4L * capacity, true);
+            long count = memory.allocateMemory(4, true);
+            try {
+                memory.putInt(count, capacity);
+                int rc = (int) invoker.invokeLLLLrL(getgrouplist, name, gid, groups, count);
+                int n = memory.getInt(count);
+                if (rc >= 0) {
+                    int[] out = new int[Math.min(n, capacity)];
+                    for (int i = 0; i < out.length; i++) {
+                        out[i] = memory.getInt(groups + 4L * i);
+                    }
+                    return out;
+                }
+                capacity = Math.max(capacity * 2, n);
+            } finally {
+                memory.freeMemory(count);
+                memory.freeMemory(groups);
+            }
+        }
+        return new int[] {gid};
+    }
+
+    private String cString(long address) {
+        if (address == 0) {
+            return null;
+        }
+        int len = 0;
+        while (memory.getByte(address + len) != 0) {
+            len++;
+        }
+        byte[] b = new byte[len];
+        memory.getByteArray(address, b, 0, len);
+        return new String(b, StandardCharsets.UTF_8);
     }
 }

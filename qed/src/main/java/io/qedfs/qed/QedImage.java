@@ -109,19 +109,20 @@ public final class QedImage implements Closeable {
 
     /** Opens an image; its backing files are read-locked only when {@code lockChain}. */
     private static QedImage open(Path path, QedOpenOptions options, boolean lockChain) throws IOException {
-        return new QedImage(path, options,
-                new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth(), lockChain), QedImage::openChannel);
+        return new QedImage(path, options, new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth(),
+                lockChain, BackingTrust.forImage(path, options.trustBacking())), QedImage::openChannel);
     }
 
     /** Opens an image whose file is reached through {@code opener} (a simulated disk in tests). */
     static QedImage open(Path path, QedOpenOptions options, ChannelOpener opener) throws IOException {
-        return new QedImage(path, options,
-                new BackingChain.Context(List.of(path.toAbsolutePath()), options.maxChainDepth(), options.lock()), opener);
+        return new QedImage(path, options, new BackingChain.Context(List.of(path.toAbsolutePath()), options.maxChainDepth(),
+                options.lock(), BackingTrust.forImage(path, options.trustBacking())), opener);
     }
 
     static QedImage openBacking(Path path, BackingChain.Context ctx) throws IOException {
         QedOpenOptions ro = new QedOpenOptions(true, QedOpenOptions.CheckPolicy.NEVER, ctx.lock(),
                 QedOpenOptions.DEFAULT_L2_CACHE_BYTES / 4, ctx.maxDepth(), false);
+        // ctx.trust() already holds this file's owner and whether the chain is trusted
         return new QedImage(path, ro, ctx, QedImage::openChannel);
     }
 
@@ -139,8 +140,17 @@ public final class QedImage implements Closeable {
      * {@code progress} receives the guest bytes processed so far.
      */
     public static void commit(Path path, boolean emptyOverlay, WorkProgress progress) throws IOException {
-        QedOpenOptions options = emptyOverlay ? QedOpenOptions.readWrite()
-                : QedOpenOptions.readOnlyOptions().withCheck(QedOpenOptions.CheckPolicy.AUTO);
+        commit(path, emptyOverlay, false, progress);
+    }
+
+    /**
+     * {@link #commit(Path, boolean, WorkProgress)}; {@code trustBacking}: the chain's files are opened whoever owns
+     * them, and the backing file is written even when the overlay's owner could not write it (see BackingTrust).
+     */
+    public static void commit(Path path, boolean emptyOverlay, boolean trustBacking, WorkProgress progress)
+            throws IOException {
+        QedOpenOptions options = (emptyOverlay ? QedOpenOptions.readWrite()
+                : QedOpenOptions.readOnlyOptions().withCheck(QedOpenOptions.CheckPolicy.AUTO)).withTrustBacking(trustBacking);
         // The backing file is write-locked by the commit itself (CommitTarget): the overlay's chain must not
         // hold the read lock that would refuse it.
         try (QedImage overlay = open(path, options, false)) {
@@ -148,7 +158,7 @@ public final class QedImage implements Closeable {
                 throw new IllegalStateException(path + ": the image is corrupt (" + r.corruptions()
                         + " corruptions); run check -r all first");
             });
-            ImageCommitter.commit(overlay, overlay.meta, overlay.writes, emptyOverlay, progress);
+            ImageCommitter.commit(overlay, overlay.meta, overlay.writes, emptyOverlay, trustBacking, progress);
         }
     }
 
@@ -158,7 +168,13 @@ public final class QedImage implements Closeable {
      * the target (see {@link ImageCompactor}). {@code progress} receives the guest bytes processed so far.
      */
     public static CompactResult compact(Path path, Path output, WorkProgress progress) throws IOException {
-        return ImageCompactor.compact(path, output, progress);
+        return compact(path, output, false, progress);
+    }
+
+    /** {@link #compact(Path, Path, WorkProgress)}, opening the backing chain whoever owns it when {@code trustBacking}. */
+    public static CompactResult compact(Path path, Path output, boolean trustBacking, WorkProgress progress)
+            throws IOException {
+        return ImageCompactor.compact(path, output, trustBacking, progress);
     }
 
     /**
@@ -168,12 +184,21 @@ public final class QedImage implements Closeable {
      */
     public static void rebase(Path path, String newBacking, String format, boolean unsafe, WorkProgress progress)
             throws IOException {
+        rebase(path, newBacking, format, unsafe, false, progress);
+    }
+
+    /**
+     * {@link #rebase(Path, String, String, boolean, WorkProgress)}; {@code trustBacking}: the old and the new chain
+     * are opened whoever owns their files (see BackingTrust). Unsafe mode opens neither.
+     */
+    public static void rebase(Path path, String newBacking, String format, boolean unsafe, boolean trustBacking,
+            WorkProgress progress) throws IOException {
         if (unsafe) {
             ImageRebaser.rewriteReference(path, newBacking, format);
             return;
         }
-        try (QedImage image = open(path, QedOpenOptions.readWrite())) {
-            ImageRebaser.rebase(image, image.meta, image.writes, newBacking, format, progress);
+        try (QedImage image = open(path, QedOpenOptions.readWrite().withTrustBacking(trustBacking))) {
+            ImageRebaser.rebase(image, image.meta, image.writes, newBacking, format, trustBacking, progress);
         }
     }
 
@@ -257,6 +282,14 @@ public final class QedImage implements Closeable {
     /** The backing file name as stored in the header, or null. */
     public String backingFileName() {
         return backingName;
+    }
+
+    /**
+     * Owner, group, mode and times of the image file this image has open (the same file even when its name has
+     * been removed since, as a temporary overlay's is).
+     */
+    public FileStatus fileStatus() throws IOException {
+        return host.status(path);
     }
 
     /** The files of the backing chain as opened (relative names resolved), nearest first; empty without one. */

@@ -10,9 +10,11 @@ package io.qedfs.qed;
  * @param maxChainDepth longest backing chain accepted
  * @param writeBehind  acknowledge writes of up to 128 KiB that allocate once copied, and apply them on a
  *                     background thread (durable at the next flush, like the page cache); for the mount
+ * @param trustBacking open every backing file the chain names, whoever owns it, and block devices too; otherwise
+ *                     a backing file must be a regular file that the owners of the files above it could read
  */
 public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
-        boolean writeBehind) {
+        boolean writeBehind, boolean trustBacking) {
     /** When the open-time check runs. */
     public enum CheckPolicy {
         /** When the image is marked NEED_CHECK: read-write opens repair, read-only opens only report. */
@@ -26,6 +28,12 @@ public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, 
     public static final long DEFAULT_L2_CACHE_BYTES = 64L << 20;
     public static final int DEFAULT_MAX_CHAIN_DEPTH = 32;
 
+    /** Options that check backing files (not {@link #trustBacking}). */
+    public QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
+            boolean writeBehind) {
+        this(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, false);
+    }
+
     public static QedOpenOptions readWrite() {
         return new QedOpenOptions(false, CheckPolicy.AUTO, true, DEFAULT_L2_CACHE_BYTES, DEFAULT_MAX_CHAIN_DEPTH, false);
     }
@@ -35,18 +43,22 @@ public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, 
     }
 
     public QedOpenOptions withCheck(CheckPolicy policy) {
-        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth, writeBehind);
+        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking);
     }
 
     public QedOpenOptions withLock(boolean useLock) {
-        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth, writeBehind);
+        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking);
     }
 
     public QedOpenOptions withL2CacheBytes(long bytes) {
-        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth, writeBehind);
+        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth, writeBehind, trustBacking);
     }
 
     public QedOpenOptions withWriteBehind(boolean on) {
-        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, on);
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, on, trustBacking);
+    }
+
+    public QedOpenOptions withTrustBacking(boolean trust) {
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trust);
     }
 }

@@ -329,6 +329,11 @@ final class RecordedFile implements QedImage.ChannelOpener {
             return LIBC.allocatedBytes(fd);
         }
 
+        @Override
+        public FileStatus status(int fd) {
+            return LIBC.status(fd);
+        }
+
         /** libc calls report errors by their result, so a crash point's IOException cannot pass through here. */
         private void crashPointUnchecked() {
             try {
