@@ -1,6 +1,8 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.Printable;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,9 +16,13 @@ import java.util.Map;
  * @param backingFilename     as stored in the header, or null
  * @param fullBackingFilename {@code backingFilename} relative to this file's directory, or null
  * @param backingFormat       "raw" or "qed" (recorded or probed), or null
+ * @param owner               who owns the file: "alice (uid 1001)"
+ * @param backingChain        the files of the backing chain as opened (real paths, nearest first), each with its
+ *                            format and owner: "/srv/base.qed: qed, owner root (uid 0)"; empty without one
  */
 record ChainLevel(String filename, String format, long virtualSize, int clusterSize, long actualSize, boolean dirty,
-                  String backingFilename, String fullBackingFilename, String backingFormat) {
+                  String backingFilename, String fullBackingFilename, String backingFormat, String owner,
+                  List<String> backingChain) {
 
     /** The members of qemu-img info's JSON object, in qemu's order. */
     Map<String, Object> toJson() {
@@ -39,10 +45,13 @@ record ChainLevel(String filename, String format, long virtualSize, int clusterS
         return m;
     }
 
-    /** qemu-img info's human lines. */
-    String toHuman() {
+    /**
+     * qemu-img info's human lines, then the owner and, with {@code withChain}, the resolved backing chain. Names
+     * are escaped ({@link Printable}): a backing name is whatever the image holds.
+     */
+    String toHuman(boolean withChain) {
         StringBuilder sb = new StringBuilder();
-        sb.append("image: ").append(filename).append('\n');
+        sb.append("image: ").append(Printable.escape(filename)).append('\n');
         sb.append("file format: ").append(format).append('\n');
         sb.append("virtual size: ").append(Sizes.human(virtualSize)).append(" (").append(virtualSize).append(" bytes)\n");
         sb.append("disk size: ").append(Sizes.human(actualSize)).append('\n');
@@ -50,9 +59,9 @@ record ChainLevel(String filename, String format, long virtualSize, int clusterS
             sb.append("cluster_size: ").append(clusterSize).append('\n');
         }
         if (backingFilename != null) {
-            sb.append("backing file: ").append(backingFilename);
+            sb.append("backing file: ").append(Printable.escape(backingFilename));
             if (!backingFilename.equals(fullBackingFilename)) {
-                sb.append(" (actual path: ").append(fullBackingFilename).append(')');
+                sb.append(" (actual path: ").append(Printable.escape(fullBackingFilename)).append(')');
             }
             sb.append('\n');
         }
@@ -61,6 +70,11 @@ record ChainLevel(String filename, String format, long virtualSize, int clusterS
         }
         if (dirty) {
             sb.append("cleanly shut down: no\n");
+        }
+        sb.append("owner: ").append(owner).append('\n');
+        if (withChain && !backingChain.isEmpty()) {
+            sb.append("backing chain:\n");
+            backingChain.forEach(link -> sb.append("    ").append(Printable.escape(link)).append('\n'));
         }
         return sb.toString();
     }

@@ -1,6 +1,7 @@
 package io.qedfs.cli;
 
 import io.qedfs.qed.CheckReport;
+import io.qedfs.qed.Printable;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import io.qedfs.qed.RepairMode;
@@ -9,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.TypeConversionException;
@@ -43,6 +45,9 @@ final class CheckCommand extends BaseCommand {
     @Option(names = "-q", description = "Quiet: print nothing (no progress either), only set the exit code.")
     boolean quiet;
 
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
     String image;
 
@@ -55,7 +60,7 @@ final class CheckCommand extends BaseCommand {
     int run() throws Exception {
         boolean fix = repair != null;
         QedOpenOptions options = (fix ? QedOpenOptions.readWrite() : QedOpenOptions.readOnlyOptions())
-                .withCheck(QedOpenOptions.CheckPolicy.NEVER);
+                .withCheck(QedOpenOptions.CheckPolicy.NEVER).withTrustBacking(backingTrust.trusted);
         CheckReport first;
         CheckReport result;
         try (QedImage img = QedImage.open(Inputs.existingFile(image), options)) {
@@ -102,7 +107,7 @@ final class CheckCommand extends BaseCommand {
     private void printHuman(CheckReport first, CheckReport r) {
         StringBuilder sb = new StringBuilder();
         for (String p : first.problems()) {
-            sb.append(p).append('\n');
+            sb.append(Printable.escape(p)).append('\n');
         }
         if (r != first) {
             sb.append("The following inconsistencies were found and repaired:\n\n")

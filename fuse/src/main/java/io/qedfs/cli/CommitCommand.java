@@ -2,6 +2,7 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.QedImage;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,6 +26,9 @@ final class CommitCommand extends BaseCommand {
     @Option(names = "-q", description = "Quiet: no 'Image committed.' line, no progress.")
     boolean quiet;
 
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
     @Parameters(index = "0", paramLabel = "OVERLAY", description = "The QED image whose backing file receives its clusters.")
     String overlay;
 
@@ -36,7 +40,7 @@ final class CommitCommand extends BaseCommand {
     @Override
     int run() throws Exception {
         Progress shown = Progress.of(err(), 0, progress, quiet);
-        QedImage.commit(Inputs.existingFile(overlay), !keep, shown::update);
+        QedImage.commit(Inputs.existingFile(overlay), !keep, backingTrust.trusted, shown::update);
         shown.done();
         if (!quiet) {
             out().println("Image committed.");

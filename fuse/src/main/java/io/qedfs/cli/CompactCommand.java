@@ -5,6 +5,7 @@ import io.qedfs.qed.QedImage;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -32,6 +33,9 @@ final class CompactCommand extends BaseCommand {
     @Option(names = "-q", description = "Quiet: no progress and no summary.")
     boolean quiet;
 
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
     String image;
 
@@ -44,10 +48,10 @@ final class CompactCommand extends BaseCommand {
     int run() throws Exception {
         Path src = Inputs.existingFile(image);
         if (output != null) {
-            Inputs.refuseOverwritingInputs(image, QedImage.isQed(src), output);
+            Inputs.refuseOverwritingInputs(image, QedImage.isQed(src), output, backingTrust.trusted);
         }
         Progress bar = Progress.of(err(), 0, progress, quiet);
-        CompactResult r = QedImage.compact(src, output == null ? null : Path.of(output), bar::update);
+        CompactResult r = QedImage.compact(src, output == null ? null : Path.of(output), backingTrust.trusted, bar::update);
         bar.done();
         if (!quiet) {
             out().println(summary(r));

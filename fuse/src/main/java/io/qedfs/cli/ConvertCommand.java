@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -47,6 +48,9 @@ final class ConvertCommand extends BaseCommand {
     @Option(names = "-o", paramLabel = "OPTIONS", description = "For -O qed: cluster_size=N,table_size=N.")
     List<String> options = new ArrayList<>();
 
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
     @Parameters(index = "0", paramLabel = "SOURCE", description = "The file to read.")
     String source;
 
@@ -64,8 +68,8 @@ final class ConvertCommand extends BaseCommand {
         Path src = Inputs.existingFile(source);
         boolean qedSource = sourceFormat == null ? QedImage.isQed(src) : sourceFormat == Format.QED;
         Path dst = Path.of(dest);
-        Inputs.refuseOverwritingInputs(source, qedSource, dest);
-        try (ConvertSource in = qedSource ? new QedSource(src) : new RawSource(src)) {
+        Inputs.refuseOverwritingInputs(source, qedSource, dest, backingTrust.trusted);
+        try (ConvertSource in = qedSource ? new QedSource(src, backingTrust.trusted) : new RawSource(src)) {
             try (ConvertSink out = outputFormat == Format.RAW ? new RawSink(dst, in.size())
                     : new QedSink(dst, qedOptions.withSize(in.size()), Copier.CHUNK)) {
                 new Copier(in, out, Progress.of(err(), in.size(), progress, quiet)).run();

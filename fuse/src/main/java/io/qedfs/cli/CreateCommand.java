@@ -68,7 +68,8 @@ final class CreateCommand extends BaseCommand {
             long shown = o.size();
             if (shown < 0) {
                 // only the new header is read: the backing file may be in use by a writer, as create allows
-                try (QedImage img = QedImage.open(path, QedOpenOptions.readOnlyOptions().withLock(false))) {
+                // trusted: the backing file is the one just named, and only the new header is read
+                try (QedImage img = QedImage.open(path, QedOpenOptions.readOnlyOptions().withLock(false).withTrustBacking(true))) {
                     shown = img.size();
                 }
             }

@@ -5,9 +5,12 @@ import io.qedfs.fuse.ServerSignals;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -47,11 +50,15 @@ final class Daemonizer {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(errors.toFile())
                 .start();
+        // The process has the file open now; without a name it leaves nothing in the temporary directory, even
+        // if this command is killed before the mount is ready.
+        FileChannel errorsRead = FileChannel.open(errors, StandardOpenOption.READ);
+        Files.delete(errors);
         try {
             long deadline = System.currentTimeMillis() + READY_TIMEOUT_MILLIS;
             while (System.currentTimeMillis() < deadline) {
                 if (!child.isAlive()) {
-                    err.println(lastError(errors, child.exitValue()));
+                    err.println(lastError(errorsRead, child.exitValue()));
                     return child.exitValue() == 0 ? 1 : child.exitValue();
                 }
                 Optional<MountTable.Entry> entry = MountTable.find(mountPoint);
@@ -70,7 +77,7 @@ final class Daemonizer {
                     + READY_TIMEOUT_MILLIS / 1000 + " s; stopped it");
             return 1;
         } finally {
-            Files.deleteIfExists(errors);
+            errorsRead.close();
         }
     }
 
@@ -78,8 +85,9 @@ final class Daemonizer {
      * The serving process's own error line ("qedfs: ..."), with what libfuse and fusermount said (their lines
      * would otherwise be lost with the process's stderr), or its last words.
      */
-    static String lastError(Path errors, int exit) throws IOException {
-        List<String> lines = Files.readAllLines(errors, StandardCharsets.UTF_8);
+    static String lastError(FileChannel errors, int exit) throws IOException {
+        List<String> lines = new String(Channels.newInputStream(errors.position(0)).readAllBytes(), StandardCharsets.UTF_8)
+                .lines().toList();
         String last = null;
         List<String> fuse = new ArrayList<>();
         for (String l : lines) {

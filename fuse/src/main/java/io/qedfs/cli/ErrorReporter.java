@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.Printable;
 import java.io.EOFException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -54,7 +55,8 @@ final class ErrorReporter implements IExecutionExceptionHandler {
         if (subject != null && !msg.contains(subject)) {
             msg = subject + ": " + msg;
         }
-        return msg.replace('\n', ' ').replace('\r', ' ');
+        // one line, and nothing in it (a backing name, say) that a terminal would take as a command
+        return Printable.escape(msg.replace('\n', ' ').replace('\r', ' '));
     }
 
     private static String describe(Throwable e) {

@@ -35,14 +35,26 @@ final class ImageChain {
     static ChainLevel describe(String filename, String format, QedOpenOptions options) throws IOException {
         Path path = Inputs.existingFile(filename);
         if (!"qed".equals(format)) {
-            return new ChainLevel(filename, "raw", Files.size(path), 0, DiskUsage.bytes(path), false, null, null, null);
+            return new ChainLevel(filename, "raw", Files.size(path), 0, DiskUsage.bytes(path), false, null, null, null,
+                    owner(path), List.of());
         }
         try (QedImage image = QedImage.open(path, options)) {
             String backing = image.backingFileName();
+            List<String> links = new ArrayList<>();
+            for (Path p : image.backingFiles()) {
+                links.add(p.toRealPath() + ": " + (QedImage.isQed(p) ? "qed" : "raw") + ", owner " + owner(p));
+            }
             return new ChainLevel(filename, "qed", image.size(), image.clusterSize(), DiskUsage.bytes(path),
                     image.header().needsCheck(), backing, backing == null ? null : combine(filename, backing),
-                    image.backingFormat());
+                    image.backingFormat(), owner(path), links);
         }
+    }
+
+    /** "alice (uid 1001)", or "uid 1001" for an owner without a name. */
+    static String owner(Path path) throws IOException {
+        int uid = (Integer) Files.getAttribute(path, "unix:uid");
+        String name = Files.getOwner(path).getName();
+        return name.equals(Integer.toString(uid)) ? "uid " + uid : name + " (uid " + uid + ")";
     }
 
     /** qemu's path_combine: a relative backing name is relative to the image's directory, as given. */

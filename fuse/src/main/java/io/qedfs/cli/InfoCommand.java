@@ -4,6 +4,7 @@ import io.qedfs.qed.QedOpenOptions;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -26,6 +27,9 @@ final class InfoCommand extends BaseCommand {
     @Option(names = {"-U", "--force-share"}, description = "Do not lock the image (it may be in use and change).")
     boolean forceShare;
 
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
     String image;
 
@@ -36,7 +40,8 @@ final class InfoCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
-        QedOpenOptions options = QedOpenOptions.readOnlyOptions().withLock(!forceShare);
+        QedOpenOptions options = QedOpenOptions.readOnlyOptions().withLock(!forceShare)
+                .withTrustBacking(backingTrust.trusted);
         List<ChainLevel> levels = backingChain ? ImageChain.walk(image, options)
                 : List.of(ImageChain.describe(image, "qed", options));
         if (output == OutputFormat.JSON) {
@@ -49,7 +54,7 @@ final class InfoCommand extends BaseCommand {
             }
         } else {
             List<String> blocks = new ArrayList<>();
-            levels.forEach(l -> blocks.add(l.toHuman()));
+            levels.forEach(l -> blocks.add(l.toHuman(!backingChain)));
             out().print(String.join("\n", blocks));
         }
         return 0;

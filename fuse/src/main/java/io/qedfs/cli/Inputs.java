@@ -35,8 +35,11 @@ final class Inputs {
         return new IOException(file + ": " + (m == null ? e.getClass().getSimpleName() : m), e);
     }
 
-    /** {@code dest} must be neither {@code source} nor, for a QED source, any file of its backing chain. */
-    static void refuseOverwritingInputs(String source, boolean qedSource, String dest) throws IOException {
+    /**
+     * {@code dest} must be neither {@code source} nor, for a QED source, any file of its backing chain (opened
+     * whoever owns it when {@code trustBacking}).
+     */
+    static void refuseOverwritingInputs(String source, boolean qedSource, String dest, boolean trustBacking) throws IOException {
         Path dst = Path.of(dest);
         if (Files.isDirectory(dst)) {
             throw new CommandFailedException(dest + ": is a directory", null);
@@ -46,7 +49,7 @@ final class Inputs {
         }
         List<String> inputs = new ArrayList<>(List.of(source));
         if (qedSource) {
-            for (ChainLevel level : ImageChain.walk(source, QedOpenOptions.readOnlyOptions())) {
+            for (ChainLevel level : ImageChain.walk(source, QedOpenOptions.readOnlyOptions().withTrustBacking(trustBacking))) {
                 inputs.add(level.filename());
             }
         }

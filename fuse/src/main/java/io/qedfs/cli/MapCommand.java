@@ -1,11 +1,13 @@
 package io.qedfs.cli;
 
 import io.qedfs.qed.Extent;
+import io.qedfs.qed.Printable;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import java.io.PrintWriter;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -25,6 +27,9 @@ final class MapCommand extends BaseCommand {
     @Option(names = {"-U", "--force-share"}, description = "Do not lock the image (it may be in use and change).")
     boolean forceShare;
 
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
     String image;
 
@@ -35,7 +40,8 @@ final class MapCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
-        QedOpenOptions options = QedOpenOptions.readOnlyOptions().withLock(!forceShare);
+        QedOpenOptions options = QedOpenOptions.readOnlyOptions().withLock(!forceShare)
+                .withTrustBacking(backingTrust.trusted);
         List<Extent> extents;
         try (QedImage img = QedImage.open(Inputs.existingFile(image), options)) {
             extents = img.map();
@@ -72,7 +78,7 @@ final class MapCommand extends BaseCommand {
                 continue;
             }
             String file = e.depth() < chain.size() ? chain.get(e.depth()).filename() : "";
-            out.printf("%-16s%-16s%-16s%s%n", hex(e.start()), hex(e.length()), hex(e.offset()), file);
+            out.printf("%-16s%-16s%-16s%s%n", hex(e.start()), hex(e.length()), hex(e.offset()), Printable.escape(file));
         }
     }
 

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -62,7 +63,11 @@ final class MountCommand extends BaseCommand {
                     + " the write itself); this trades sequential write speed for that.")
     boolean syncWrites;
 
-    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE options (e.g. allow_other); repeatable.")
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
+    @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE options (e.g. allow_other); repeatable."
+            + " The files keep their image files' owners and modes, and the kernel enforces them (default_permissions).")
     List<String> fuseOptions = new ArrayList<>();
 
     @Option(names = "--log", paramLabel = "FILE", description = "Log to FILE (the background process logs nowhere otherwise).")
@@ -124,7 +129,7 @@ final class MountCommand extends BaseCommand {
         }
         Logging.configure(log, verbose);
         new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
-                partitions), overlays).serve(sources);
+                partitions, backingTrust.trusted), overlays).serve(sources);
         return 0;
     }
 
@@ -164,6 +169,9 @@ final class MountCommand extends BaseCommand {
         }
         if (partitions) {
             args.add("--partitions");
+        }
+        if (backingTrust.trusted) {
+            args.add("--trust-backing");
         }
         if (overlay || overlayDir != null) {
             args.add("--overlay");

@@ -13,8 +13,9 @@ import java.util.List;
 final class QedSource implements ConvertSource {
     private final QedImage image;
 
-    QedSource(Path path) throws IOException {
-        this.image = QedImage.open(path, QedOpenOptions.readOnlyOptions());
+    /** {@code trustBacking}: its backing files are opened whoever owns them (--trust-backing). */
+    QedSource(Path path, boolean trustBacking) throws IOException {
+        this.image = QedImage.open(path, QedOpenOptions.readOnlyOptions().withTrustBacking(trustBacking));
     }
 
     @Override

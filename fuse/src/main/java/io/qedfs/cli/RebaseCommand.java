@@ -2,6 +2,7 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.QedImage;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -33,6 +34,9 @@ final class RebaseCommand extends BaseCommand {
     @Option(names = "-q", description = "Quiet: no progress even with -p.")
     boolean quiet;
 
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image to change.")
     String image;
 
@@ -53,7 +57,7 @@ final class RebaseCommand extends BaseCommand {
             throw usage("a backing format (-F) needs a backing file (-b)");
         }
         Progress shown = Progress.of(err(), 0, progress, quiet || unsafe);
-        QedImage.rebase(Inputs.existingFile(image), backing, format, unsafe, shown::update);
+        QedImage.rebase(Inputs.existingFile(image), backing, format, unsafe, backingTrust.trusted, shown::update);
         shown.done();
         return 0;
     }

@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -18,6 +19,9 @@ final class ResizeCommand extends BaseCommand {
     @Option(names = "-q", description = "Quiet: do not print 'Image resized.'.")
     boolean quiet;
 
+    @Mixin
+    BackingTrustOption backingTrust = new BackingTrustOption();
+
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
     String image;
 
@@ -32,7 +36,8 @@ final class ResizeCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
-        try (QedImage img = QedImage.open(Inputs.existingFile(image), QedOpenOptions.readWrite())) {
+        try (QedImage img = QedImage.open(Inputs.existingFile(image),
+                QedOpenOptions.readWrite().withTrustBacking(backingTrust.trusted))) {
             long target;
             try {
                 target = change.applyTo(img.size());

@@ -18,15 +18,19 @@ final class BackingSources {
     private BackingSources() {
     }
 
-    /** Each image that is in the backing chain of another, mapped to one such image. */
-    static Map<Path, Path> find(Collection<Path> images) throws IOException {
+    /**
+     * Each image that is in the backing chain of another, mapped to one such image; {@code trustBacking}: the
+     * chains are opened whoever owns their files.
+     */
+    static Map<Path, Path> find(Collection<Path> images, boolean trustBacking) throws IOException {
         if (images.size() < 2) {
             return Map.of();
         }
         Map<Path, Path> aboveByRealPath = new HashMap<>();
         for (Path image : images) {
             // without locks: this only reads the headers, before the mount opens the images for real
-            try (QedImage opened = QedImage.open(image, QedOpenOptions.readOnlyOptions().withLock(false))) {
+            try (QedImage opened = QedImage.open(image,
+                    QedOpenOptions.readOnlyOptions().withLock(false).withTrustBacking(trustBacking))) {
                 for (Path backing : opened.backingFiles()) {
                     aboveByRealPath.putIfAbsent(backing.toRealPath(), image);
                 }

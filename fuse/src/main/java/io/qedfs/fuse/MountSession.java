@@ -1,6 +1,8 @@
 package io.qedfs.fuse;
 
 import io.qedfs.qed.CheckReport;
+import io.qedfs.qed.FileStatus;
+import io.qedfs.qed.Printable;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import java.io.IOException;
@@ -37,11 +39,12 @@ public final class MountSession {
     /**
      * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, which loop
      * serves the requests with how many threads, whether every write reaches the image file before it is
-     * acknowledged (otherwise allocating writes are queued: durable at fsync, see the engine's WriteBehind), and
-     * whether partitions are served as files too.
+     * acknowledged (otherwise allocating writes are queued: durable at fsync, see the engine's WriteBehind),
+     * whether partitions are served as files too, and whether backing files are opened whoever owns them
+     * ({@code --trust-backing}; see the engine's QedOpenOptions).
      */
     public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse,
-            Loop loop, int threads, boolean syncWrites, boolean partitions) {
+            Loop loop, int threads, boolean syncWrites, boolean partitions, boolean trustBacking) {
         public Options {
             if (threads < 1) {
                 throw new IllegalArgumentException("FUSE threads must be at least 1: " + threads);
@@ -50,7 +53,8 @@ public final class MountSession {
 
         /** The default loop ({@link Loop#fromSystemProperties}), no partition files. */
         public Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
-            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties(), false, false);
+            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties(), false, false,
+                    false);
         }
     }
 
@@ -103,18 +107,24 @@ public final class MountSession {
     /** Opens the images, mounts, serves until unmounted, and closes everything. */
     public void serve(List<Path> sources) throws IOException {
         checkMountPoint();
+        FileStatus root = FileStatus.of(mountPoint); // before the mount hides it
         Map<String, Path> byName = ImageSources.resolve(sources);
-        try (Overlays overlays = overlay == null ? null : Overlays.create(byName, overlay, options.check(), this::logCheck)) {
-            serveImages(overlays == null ? byName : overlays.images());
+        try (Overlays overlays = overlay == null ? null
+                : Overlays.create(byName, overlay, openOptions(true), this::logCheck)) {
+            serveImages(overlays == null ? byName : overlays.images(), root, overlays);
         }
     }
 
-    private void serveImages(Map<String, Path> byName) throws IOException {
+    /** {@code overlays}: null, or the overlays served, whose temporary files go once they are open. */
+    private void serveImages(Map<String, Path> byName, FileStatus root, Overlays overlays) throws IOException {
         Map<String, MountedImage> images = openAll(byName);
         Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
         QedFileSystem fs;
         try {
-            fs = new QedFileSystem(images, options.partitions() ? PartitionFiles.of(images) : Map.of(), options.readOnly());
+            fs = new QedFileSystem(images, options.partitions() ? PartitionFiles.of(images) : Map.of(), options.readOnly(), root);
+            if (overlays != null) {
+                overlays.removeTemporaryNames();
+            }
         } catch (IOException | RuntimeException e) {
             closeAll(images);
             throw e;
@@ -171,11 +181,9 @@ public final class MountSession {
     }
 
     private Map<String, MountedImage> openAll(Map<String, Path> byName) throws IOException {
-        QedOpenOptions open = (options.readOnly() ? QedOpenOptions.readOnlyOptions() : QedOpenOptions.readWrite())
-                .withCheck(options.check())
-                .withWriteBehind(!options.syncWrites());
-        QedOpenOptions asBacking = QedOpenOptions.readOnlyOptions().withCheck(options.check());
-        Map<Path, Path> readBy = options.readOnly() ? Map.of() : BackingSources.find(byName.values());
+        QedOpenOptions open = openOptions(options.readOnly()).withWriteBehind(!options.syncWrites());
+        QedOpenOptions asBacking = openOptions(true);
+        Map<Path, Path> readBy = options.readOnly() ? Map.of() : BackingSources.find(byName.values(), options.trustBacking());
         Map<String, MountedImage> images = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Path> e : byName.entrySet()) {
@@ -187,13 +195,20 @@ public final class MountSession {
                 images.put("/" + e.getKey(), new MountedImage(e.getKey(), e.getValue(), image));
                 image.openCheckReport().ifPresent(r -> logCheck(e.getValue(), r));
                 LOG.info("{} -> {} ({} bytes{})", e.getValue(), e.getKey(), image.size(),
-                        image.backingFileName() == null ? "" : ", backing file " + image.backingFileName());
+                        image.backingFileName() == null ? "" : ", backing file " + Printable.escape(image.backingFileName()));
             }
             return images;
         } catch (IOException | RuntimeException | Error e) {
             closeAll(images);
             throw e;
         }
+    }
+
+    /** How this mount opens images: read-only or read-write, checked as asked, backing files trusted or not. */
+    private QedOpenOptions openOptions(boolean readOnly) {
+        return (readOnly ? QedOpenOptions.readOnlyOptions() : QedOpenOptions.readWrite())
+                .withCheck(options.check())
+                .withTrustBacking(options.trustBacking());
     }
 
     private void logCheck(Path image, CheckReport r) {
@@ -207,7 +222,8 @@ public final class MountSession {
     }
 
     private String[] fuseArgs() {
-        List<String> o = new ArrayList<>(List.of("big_writes", "direct_io", "auto_unmount", "subtype=qedfs",
+        // default_permissions: the kernel checks every access against the owner and mode getattr reports
+        List<String> o = new ArrayList<>(List.of("default_permissions", "big_writes", "direct_io", "auto_unmount", "subtype=qedfs",
                 "fsname=" + MountTable.sourceName(ProcessHandle.current().pid())));
         if (options.readOnly()) {
             o.add("ro");

@@ -1,20 +1,26 @@
 package io.qedfs.fuse;
 
 import com.kenai.jffi.MemoryIO;
+import io.qedfs.qed.FileStatus;
 import io.qedfs.qed.QedImage;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import jnr.ffi.Pointer;
+import jnr.ffi.types.gid_t;
+import jnr.ffi.types.mode_t;
 import jnr.ffi.types.off_t;
 import jnr.ffi.types.size_t;
+import jnr.ffi.types.uid_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.ErrorCodes;
@@ -39,6 +45,11 @@ import ru.serce.jnrfuse.struct.Timespec;
  *
  * <p>st_blocks: for an image, the blocks its file occupies on the host (metadata included); for a partition
  * file, the image's own data clusters inside the partition (backing files and metadata not counted).
+ *
+ * <p>Permissions: the mount uses {@code default_permissions}, so the kernel checks every access against what
+ * getattr reports: each file has its image file's owner, group and times and the mode {@link ServedMode} derives
+ * from the image's; the mountpoint directory keeps the owner, group, mode and times it had before the mount.
+ * chmod and chown fail with EPERM: the raw file follows its image file, so change that instead.
  */
 public final class QedFileSystem extends FuseStubFS {
     private static final Logger LOG = LoggerFactory.getLogger(QedFileSystem.class);
@@ -55,15 +66,16 @@ public final class QedFileSystem extends FuseStubFS {
     private final Map<String, Long> handles; // by "/name.raw": the handle open stores
     private final List<String> names; // readdir order: the images as given, then their partitions
     private final boolean readOnly;
+    private final FileStatus mountPoint; // the directory as it was before the mount, shown as the root
     private final FileStore hostStore;
     private final DirectIo directIo; // held: the read and write callbacks libfuse calls
 
-    public QedFileSystem(Map<String, MountedImage> images, boolean readOnly) throws IOException {
-        this(images, Map.of(), readOnly);
-    }
-
-    /** The images, and partition windows onto them (keys "/disk-p1.raw", none equal to an image's key). */
-    QedFileSystem(Map<String, MountedImage> images, Map<String, ImageView> partitions, boolean readOnly) throws IOException {
+    /**
+     * The images, and partition windows onto them (keys "/disk-p1.raw", none equal to an image's key), with the root
+     * directory shown as {@code mountPoint} (the directory's status before the mount).
+     */
+    QedFileSystem(Map<String, MountedImage> images, Map<String, ImageView> partitions, boolean readOnly,
+            FileStatus mountPoint) throws IOException {
         Map<String, ImageView> all = new LinkedHashMap<>();
         images.forEach((key, m) -> all.put(key, ImageView.whole(m)));
         partitions.forEach((key, view) -> {
@@ -78,6 +90,7 @@ public final class QedFileSystem extends FuseStubFS {
         this.handles = Map.copyOf(handleOf);
         this.names = byHandle.stream().map(ImageView::name).toList();
         this.readOnly = readOnly;
+        this.mountPoint = mountPoint;
         this.hostStore = Files.getFileStore(images.values().iterator().next().path());
         this.directIo = DirectIo.install(fuseOperations, this::read, this::write);
     }
@@ -109,8 +122,9 @@ public final class QedFileSystem extends FuseStubFS {
     public int getattr(String path, FileStat stat) {
         try {
             if (path.equals("/")) {
-                stat.st_mode.set(FileStat.S_IFDIR | 0755);
+                stat.st_mode.set(FileStat.S_IFDIR | mountPoint.permissions());
                 stat.st_nlink.set(2);
+                setOwnerAndTimes(stat, mountPoint);
                 return 0;
             }
             ImageView m = find(path);
@@ -119,21 +133,33 @@ public final class QedFileSystem extends FuseStubFS {
             }
             QedImage image = m.image();
             long allocated = m.isWhole() ? image.hostAllocatedBytes() : image.allocatedDataBytes(m.offset(), m.length());
-            stat.st_mode.set(FileStat.S_IFREG | (readOnly(m) ? 0444 : 0644));
+            FileStatus file = image.fileStatus();
+            stat.st_mode.set(FileStat.S_IFREG | ServedMode.of(file, backingStatus(image), readOnly(m)));
             stat.st_nlink.set(1);
             stat.st_size.set(m.size());
             stat.st_blksize.set(image.clusterSize());
             stat.st_blocks.set((allocated + 511) / 512);
-            stat.st_uid.set(((Number) Files.getAttribute(m.path(), "unix:uid")).longValue());
-            stat.st_gid.set(((Number) Files.getAttribute(m.path(), "unix:gid")).longValue());
-            FileTime mtime = Files.getLastModifiedTime(m.path());
-            setTime(stat.st_mtim, mtime);
-            setTime(stat.st_ctim, mtime);
-            setTime(stat.st_atim, mtime);
+            setOwnerAndTimes(stat, file);
             return 0;
         } catch (Throwable t) {
             return Errno.of(t, "getattr", path, LOG);
         }
+    }
+
+    private static List<FileStatus> backingStatus(QedImage image) throws IOException {
+        List<FileStatus> out = new ArrayList<>();
+        for (Path p : image.backingFiles()) {
+            out.add(FileStatus.of(p));
+        }
+        return out;
+    }
+
+    private static void setOwnerAndTimes(FileStat stat, FileStatus s) {
+        stat.st_uid.set(Integer.toUnsignedLong(s.uid()));
+        stat.st_gid.set(Integer.toUnsignedLong(s.gid()));
+        setTime(stat.st_mtim, s.modified());
+        setTime(stat.st_ctim, s.changed());
+        setTime(stat.st_atim, s.accessed());
     }
 
     private static void setTime(Timespec ts, FileTime time) {
@@ -361,6 +387,26 @@ public final class QedFileSystem extends FuseStubFS {
         } catch (Throwable t) {
             return Errno.of(t, "statfs", path, LOG);
         }
+    }
+
+    /** Refused: the raw file's mode is its image file's (chmod that), see the class comment. */
+    @Override
+    public int chmod(String path, @mode_t long mode) {
+        return refuseAttributeChange("chmod", path);
+    }
+
+    /** Refused: the raw file's owner is its image file's (chown that), see the class comment. */
+    @Override
+    public int chown(String path, @uid_t long uid, @gid_t long gid) {
+        return refuseAttributeChange("chown", path);
+    }
+
+    private int refuseAttributeChange(String what, String path) {
+        if (find(path) == null && !path.equals("/")) {
+            return -ErrorCodes.ENOENT();
+        }
+        LOG.info("{} {} refused: a served file has its image file's owner and mode; {} the image file instead", what, path, what);
+        return -ErrorCodes.EPERM();
     }
 
     @Override
