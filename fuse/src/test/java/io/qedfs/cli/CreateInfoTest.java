@@ -89,7 +89,7 @@ class CreateInfoTest {
         Cli.run("create", "-q", img, "1234").assertOk();
         String out = Cli.run("info", img).assertOk().out();
         Matcher m = Pattern.compile("image: (.*)\nfile format: qed\nvirtual size: 1.5 KiB \\(1536 bytes\\)\n"
-                + "disk size: .* [KMG]?i?B\ncluster_size: 65536\n").matcher(out);
+                + "disk size: .* [KMG]?i?B\ncluster_size: 65536\nowner: \\S+ \\(uid \\d+\\)\n").matcher(out);
         assertTrue(m.matches(), out);
         assertEquals(img, m.group(1));
     }
