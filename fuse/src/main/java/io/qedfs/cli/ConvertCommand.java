@@ -76,7 +76,9 @@ final class ConvertCommand extends BaseCommand {
             } catch (ImageLockedException e) {
                 throw e; // DEST is in use (a mount, QEMU): refused untouched, and not ours to remove
             } catch (IOException | RuntimeException | Error e) {
-                Files.deleteIfExists(dst);
+                if (Files.isRegularFile(dst)) {
+                    Files.deleteIfExists(dst); // a half-written output; never a device or FIFO that was refused
+                }
                 throw e;
             }
         }

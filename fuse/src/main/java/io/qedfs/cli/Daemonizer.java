@@ -43,17 +43,21 @@ final class Daemonizer {
         cmd.addAll(serverJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments(), crashReportDir(log)));
         cmd.addAll(List.of("-cp", absoluteClassPath(System.getProperty("java.class.path")), Main.class.getName()));
         cmd.addAll(args);
-        ProcessBuilder builder = new ProcessBuilder(cmd).directory(new java.io.File("/"));
-        builder.environment().putIfAbsent(ServerSignals.SUSPEND_SIGNAL_VARIABLE, ServerSignals.SUSPEND_SIGNAL);
-        Process child = builder
+        ProcessBuilder builder = new ProcessBuilder(cmd).directory(new java.io.File("/"))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(errors.toFile())
-                .start();
+                .redirectError(errors.toFile());
+        builder.environment().putIfAbsent(ServerSignals.SUSPEND_SIGNAL_VARIABLE, ServerSignals.SUSPEND_SIGNAL);
+        builder.environment().put(ParentWatch.PARENT_ENV, Long.toString(ProcessHandle.current().pid()));
+        Process child = builder.start();
         // The process has the file open now; without a name it leaves nothing in the temporary directory, even
         // if this command is killed before the mount is ready.
         FileChannel errorsRead = FileChannel.open(errors, StandardOpenOption.READ);
         Files.delete(errors);
+        // Ctrl-C (or SIGTERM, SIGHUP) while waiting stops the server too: it runs in a session of its own, where
+        // the signal never reaches it; a SIGKILL here is seen by the server's ParentWatch instead
+        Thread stopChild = new Thread(child::destroy, "qedfs-stop-server");
+        Runtime.getRuntime().addShutdownHook(stopChild);
         try {
             long deadline = System.currentTimeMillis() + READY_TIMEOUT_MILLIS;
             while (System.currentTimeMillis() < deadline) {
@@ -77,6 +81,11 @@ final class Daemonizer {
                     + READY_TIMEOUT_MILLIS / 1000 + " s; stopped it");
             return 1;
         } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(stopChild);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook is stopping the server
+            }
             errorsRead.close();
         }
     }

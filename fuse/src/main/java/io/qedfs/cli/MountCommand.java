@@ -127,6 +127,7 @@ final class MountCommand extends BaseCommand {
             }
             return exit;
         }
+        ParentWatch.startIfChild(mountPoint);
         Logging.configure(log, verbose);
         new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
                 partitions, backingTrust.trusted), overlays).serve(sources);

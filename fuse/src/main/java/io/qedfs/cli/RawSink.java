@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.FileOpener;
 import io.qedfs.qed.WriteLockedFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -20,8 +21,13 @@ final class RawSink implements ConvertSink {
 
     RawSink(Path path, long size) throws IOException {
         this.name = path.toString();
-        this.file = WriteLockedFile.open(path);
+        this.file = WriteLockedFile.open(path); // a FIFO, a character device or a directory is refused
         try {
+            if (!file.isRegularFile()) {
+                // holes cannot be left in a block device: what it held would show through them
+                throw new FileOpener.FileTypeException(path, name + ": is a block device; convert -O raw writes"
+                        + " regular files only (they stay sparse)");
+            }
             file.setLength(0);
             file.setLength(size);
         } catch (IOException e) {
@@ -59,6 +65,6 @@ final class RawSink implements ConvertSink {
 
     @Override
     public void close() throws IOException {
-        file.close();
+        channel.close();
     }
 }

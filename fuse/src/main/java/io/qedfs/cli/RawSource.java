@@ -1,11 +1,11 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.FileOpener;
 import io.qedfs.qed.SparseFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 /** A raw file. Holes are skipped with SEEK_DATA/SEEK_HOLE where the file system has them. */
@@ -18,7 +18,7 @@ final class RawSource implements ConvertSource {
     RawSource(Path path) throws IOException {
         this.name = path.toString();
         this.path = path;
-        this.channel = FileChannel.open(path, StandardOpenOption.READ);
+        this.channel = FileOpener.openReadOnly(path, name); // a FIFO or a character device is refused
         this.size = channel.size();
     }
 

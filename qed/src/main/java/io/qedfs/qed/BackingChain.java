@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -73,9 +72,10 @@ final class BackingChain {
             throw new QedFormatException(image + ": backing chain is deeper than " + ctx.maxDepth() + " files");
         }
         ctx.trust().verifyReadable(image, path);
-        String format = h.hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : probe(path);
+        String subject = image + ": backing file " + printable(path.toString());
+        String format = h.hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : probe(path, subject);
         if (format.equals("raw")) {
-            return new RawBacking(path, name, ctx.lock());
+            return new RawBacking(path, name, subject, ctx.lock());
         }
         return new QedBacking(QedImage.openBacking(path, ctx.descend(real)), name);
     }
@@ -106,8 +106,8 @@ final class BackingChain {
     }
 
     /** "qed" when the file starts with the QED magic; qcow2 and friends are refused by name. */
-    static String probe(Path path) throws IOException {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+    static String probe(Path path, String subject) throws IOException {
+        try (FileChannel ch = FileOpener.open(path, false, subject)) {
             ByteBuffer b = ByteBuffer.allocate(4);
             FileIo.readOrZero(ch, 0, b);
             b.flip();

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /** The backing file a commit writes into, opened read-write and locked like any writer. */
 interface CommitTarget extends Closeable {
@@ -62,7 +61,7 @@ interface CommitTarget extends Closeable {
     /** A raw backing file, taken with the same locks QEMU takes. */
     record RawTarget(FileChannel channel, HostFile host, ImageLocks locks) implements CommitTarget {
         static RawTarget open(Path path) throws IOException {
-            FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileChannel ch = FileOpener.open(path, true, path.toString());
             HostFile host = new HostFile(path, ch, true);
             try {
                 return new RawTarget(ch, host, ImageLocks.acquire(host, ch, false, path.toString()));

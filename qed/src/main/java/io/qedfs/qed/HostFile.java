@@ -22,6 +22,7 @@ final class HostFile implements AutoCloseable {
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
     private static final int ENXIO = 6;
+    private static final int O_NONBLOCK = 04000;
     private static final int O_CLOEXEC = 0x80000;
     private static final int FALLOC_FL_KEEP_SIZE = 1;
     private static final int FALLOC_FL_PUNCH_HOLE = 2;
@@ -39,7 +40,9 @@ final class HostFile implements AutoCloseable {
     HostFile(Path path, FileChannel channel, boolean writable, FileSyscalls libc) {
         this.channel = channel;
         this.libc = libc;
-        this.fd = libc != null ? libc.open(path.toString(), (writable ? O_RDWR : O_RDONLY) | O_CLOEXEC) : -1;
+        // a second descriptor of the file FileOpener checked, by its path: O_NONBLOCK keeps a FIFO swapped in
+        // meanwhile from blocking this open
+        this.fd = libc != null ? libc.open(path.toString(), (writable ? O_RDWR : O_RDONLY) | O_NONBLOCK | O_CLOEXEC) : -1;
         this.punchWorks = writable && fd >= 0;
     }
 

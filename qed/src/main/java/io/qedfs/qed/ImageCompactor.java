@@ -57,6 +57,11 @@ final class ImageCompactor {
     /** Writes the compacted copy next to {@code target} and renames it over {@code target}. */
     private static CompactResult replace(QedImage source, CheckReport health, Path target, WorkProgress progress)
             throws IOException {
+        if (Files.exists(target) && !Files.isRegularFile(target)) {
+            // the rename would put a regular file where a block device or a FIFO was
+            throw new FileOpener.FileTypeException(target, target + ": not a regular file; compact replaces its"
+                    + " target by a new file, so the target must be a regular file or not exist yet");
+        }
         long oldBytes = source.fileLength();
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".compact");

@@ -55,16 +55,24 @@ final class ImageCreator {
         }
         QedHeader h = new QedHeader(o.clusterSize(), o.tableSize(), 1, features, 0, 0, o.clusterSize(), rounded,
                 name.length == 0 ? 0 : QedHeader.SIZE, name.length);
-        // Locked before it is cut to nothing: a file in use (a mount, QEMU) is refused as it is.
+        long end = (long) o.clusterSize() * (1 + o.tableSize());
+        // Locked before it is cut to nothing: a file in use (a mount, QEMU) is refused as it is; so is a FIFO, a
+        // character device or a directory. A regular file is then emptied and extended over the header and the
+        // L1 table, which read as zeroes without a byte written (64 MiB clusters with table_size 16 cost a few
+        // KiB of disk, not 1 GiB).
         try (WriteLockedFile out = WriteLockedFile.open(path)) {
             FileChannel ch = out.channel();
-            out.setLength(0);
+            if (out.isRegularFile()) {
+                out.setLength(0);
+                out.setLength(end);
+            }
             FileIo.writeFully(ch, 0, h.encode());
             FileIo.writeFully(ch, QedHeader.SIZE, ByteBuffer.wrap(name));
-            long end = (long) o.clusterSize() * (1 + o.tableSize());
-            // The L1 table is written out as zeroes, as QEMU does, so the file holds what its length claims.
-            for (long at = o.clusterSize(); at < end; at += Buffers.zerosCapacity()) {
-                FileIo.writeFully(ch, at, Buffers.zeros((int) Math.min(Buffers.zerosCapacity(), end - at)));
+            if (!out.isRegularFile()) {
+                // a block device holds whatever was there before: the table is written out as zeroes
+                for (long at = o.clusterSize(); at < end; at += Buffers.zerosCapacity()) {
+                    FileIo.writeFully(ch, at, Buffers.zeros((int) Math.min(Buffers.zerosCapacity(), end - at)));
+                }
             }
             ch.force(true);
         }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * Changes an image's backing file. Safe mode keeps the guest's view: every cluster the image does not
@@ -43,7 +42,7 @@ final class ImageRebaser {
     /** Unsafe mode: only the header's reference changes; neither backing file is opened. */
     static void rewriteReference(Path path, String newName, String format) throws IOException {
         String name = path.toString();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try (FileChannel ch = FileOpener.open(path, true, name);
                 HostFile host = new HostFile(path, ch, true);
                 ImageLocks locks = ImageLocks.acquire(host, ch, false, name)) {
             QedHeader h = QedImage.readHeader(ch, name, ch.size());

@@ -19,6 +19,7 @@ final class LibC implements FileSyscalls {
     private final Invoker invoker = Invoker.getInstance();
     private final MemoryIO memory = MemoryIO.getInstance();
     private final Function open;
+    private final Function openCreating;
     private final Function close;
     private final Function fallocate;
     private final Function lseek;
@@ -29,9 +30,11 @@ final class LibC implements FileSyscalls {
     private final Function getuid;
     private final Function getpwuidR;
     private final Function getgrouplist;
+    private final Function strerror;
 
     private LibC(Library libc) {
         open = function(libc, "open", 2);
+        openCreating = function(libc, "open", 3);
         close = function(libc, "close", 1);
         fallocate = function(libc, "fallocate", 4);
         lseek = function(libc, "lseek", 3);
@@ -42,6 +45,7 @@ final class LibC implements FileSyscalls {
         getuid = function(libc, "getuid", 0);
         getpwuidR = function(libc, "getpwuid_r", 5);
         getgrouplist = function(libc, "getgrouplist", 4);
+        strerror = function(libc, "strerror", 1);
     }
 
     /** The binding, or null where it cannot be made (callers then fall back to FileChannel alone). */
@@ -77,6 +81,27 @@ final class LibC implements FileSyscalls {
         try {
             memory.putByteArray(str, name, 0, name.length);
             return (int) invoker.invokeLLrL(open, str, flags);
+        } finally {
+            memory.freeMemory(str);
+        }
+    }
+
+    /** The C library's text for an errno value ("No such device or address"). */
+    String errorText(int errno) {
+        long text = invoker.invokeLrL(strerror, errno);
+        return text == 0 ? "error " + errno : new String(memory.getZeroTerminatedByteArray(text), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * open(path, flags, mode), for flags with O_CREAT. open is variadic; on x86_64 an int passed as a third
+     * argument travels in the register the callee's va_arg reads first, so the plain call is the right one.
+     */
+    int open(String path, int flags, int mode) {
+        byte[] name = path.getBytes(StandardCharsets.UTF_8);
+        long str = memory.allocateMemory(name.length + 1, true);
+        try {
+            memory.putByteArray(str, name, 0, name.length);
+            return (int) invoker.invokeLLLrL(openCreating, str, flags, mode);
         } finally {
             memory.freeMemory(str);
         }
@@ -125,6 +150,16 @@ final class LibC implements FileSyscalls {
             return rc;
         } finally {
             memory.freeMemory(flock);
+        }
+    }
+
+    /** The file type bits of st_mode (st_mode & S_IFMT) of the open file, or -1 when fstat fails. st_mode at 24. */
+    int fileType(int fd) {
+        long st = memory.allocateMemory(144, true);
+        try {
+            return (int) invoker.invokeLLrL(fstat, fd, st) == 0 ? memory.getInt(st + 24) & 0170000 : -1;
+        } finally {
+            memory.freeMemory(st);
         }
     }
 

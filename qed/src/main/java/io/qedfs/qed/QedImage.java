@@ -4,9 +4,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Optional;
 
@@ -204,20 +202,16 @@ public final class QedImage implements Closeable {
 
     /** True when the file starts with the QED magic. */
     public static boolean isQed(Path path) throws IOException {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+        try (FileChannel ch = FileOpener.open(path, false, path.toString())) {
             ByteBuffer b = ByteBuffer.allocate(4);
             FileIo.readOrZero(ch, 0, b);
             return QedHeader.hasMagic(b.flip());
         }
     }
 
+    /** Never blocks: a FIFO, a character device or a directory is refused, with the file named. */
     private static FileChannel openChannel(Path path, boolean readOnly) throws IOException {
-        try {
-            return readOnly ? FileChannel.open(path, StandardOpenOption.READ)
-                    : FileChannel.open(path, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(path.toString(), null, path + ": no such file");
-        }
+        return FileOpener.open(path, !readOnly, path.toString());
     }
 
     static QedHeader readHeader(FileChannel ch, String name, long length) throws IOException {

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,10 +20,11 @@ final class RawBacking implements Backing {
     private final ImageLocks locks; // null without locks
     private final long size;
 
-    RawBacking(Path path, String name, boolean lock) throws IOException {
+    /** {@code subject}: how errors name the file ("top.qed: backing file base.raw"). */
+    RawBacking(Path path, String name, String subject, boolean lock) throws IOException {
         this.path = path;
         this.name = name;
-        this.channel = FileChannel.open(path, StandardOpenOption.READ);
+        this.channel = FileOpener.open(path, false, subject); // a FIFO or a character device is refused
         HostFile hostFile = null;
         try {
             hostFile = new HostFile(path, channel, false);

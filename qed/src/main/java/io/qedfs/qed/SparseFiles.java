@@ -3,7 +3,6 @@ package io.qedfs.qed;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,7 +13,7 @@ public final class SparseFiles {
 
     /** Bytes the file occupies on disk (st_blocks * 512; the length where that is unknown). */
     public static long allocatedBytes(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try (FileChannel ch = FileOpener.open(file, false, file.toString());
              HostFile host = new HostFile(file, ch, false)) {
             return host.allocatedBytes();
         }
@@ -25,7 +24,7 @@ public final class SparseFiles {
      * else reads as zeroes. Without hole support the whole file is one range.
      */
     public static List<long[]> dataRanges(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ);
+        try (FileChannel ch = FileOpener.open(file, false, file.toString());
              HostFile host = new HostFile(file, ch, false)) {
             long size = ch.size();
             List<long[]> out = new ArrayList<>();

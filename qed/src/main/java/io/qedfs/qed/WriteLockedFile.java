@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 
 /**
  * A file opened read-write (created when missing) under QEMU's write lock, for commands that write a file
@@ -15,25 +14,31 @@ import java.nio.file.StandardOpenOption;
  */
 public final class WriteLockedFile implements Closeable {
     private final RandomAccessFile file;
+    private final boolean regular;
     private final HostFile host;
     private final ImageLocks locks;
 
-    private WriteLockedFile(RandomAccessFile file, HostFile host, ImageLocks locks) {
+    private WriteLockedFile(RandomAccessFile file, boolean regular, HostFile host, ImageLocks locks) {
         this.file = file;
+        this.regular = regular;
         this.host = host;
         this.locks = locks;
     }
 
-    /** Opens (or creates) {@code path} and takes the write lock; refuses a file in use without changing it. */
+    /**
+     * Opens (or creates) {@code path} and takes the write lock; refuses a file in use without changing it, and
+     * anything but a regular file or a block device (a FIFO, whose open would wait forever) without opening it.
+     */
     public static WriteLockedFile open(Path path) throws IOException {
-        // Opened once through NIO first, which creates the file or names the problem as the rest of qedfs does
-        // (NoSuchFileException, AccessDeniedException); RandomAccessFile is kept for its sparse setLength.
-        FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE).close();
-        RandomAccessFile file = new RandomAccessFile(path.toFile(), "rw");
+        // RandomAccessFile for its sparse setLength; FileOpener names a missing directory or a denied file as NIO does
+        FileOpener.Checked<RandomAccessFile> opened = FileOpener.open(path, true, true, path.toString(),
+                same -> new RandomAccessFile(same.toFile(), "rw"));
+        RandomAccessFile file = opened.file();
         HostFile host = null;
         try {
             host = new HostFile(path, file.getChannel(), true);
-            return new WriteLockedFile(file, host, ImageLocks.acquire(host, file.getChannel(), false, path.toString()));
+            return new WriteLockedFile(file, opened.regular(), host,
+                    ImageLocks.acquire(host, file.getChannel(), false, path.toString()));
         } catch (IOException | RuntimeException e) {
             if (host != null) {
                 host.close();
@@ -41,6 +46,11 @@ public final class WriteLockedFile implements Closeable {
             file.close();
             throw e;
         }
+    }
+
+    /** False for a block device: it has a fixed length, and what it held shows through anything not written. */
+    public boolean isRegularFile() {
+        return regular;
     }
 
     public FileChannel channel() {
