@@ -28,7 +28,11 @@ abstract class BaseCommand implements Callable<Integer> {
     public final Integer call() throws Exception {
         try {
             return run();
-        } catch (OutOfMemoryError | StackOverflowError e) {
+        } catch (OutOfMemoryError e) {
+            // the JVM's own words name the direct-memory limit; the heap's is added here
+            throw new CommandFailedException(String.format("out of memory (%s; this JVM's heap limit is %d MiB,"
+                    + " set by -Xmx in QEDFS_JAVA_OPTS)", e.getMessage(), Runtime.getRuntime().maxMemory() >> 20), e);
+        } catch (StackOverflowError e) {
             throw new CommandFailedException("internal error: " + e, e);
         } finally {
             out().flush();

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.SparseFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -132,6 +134,58 @@ class HostileImagesTest {
                 QemuTool.Result q = QemuTool.run("qemu-img", "check", img.toString());
                 assertTrue(q.exit() == 0 || q.exit() == 3, c.name() + ": qemu-img check after repair: " + q.out());
             }
+        }
+    }
+
+    /**
+     * 64 MiB clusters and table_size 16: 1 GiB tables. A sparse file of a few KiB that claims eight L2 tables
+     * (all holes), and an image qedfs creates with that geometry: in a JVM of 256 MiB, info, check, map and
+     * check -r all end as for any image (a table is never held whole, and holes are not read), and create
+     * writes no gigabyte of zeroes.
+     */
+    @Test
+    void gigabyteTablesNeedNoGigabyteOfMemoryOrDisk() throws Exception {
+        List<String> smallHeap = List.of("-Xmx256m", "-XX:MaxDirectMemorySize=256m");
+        Path hostile = Files.createDirectories(dir.resolve("gib")).resolve("holes.qed");
+        long cluster = 64 << 20;
+        long table = 16 * cluster;
+        try (FileChannel ch = FileChannel.open(hostile, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer h = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+            h.putInt(0x00444551).putInt((int) cluster).putInt(16).putInt(1); // magic, cluster, table_size, header_size
+            h.putLong(0).putLong(0).putLong(0).putLong(cluster);              // features, compat, autoclear, L1 offset
+            h.putLong(1L << 56);                                              // image size: 8 L1 entries' worth
+            ch.write(h.flip(), 0);
+            ByteBuffer l1 = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < 8; i++) {
+                l1.putLong(cluster + table * (i + 1)); // eight L2 tables, one after the other, all hole
+            }
+            ch.write(l1.flip(), cluster);
+            ch.write(ByteBuffer.allocate(1), cluster + table * 9 - 1); // the file ends after the last table
+        }
+        String sum = Images.sha256(hostile);
+        Cli.Result info = Forked.run(COMMAND_SECONDS, smallHeap, List.of("info", hostile.toString()));
+        assertEquals(0, info.exit(), info.err());
+        assertTrue(info.out().contains("cluster_size: 67108864"), info.out());
+        Cli.Result check = Forked.run(COMMAND_SECONDS, smallHeap, List.of("check", hostile.toString()));
+        assertEquals(0, check.exit(), check.out() + check.err());
+        assertTrue(check.out().contains("No errors were found on the image."), check.out());
+        Cli.Result map = Forked.run(COMMAND_SECONDS, smallHeap, List.of("map", "--output", "json", hostile.toString()));
+        assertEquals(0, map.exit(), map.err());
+        assertEquals("[{ \"start\": 0, \"length\": 72057594037927936, \"depth\": 0, \"present\": false, \"zero\": true,"
+                + " \"data\": false}]", map.out().strip().replace("\n", ""), "one unallocated extent");
+        assertEquals(sum, Images.sha256(hostile), "nothing changed");
+        Cli.Result repair = Forked.run(COMMAND_SECONDS, smallHeap, List.of("check", "-r", "all", hostile.toString()));
+        assertEquals(0, repair.exit(), repair.out() + repair.err());
+
+        Path created = dir.resolve("gib").resolve("created.qed");
+        Cli.Result create = Forked.run(COMMAND_SECONDS, smallHeap,
+                List.of("create", "-q", "-o", "cluster_size=64M,table_size=16", created.toString(), "1T"));
+        assertEquals(0, create.exit(), create.err());
+        assertTrue(SparseFiles.allocatedBytes(created) < (1 << 20), "sparse: " + SparseFiles.allocatedBytes(created));
+        assertEquals(17 * cluster, Files.size(created), "header and L1 table");
+        for (String cmd : new String[] {"info", "check", "map"}) {
+            Cli.Result r = Forked.run(COMMAND_SECONDS, smallHeap, List.of(cmd, created.toString()));
+            assertEquals(0, r.exit(), cmd + ": " + r.out() + r.err());
         }
     }
 

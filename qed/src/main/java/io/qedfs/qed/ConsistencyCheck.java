@@ -35,11 +35,13 @@ final class ConsistencyCheck {
     private long checkErrors;
     /** End of the last cluster copied by repair (past the checked file end), 0 if none. */
     private long copiesEnd;
-    /** The L2 table being checked, as read from the file, and its entries. */
+    /** The slice of the L2 table being checked (the whole table up to 1 MiB), as read from the file, and its entries. */
     private final ByteBuffer tableBuf;
     private final LongBuffer tableEntries;
     /** All zeroes: what runs of empty entries are compared with. */
     private final ByteBuffer zeroes;
+    /** The last data cluster seen in the table being checked, 0 at its start (fragmentation). */
+    private long lastCluster;
 
     ConsistencyCheck(ImageMetadata meta, HostFile host, RepairMode mode, ProgressListener progress) {
         this.meta = meta;
@@ -47,9 +49,9 @@ final class ConsistencyCheck {
         this.host = host;
         this.fix = mode != RepairMode.NONE;
         this.g = meta.geometry;
-        this.tableBuf = ByteBuffer.allocateDirect(g.tableBytes).order(ByteOrder.LITTLE_ENDIAN);
+        this.tableBuf = ByteBuffer.allocateDirect(g.sliceBytes).order(ByteOrder.LITTLE_ENDIAN);
         this.tableEntries = tableBuf.asLongBuffer();
-        this.zeroes = ByteBuffer.allocateDirect(Math.min(g.tableBytes, 1 << 16));
+        this.zeroes = ByteBuffer.allocateDirect(Math.min(g.sliceBytes, 1 << 16));
     }
 
     CheckReport run() throws IOException {
@@ -62,21 +64,15 @@ final class ConsistencyCheck {
             corruption(overlap, String.format("L1 table at 0x%x overlaps itself", l1Offset), false);
         }
         boolean l1Changed = false;
-        List<Integer> tables = new ArrayList<>();
-        for (int i = 0; i < g.entriesPerTable; i++) {
+        List<long[]> tables = new ArrayList<>(); // {L1 index, L2 table offset}
+        for (int i = 0; i < meta.l1.length(); i++) {
             long entry = meta.l1.get(i);
             if (entry == 0) {
                 continue;
             }
-            String what = null;
-            if (!g.isValidTableOffset(entry, fileSize)) {
-                what = String.format("L1 entry %d: L2 table offset 0x%x is invalid (file end 0x%x)", i, entry, fileSize);
-            } else if (!used.markIfFree(entry >>> g.clusterBits, g.tableSize)) {
-                // left unmarked, as QEMU does: the clusters stay with their first owner
-                what = String.format("L1 entry %d: L2 table at 0x%x overlaps the L1 table or another L2 table", i, entry);
-            }
+            String what = l1Problem(i, entry, fileSize, used);
             if (what == null) {
-                tables.add(i);
+                tables.add(new long[] {i, entry});
                 continue;
             }
             if (fix) {
@@ -85,9 +81,11 @@ final class ConsistencyCheck {
             }
             corruption(1, what, fix);
         }
+        checkUnreachableL1(l1Offset, fileSize, used, tables);
         progress.progress(0, tables.size());
         for (int n = 0; n < tables.size(); n++) {
-            checkL2(tables.get(n), meta.l1.get(tables.get(n)), fileSize, used);
+            // fits in int: an L1 index
+            checkL2((int) tables.get(n)[0], tables.get(n)[1], fileSize, used);
             progress.progress(n + 1, tables.size());
         }
         if (l1Changed) {
@@ -124,51 +122,128 @@ final class ConsistencyCheck {
                 checkErrors, imageEnd, List.copyOf(problems));
     }
 
-    /**
-     * A table that cannot be read, or whose repair cannot be written, is a check error, each said as it is.
-     * Tables are read straight into one reused buffer, not through the L2 cache: the check visits each once,
-     * and decoding hundreds of them into cached arrays was most of its time.
-     */
-    private void checkL2(int l1Index, long tableOffset, long fileSize, ClusterBitmap used) {
-        tableBuf.clear();
-        try {
-            FileIo.readFully(meta.channel, tableOffset, tableBuf, meta.name);
-        } catch (IOException e) {
-            checkErrors++;
-            problem(String.format("L1 entry %d: cannot read L2 table at 0x%x: %s", l1Index, tableOffset, e.getMessage()));
-            return;
+    /** Why L1 entry {@code i} (not 0) cannot be checked as a table, or null; marks the table's clusters used. */
+    private String l1Problem(int i, long entry, long fileSize, ClusterBitmap used) {
+        if (!g.isValidTableOffset(entry, fileSize)) {
+            return String.format("L1 entry %d: L2 table offset 0x%x is invalid (file end 0x%x)", i, entry, fileSize);
         }
-        try {
-            if (checkEntries(l1Index, tableOffset, fileSize, used)) {
-                meta.sync(); // copies first: the table must not point at a cluster that is not written yet
-                FileIo.writeFully(meta.channel, tableOffset, tableBuf.clear());
+        if (!used.markIfFree(entry >>> g.clusterBits, g.tableSize)) {
+            // left unmarked, as QEMU does: the clusters stay with their first owner
+            return String.format("L1 entry %d: L2 table at 0x%x overlaps the L1 table or another L2 table", i, entry);
+        }
+        return null;
+    }
+
+    /**
+     * The L1 entries no guest offset reaches (only tables of more than 2^(63 - l1Shift) entries have them),
+     * which are not in memory: read from the file slice by slice, skipping holes, and checked like the others;
+     * a repair clears them in the file.
+     */
+    private void checkUnreachableL1(long l1Offset, long fileSize, ClusterBitmap used, List<long[]> tables) {
+        long end = l1Offset + g.tableBytes;
+        long at = l1Offset + meta.l1.length() * 8L;
+        while (at < end) {
+            long from = host.nextData(at, end);
+            if (from < 0) {
+                return; // the rest is hole: empty entries
             }
-        } catch (IOException e) {
-            checkErrors++;
-            problem(String.format("L2 table at 0x%x: the repair could not be written: %s", tableOffset, e.getMessage()));
+            int n = (int) Math.min(g.sliceBytes, end - from); // fits: at most one slice
+            try {
+                tableBuf.clear().limit(n);
+                FileIo.readFully(meta.channel, from, tableBuf, meta.name);
+                for (int k = 0; k < n / 8; k++) {
+                    long entry = tableBuf.getLong(k * 8);
+                    if (entry == 0) {
+                        continue;
+                    }
+                    int i = (int) ((from - l1Offset) >>> 3) + k; // fits: an L1 index
+                    String what = l1Problem(i, entry, fileSize, used);
+                    if (what == null) {
+                        tables.add(new long[] {i, entry});
+                        continue;
+                    }
+                    if (fix) {
+                        FileIo.writeFully(meta.channel, from + k * 8L, ByteBuffer.allocate(8));
+                    }
+                    corruption(1, what, fix);
+                }
+            } catch (IOException e) {
+                checkErrors++;
+                problem(String.format("L1 table at 0x%x: cannot read or repair it at 0x%x: %s", l1Offset, from, e.getMessage()));
+                return;
+            }
+            at = from + n;
         }
     }
 
-    /** Checks (and with repair, changes) the entries of the table in {@link #tableBuf}; true when it changed any. */
-    private boolean checkEntries(int l1Index, long tableOffset, long fileSize, ClusterBitmap used) throws IOException {
+    /**
+     * A table that cannot be read, or whose repair cannot be written, is a check error, each said as it is.
+     * Tables are read straight into one reused buffer, not through the L2 cache: the check visits each once,
+     * and decoding hundreds of them into cached arrays was most of its time. A table larger than one slice is
+     * read slice by slice, and the slices that lie in holes of the file (empty entries) are not read at all.
+     */
+    private void checkL2(int l1Index, long tableOffset, long fileSize, ClusterBitmap used) {
+        lastCluster = 0;
+        long end = tableOffset + g.tableBytes;
+        int base = 0;
+        while (base < g.entriesPerTable) {
+            long sliceAt = tableOffset + base * 8L;
+            if (g.sliced()) {
+                long data = host.nextData(sliceAt, end);
+                if (data < 0) {
+                    return;
+                }
+                int next = g.sliceStart((int) ((data - tableOffset) >>> 3)); // fits: an entry index
+                if (next > base) {
+                    base = next;
+                    continue;
+                }
+            }
+            tableBuf.clear();
+            try {
+                FileIo.readFully(meta.channel, sliceAt, tableBuf, meta.name);
+            } catch (IOException e) {
+                checkErrors++;
+                problem(String.format("L1 entry %d: cannot read L2 table at 0x%x: %s", l1Index, tableOffset, e.getMessage()));
+                return;
+            }
+            try {
+                if (checkEntries(l1Index, base, tableOffset, fileSize, used)) {
+                    meta.sync(); // copies first: the table must not point at a cluster that is not written yet
+                    FileIo.writeFully(meta.channel, sliceAt, tableBuf.clear());
+                }
+            } catch (IOException e) {
+                checkErrors++;
+                problem(String.format("L2 table at 0x%x: the repair could not be written: %s", tableOffset, e.getMessage()));
+                return;
+            }
+            base += g.sliceEntries;
+        }
+    }
+
+    /**
+     * Checks (and with repair, changes) the entries of the slice in {@link #tableBuf}, entries {@code base} on
+     * of the table; true when it changed any.
+     */
+    private boolean checkEntries(int l1Index, int base, long tableOffset, long fileSize, ClusterBitmap used) throws IOException {
         LongBuffer t = tableEntries;
         boolean changed = false;
-        long last = 0;
-        for (int j = nextNonZero(0); j < g.entriesPerTable; j = nextNonZero(j + 1)) {
-            long e = t.get(j);
+        for (int k = nextNonZero(0); k < g.sliceEntries; k = nextNonZero(k + 1)) {
+            long e = t.get(k);
+            int j = base + k;
             if (e == TableCodec.ZERO_CLUSTER) {
                 continue;
             }
             allocated++;
-            if (last != 0 && last + g.clusterSize != e) {
+            if (lastCluster != 0 && lastCluster + g.clusterSize != e) {
                 fragmented++;
             }
-            last = e;
+            lastCluster = e;
             if (!g.isValidClusterOffset(e, fileSize)) {
                 String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster offset 0x%x is invalid (%s)",
                         tableOffset, j, g.guestOffset(l1Index, j), e, whyInvalid(e, fileSize));
                 if (fix) {
-                    t.put(j, 0);
+                    t.put(k, 0);
                     changed = true;
                 }
                 corruption(1, what, fix);
@@ -178,7 +253,7 @@ final class ConsistencyCheck {
                 String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster 0x%x is referenced twice",
                         tableOffset, j, g.guestOffset(l1Index, j), e);
                 if (fix) {
-                    t.put(j, copyOfCluster(e));
+                    t.put(k, copyOfCluster(e));
                     changed = true;
                     what += "; this reference now has a copy of its own";
                 }
@@ -189,12 +264,12 @@ final class ConsistencyCheck {
     }
 
     /**
-     * The index of the first entry from {@code from} on that is not 0, or entriesPerTable. Most tables are
-     * mostly empty; a vectorized compare with zeroes skips the empty runs many entries at a time.
+     * The index of the first entry of the slice from {@code from} on that is not 0, or sliceEntries. Most
+     * tables are mostly empty; a vectorized compare with zeroes skips the empty runs many entries at a time.
      */
     private int nextNonZero(int from) {
-        for (int pos = from << 3; pos < g.tableBytes; pos += zeroes.capacity()) {
-            int n = Math.min(zeroes.capacity(), g.tableBytes - pos);
+        for (int pos = from << 3; pos < g.sliceBytes; pos += zeroes.capacity()) {
+            int n = Math.min(zeroes.capacity(), g.sliceBytes - pos);
             tableBuf.limit(pos + n).position(pos);
             zeroes.limit(n).position(0);
             int at = tableBuf.mismatch(zeroes);
@@ -202,7 +277,7 @@ final class ConsistencyCheck {
                 return (pos + at) >>> 3;
             }
         }
-        return g.entriesPerTable;
+        return g.sliceEntries;
     }
 
     /** Appends a copy of the cluster at {@code offset} to the file; returns where it went. */

@@ -9,6 +9,11 @@ final class Geometry {
     static final long MAX_CLUSTER_SIZE = 64L << 20;
     static final long MIN_TABLE_SIZE = 1;
     static final long MAX_TABLE_SIZE = 16;
+    /**
+     * The most of one table held in memory at a time. A table is up to 1 GiB (64 MiB clusters, table_size 16):
+     * larger tables are read, cached and checked in slices of this size, so memory never grows with them.
+     */
+    static final int MAX_SLICE_BYTES = 1 << 20;
 
     final int clusterSize;       // fits in int: at most 64 MiB
     final int tableSize;         // clusters per table, 1..16
@@ -18,6 +23,13 @@ final class Geometry {
     final int tableBytes;        // fits in int: at most 16 * 64 MiB = 2^30
     final long headerBytes;
     final int l1Shift;           // clusterBits + entryBits, at most 26 + 27 = 53
+    final int sliceBytes;        // the whole table, or MAX_SLICE_BYTES of it when it is larger
+    final int sliceEntries;      // entries per slice, a power of 2 dividing entriesPerTable
+    /**
+     * The L1 entries a guest offset can reach: all of them, except in tables so large that images below 2^63
+     * bytes use only the first 2^(63 - l1Shift) (1024 with 64 MiB clusters and table_size 16). At most 2^21.
+     */
+    final int l1Entries;
 
     Geometry(long clusterSize, long tableSize, long headerSize) {
         this.clusterSize = (int) clusterSize;
@@ -28,6 +40,9 @@ final class Geometry {
         this.entryBits = Integer.numberOfTrailingZeros(entriesPerTable);
         this.headerBytes = headerSize * clusterSize;
         this.l1Shift = clusterBits + entryBits;
+        this.sliceBytes = Math.min(tableBytes, MAX_SLICE_BYTES);
+        this.sliceEntries = sliceBytes / 8;
+        this.l1Entries = (int) Math.min(entriesPerTable, 1L << (63 - l1Shift)); // l1Shift >= 21: no overflow
     }
 
     static Geometry of(QedHeader h) {
@@ -41,6 +56,16 @@ final class Geometry {
     static long maxImageSize(long clusterSize, long tableSize) {
         int bits = 2 * (Long.numberOfTrailingZeros(tableSize * clusterSize / 8)) + Long.numberOfTrailingZeros(clusterSize);
         return bits >= 63 ? Long.MAX_VALUE & ~511L : 1L << bits;
+    }
+
+    /** True when a table is larger than one slice: then it is never read, cached or written whole. */
+    boolean sliced() {
+        return sliceEntries < entriesPerTable;
+    }
+
+    /** Index of the first entry of the slice holding entry {@code index}. */
+    int sliceStart(int index) {
+        return index & -sliceEntries;
     }
 
     long maxImageSize() {

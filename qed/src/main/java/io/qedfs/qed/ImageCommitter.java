@@ -65,11 +65,8 @@ final class ImageCommitter {
         writes.allocLock.lock();
         try {
             writes.markDirty();
-            for (int i = 0; i < meta.l1.length(); i++) {
-                meta.l1.set(i, 0);
-            }
+            meta.clearL1();
             long l1 = meta.header().l1TableOffset();
-            meta.writeTable(l1, meta.l1);
             meta.sync();
             meta.l2Cache.clear();
             long keep = Math.max(meta.geometry.headerBytes, l1 + meta.geometry.tableBytes);

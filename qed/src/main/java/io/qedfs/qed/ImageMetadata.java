@@ -11,31 +11,39 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * only changed by callers holding the image's allocation lock, and only once they are in the file: a writer
  * that finds an entry writes into its cluster without a lock, and its write must not depend on a table
  * write that could still fail.
+ *
+ * <p>Tables larger than {@link Geometry#MAX_SLICE_BYTES} (up to 1 GiB) are never held whole: the cache holds
+ * L2 tables slice by slice (keyed by the slice's file offset), a new one is written sparsely (the slice with
+ * entries; the rest is hole), and a lookup that reaches the end of an empty slice skips the hole the rest of
+ * the table lies in with SEEK_DATA, so that an empty 1 GiB table costs one slice and two system calls.
  */
 final class ImageMetadata {
     final String name;
     final FileChannel channel;
     final Geometry geometry;
+    /** The reachable L1 entries ({@link Geometry#l1Entries}); the on-disk table may hold more. */
     final AtomicLongArray l1;
     final L2Cache l2Cache;
     /** Whatever made the image stop holding what callers were told: reported by every later write, fsync and close. */
     final StickyFailure failure;
-    private final L2Cache.Loader tableLoader = this::readTable; // made once: a lookup allocates nothing for it
+    private final HostFile host;
+    private final L2Cache.Loader sliceLoader = this::readSlice; // made once: a lookup allocates nothing for it
     private volatile QedHeader header;
     /** End of the cluster-rounded file: where the next cluster goes. Written under the allocation lock. */
     private volatile long fileEnd;
     /** Set once a sync failed: every later sync fails too (the kernel may have dropped the pages it could not write). */
     private volatile boolean syncFailed;
 
-    ImageMetadata(String name, FileChannel channel, QedHeader header, long fileLength, int l2CacheTables)
+    ImageMetadata(String name, FileChannel channel, HostFile host, QedHeader header, long fileLength, int l2CacheSlices)
             throws IOException {
         this.name = name;
         this.channel = channel;
+        this.host = host;
         this.header = header;
         this.geometry = Geometry.of(header);
         this.fileEnd = fileLength & -(long) geometry.clusterSize;
-        this.l1 = readTable(header.l1TableOffset());
-        this.l2Cache = new L2Cache(l2CacheTables);
+        this.l1 = readEntries(header.l1TableOffset(), geometry.l1Entries);
+        this.l2Cache = new L2Cache(l2CacheSlices);
         this.failure = new StickyFailure(name);
     }
 
@@ -108,18 +116,55 @@ final class ImageMetadata {
         }
     }
 
-    AtomicLongArray readTable(long offset) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocateDirect(geometry.tableBytes);
-        FileIo.readFully(channel, offset, buf, name);
-        return TableCodec.decode(buf.flip(), geometry.entriesPerTable);
+    /** Reads {@code count} entries at {@code offset}, in pieces of at most one slice. */
+    AtomicLongArray readEntries(long offset, int count) throws IOException {
+        AtomicLongArray t = new AtomicLongArray(count);
+        ByteBuffer buf = ByteBuffer.allocateDirect(Math.min(count, geometry.sliceEntries) * 8);
+        for (int done = 0; done < count; ) {
+            int n = Math.min(count - done, buf.capacity() / 8);
+            buf.clear().limit(n * 8);
+            FileIo.readFully(channel, offset + done * 8L, buf, name);
+            TableCodec.decodeInto(buf.flip(), t, done, n);
+            done += n;
+        }
+        return t;
     }
 
+    /** The L2 slice at {@code offset}; a slice of a large table that lies in a hole of the file is not read. */
+    private AtomicLongArray readSlice(long offset) throws IOException {
+        if (geometry.sliced() && host.nextData(offset, offset + geometry.sliceBytes) < 0) {
+            return new AtomicLongArray(geometry.sliceEntries);
+        }
+        return readEntries(offset, geometry.sliceEntries);
+    }
+
+    /** Writes {@code table} (the reachable L1 entries, or one slice) at {@code offset}, a slice at a time. */
     void writeTable(long offset, AtomicLongArray table) throws IOException {
-        FileIo.writeFully(channel, offset, TableCodec.encode(table, 0, geometry.entriesPerTable));
+        for (int at = 0; at < table.length(); at += geometry.sliceEntries) {
+            int n = Math.min(table.length() - at, geometry.sliceEntries);
+            FileIo.writeFully(channel, offset + at * 8L, TableCodec.encode(table, at, at + n));
+        }
     }
 
-    L2Cache.Ref l2(long tableOffset) throws IOException {
-        return l2Cache.acquire(tableOffset, tableLoader);
+    /**
+     * Makes the on-disk L1 table all zeroes and the entries in memory too (the table may be larger than what
+     * is in memory: the rest becomes a hole, or zeroes where holes cannot be punched).
+     */
+    void clearL1() throws IOException {
+        for (int i = 0; i < l1.length(); i++) {
+            l1.set(i, 0);
+        }
+        long offset = header.l1TableOffset();
+        writeTable(offset, l1);
+        long held = l1.length() * 8L;
+        if (held < geometry.tableBytes) {
+            host.zeroRange(offset + held, geometry.tableBytes - held);
+        }
+    }
+
+    /** The pinned slice of the L2 table at {@code tableOffset} that holds entry {@code index}. */
+    L2Cache.Ref l2(long tableOffset, int index) throws IOException {
+        return l2Cache.acquire(tableOffset + geometry.sliceStart(index) * 8L, sliceLoader);
     }
 
     /** The L2 table offset for {@code pos}, 0 if there is none; fails on an invalid L1 entry. */
@@ -144,23 +189,47 @@ final class ImageMetadata {
         if (tableOffset == 0) {
             return Run.unallocated(pos, max);
         }
-        try (L2Cache.Ref ref = l2(tableOffset)) {
+        int i = geometry.l2Index(pos);
+        int base = geometry.sliceStart(i);
+        long first;
+        Run.Kind kind;
+        long covered = geometry.clusterSize - geometry.offsetInCluster(pos);
+        int j = i - base + 1;
+        try (L2Cache.Ref ref = l2(tableOffset, i)) {
             AtomicLongArray t = ref.table();
-            int i = geometry.l2Index(pos);
-            long first = t.get(i);
-            Run.Kind kind = kindOf(first, i, pos);
-            long covered = geometry.clusterSize - geometry.offsetInCluster(pos);
-            for (int j = i + 1; covered < max && j < geometry.entriesPerTable; j++) {
+            first = t.get(i - base);
+            kind = kindOf(first, i, pos);
+            for (; covered < max && j < geometry.sliceEntries; j++) {
                 long e = t.get(j);
-                if (kindOf(e, j, pos) != kind
-                        || (kind == Run.Kind.DATA && e != first + (long) (j - i) * geometry.clusterSize)) {
+                if (kindOf(e, base + j, pos) != kind
+                        || (kind == Run.Kind.DATA && e != first + (long) (j - i + base) * geometry.clusterSize)) {
                     break;
                 }
                 covered += geometry.clusterSize;
             }
-            long fileOffset = kind == Run.Kind.DATA ? first + geometry.offsetInCluster(pos) : -1;
-            return new Run(kind, pos, Math.min(covered, max), fileOffset);
         }
+        if (kind == Run.Kind.UNALLOCATED && covered < max && j == geometry.sliceEntries) {
+            covered += holeAfter(tableOffset, base + j, max - covered);
+        }
+        long fileOffset = kind == Run.Kind.DATA ? first + geometry.offsetInCluster(pos) : -1;
+        return new Run(kind, pos, Math.min(covered, max), fileOffset);
+    }
+
+    /**
+     * Guest bytes, up to {@code limit}, mapped by the entries from {@code index} on that lie in a hole of the
+     * file: they are zero (unallocated) without being read. Entries change in memory only after they are in
+     * the file, so a hole on disk never hides an entry in memory. 0 for a table of one slice, which the
+     * lookup has already read whole.
+     */
+    private long holeAfter(long tableOffset, int index, long limit) {
+        if (!geometry.sliced() || index >= geometry.entriesPerTable) {
+            return 0;
+        }
+        long from = tableOffset + index * 8L;
+        long end = tableOffset + geometry.tableBytes;
+        long data = host.nextData(from, end);
+        long zeroEntries = ((data < 0 ? end : data) - from) >>> 3; // at most 2^27: no overflow below
+        return Math.min(limit, zeroEntries << geometry.clusterBits);
     }
 
     private Run.Kind kindOf(long entry, int l2Index, long pos) throws QedCorruptionException {
@@ -180,20 +249,33 @@ final class ImageMetadata {
 
     /**
      * Points {@code n} consecutive L2 entries for the clusters from {@code pos} at {@code value},
-     * {@code value + step}, ... creating the L2 table (written whole and synced before the L1 entry) when the
+     * {@code value + step}, ... creating the L2 table (written, sparsely if larger than a slice, and synced before
+     * the L1 entry) when the
      * L1 entry is empty. The entries change in memory only after their table write succeeded (see the class
      * comment). Caller holds the allocation lock; the clusters lie in one L2 table.
      */
     void setEntries(long pos, int n, long value, long step) throws IOException {
-        int l1Index = geometry.l1Index(pos);
         int from = geometry.l2Index(pos);
+        int inSlice = Math.min(n, geometry.sliceEntries - (from - geometry.sliceStart(from)));
+        setEntriesInSlice(pos, inSlice, value, step);
+        if (inSlice < n) { // lookups never return a run across slices; this serves any other caller
+            setEntries(pos + ((long) inSlice << geometry.clusterBits), n - inSlice, value + inSlice * step, step);
+        }
+    }
+
+    // expects the allocation lock; the n entries lie in one slice
+    private void setEntriesInSlice(long pos, int n, long value, long step) throws IOException {
+        int l1Index = geometry.l1Index(pos);
+        int index = geometry.l2Index(pos);
+        int base = geometry.sliceStart(index);
+        int from = index - base;
         long tableOffset = l2Offset(pos);
         if (tableOffset == 0) {
-            AtomicLongArray t = new AtomicLongArray(geometry.entriesPerTable);
+            AtomicLongArray t = new AtomicLongArray(geometry.sliceEntries);
             fill(t, from, n, value, step);
             long at = allocate((long) geometry.tableBytes);
             try {
-                writeTable(at, t);
+                writeNewTable(at, base, t);
                 sync();
             } catch (IOException e) {
                 release(at);
@@ -201,25 +283,48 @@ final class ImageMetadata {
             }
             // a failed L1 write leaves the table a leak (its sector may have reached the disk: it is not released)
             writeEntries(header.l1TableOffset(), l1, l1Index, 1, at, 0);
-            l2Cache.insert(at, t).close(); // before the L1 entry: a lookup through it must find this copy
+            l2Cache.insert(at + base * 8L, t).close(); // before the L1 entry: a lookup through it must find this copy
             l1.set(l1Index, at);
             return;
         }
-        try (L2Cache.Ref ref = l2(tableOffset)) {
+        try (L2Cache.Ref ref = l2(tableOffset, index)) {
             AtomicLongArray t = ref.table();
-            writeEntries(tableOffset, t, from, n, value, step);
+            writeEntries(tableOffset + base * 8L, t, from, n, value, step);
             fill(t, from, n, value, step);
         }
     }
 
     /**
-     * Writes the 512-byte sectors (as QEMU does) of {@code table} that hold entries {@code [from, from+n)}, with those entries set to
-     * {@code value}, {@code value + step}, ...; the table in memory is left as it is.
+     * Writes a new L2 table at {@code at}, the end of the file, whose only entries are those of {@code slice}
+     * (the slice from entry {@code base}). A table of one slice is written whole. A larger one is written
+     * sparsely: that slice, and the file extended over the rest (its last sector written), which then reads
+     * as zeroes; bytes an odd-sized file held past its last whole cluster are zeroed first.
+     */
+    private void writeNewTable(long at, int base, AtomicLongArray slice) throws IOException {
+        if (!geometry.sliced()) {
+            writeTable(at, slice);
+            return;
+        }
+        long end = at + geometry.tableBytes;
+        long length = channel.size();
+        if (length > at) {
+            host.zeroRange(at, Math.min(length, end) - at);
+        }
+        writeTable(at + base * 8L, slice);
+        if (channel.size() < end) {
+            FileIo.writeFully(channel, end - TableCodec.SECTOR, Buffers.zeros(TableCodec.SECTOR));
+        }
+    }
+
+    /**
+     * Writes the 512-byte sectors (as QEMU does) of {@code table} (the L1 entries in memory, or an L2 slice) that
+     * hold entries {@code [from, from+n)}, with those entries set to {@code value}, {@code value + step}, ...; the
+     * table in memory is left as it is.
      */
     private void writeEntries(long tableOffset, AtomicLongArray table, int from, int n, long value, long step)
             throws IOException {
         int first = from - from % TableCodec.ENTRIES_PER_SECTOR;
-        int last = Math.min(geometry.entriesPerTable,
+        int last = Math.min(table.length(),
                 (from + n + TableCodec.ENTRIES_PER_SECTOR - 1) / TableCodec.ENTRIES_PER_SECTOR * TableCodec.ENTRIES_PER_SECTOR);
         ByteBuffer sectors = TableCodec.encode(table, first, last);
         for (int k = 0; k < n; k++) {

@@ -73,8 +73,8 @@ public final class QedImage implements Closeable {
                 h = h.withAutoclearFeatures(0);
             }
             Geometry g = Geometry.of(h);
-            int cacheTables = (int) Math.max(4, Math.min(4096, options.l2CacheBytes() / g.tableBytes));
-            this.meta = new ImageMetadata(name, channel, h, length, cacheTables);
+            int cacheSlices = (int) Math.max(4, Math.min(4096, options.l2CacheBytes() / g.sliceBytes));
+            this.meta = new ImageMetadata(name, channel, hostFile, h, length, cacheSlices);
             this.host = hostFile;
             this.backing = opened;
             this.locks = takenLocks;

@@ -14,14 +14,13 @@ final class TableCodec {
     private TableCodec() {
     }
 
-    static AtomicLongArray decode(ByteBuffer buf, int entries) {
+    /** Decodes {@code n} entries from {@code buf} into {@code t} from index {@code at}. */
+    static void decodeInto(ByteBuffer buf, AtomicLongArray t, int at, int n) {
         ByteBuffer b = buf.duplicate().order(ByteOrder.LITTLE_ENDIAN);
-        AtomicLongArray t = new AtomicLongArray(entries);
         int p = b.position();
-        for (int i = 0; i < entries; i++) {
-            t.setPlain(i, b.getLong(p + i * 8));
+        for (int i = 0; i < n; i++) {
+            t.setPlain(at + i, b.getLong(p + i * 8));
         }
-        return t;
     }
 
     /** Encodes entries [from, to) into a new buffer ready to be written. */
