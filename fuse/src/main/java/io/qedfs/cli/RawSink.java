@@ -65,6 +65,6 @@ final class RawSink implements ConvertSink {
 
     @Override
     public void close() throws IOException {
-        channel.close();
+        file.close();
     }
 }

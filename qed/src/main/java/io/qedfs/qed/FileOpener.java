@@ -18,8 +18,8 @@ import java.nio.file.attribute.BasicFileAttributes;
  * /dev/zero has no size and no end; a directory is no image. So the path is opened with O_NONBLOCK (a FIFO's
  * open then returns at once), the type of what was opened is read with fstat on that very descriptor (a stat
  * of the path before the open could be answered by another file than the one opened), and only a regular file
- * or a block device is handed on, as a FileChannel opened through {@code /proc/self/fd}: that reaches the file
- * already checked, whatever the path names meanwhile. Without the libc binding (not x86_64 Linux) the type
+ * or a block device is handed on, reopened (as a FileChannel, or as the caller opens it) through
+ * {@code /proc/self/fd}: that reaches the file already checked, whatever the path names meanwhile. Without the libc binding (not x86_64 Linux) the type
  * of the path is checked just before the open instead.
  */
 public final class FileOpener {
@@ -158,7 +158,7 @@ public final class FileOpener {
     public static final class FileTypeException extends FileSystemException {
         private static final long serialVersionUID = 1L;
 
-        FileTypeException(Path path, String line) {
+        public FileTypeException(Path path, String line) {
             super(path.toString(), null, line);
         }
 

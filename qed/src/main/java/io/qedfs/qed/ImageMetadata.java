@@ -249,10 +249,9 @@ final class ImageMetadata {
 
     /**
      * Points {@code n} consecutive L2 entries for the clusters from {@code pos} at {@code value},
-     * {@code value + step}, ... creating the L2 table (written, sparsely if larger than a slice, and synced before
-     * the L1 entry) when the
-     * L1 entry is empty. The entries change in memory only after their table write succeeded (see the class
-     * comment). Caller holds the allocation lock; the clusters lie in one L2 table.
+     * {@code value + step}, ... creating the L2 table (written, sparsely if larger than a slice, and synced
+     * before the L1 entry) when the L1 entry is empty. The entries change in memory only after their table write
+     * succeeded (see the class comment). Caller holds the allocation lock; the clusters lie in one L2 table.
      */
     void setEntries(long pos, int n, long value, long step) throws IOException {
         int from = geometry.l2Index(pos);
