@@ -27,7 +27,7 @@ import ru.serce.jnrfuse.struct.FuseOperations;
  *
  * <p>Why: libfuse2's multi-threaded loop starts native threads on demand and ends them when more than ten are
  * idle, and jffi attaches such a thread to the JVM and detaches it again on every callback until it has made
- * 1000 calls; that bookkeeping, not the file system, was the ceiling (FUSE-NOTES.md, "Threads"). Here every
+ * 1000 calls; that bookkeeping, not the file system, bounds throughput (docs/fuse-notes.md, "Threads"). Here every
  * request is read and dispatched by a long-lived Java thread, so a callback never attaches or detaches.
  *
  * <p>How: {@code fuse_setup} does what {@code fuse_main_real} does before its loop (parse the arguments, mount,

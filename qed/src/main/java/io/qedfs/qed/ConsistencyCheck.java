@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The QED consistency check (QED-FORMAT.md section 5), with correct cluster arithmetic (QEMU divides by
+ * The QED consistency check (docs/format.md, section 8), with correct cluster arithmetic (QEMU divides by
  * cluster_size - 1 and reports leaks that are not there).
  *
  * <p>Tables are marked before data, so a data entry pointing into the L1 table or an L2 table is the one

@@ -2,7 +2,7 @@ package io.qedfs.qed;
 
 /**
  * Decides whether a decoded header describes an image that can be opened, in the order QEMU checks
- * (QED-FORMAT.md section 1). Every refusal names the file, the field, its value and the allowed range.
+ * (docs/format.md, section 2). Every refusal names the file, the field, its value and the allowed range.
  */
 final class HeaderValidator {
     /** QEMU reads backing names into a PATH_MAX buffer. */

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 /**
  * A bounded, write-through cache of L2 tables keyed by file offset.
  *
- * <p>The creation race (qed-design-discussion.txt): when two threads miss on the same table at once, the first
+ * <p>The creation race (docs/architecture.md, "Concurrency"): when two threads miss on the same table at once, the first
  * inserts a placeholder and loads the table; the second finds the placeholder and waits for that same load, so
  * a table is read once and there is only ever one copy to update. A table handed out is pinned until its
  * {@link Ref} is closed, and pinned tables are never evicted, so an allocating writer's update can never be

@@ -8,7 +8,7 @@ package io.qedfs.qed;
  * @param lock        take QEMU-compatible byte-range locks (a second writer, qedfs or QEMU, is refused)
  * @param l2CacheBytes memory budget for cached L2 tables (at least a few tables are always kept)
  * @param maxChainDepth longest backing chain accepted
- * @param writeBehind  acknowledge writes of up to 128 KiB that allocate once copied, and apply them on a
+ * @param writeBehind  acknowledge writes of up to 1 MiB that allocate once copied, and apply them on a
  *                     background thread (durable at the next flush, like the page cache); for the mount
  * @param trustBacking open every backing file the chain names, whoever owns it, and block devices too; otherwise
  *                     a backing file must be a regular file that the owners of the files above it could read

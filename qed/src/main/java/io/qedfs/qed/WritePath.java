@@ -12,7 +12,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * range up again under it: another writer may have allocated the cluster since the unlocked lookup, and
  * allocating it twice would leak one copy and lose the other's data.
  *
- * <p>Ordering (DESIGN.md, durability): NEED_CHECK is set and synced before the first allocation; then data
+ * <p>Ordering (docs/architecture.md, "Durability contract"): NEED_CHECK is set and synced before the first allocation; then data
  * and copy-on-write fill, a sync if there is a backing file (so an entry never points at a half-filled
  * cluster whose backing data was lost), then L2 entries (a new table is written whole and synced), then L1.
  */

@@ -87,7 +87,7 @@ class ImageCompactorTest {
             }
             assertEquals(List.of(), strays(), "no temporary file left");
         }
-        if (Qemu.available() && tableSize > 1) { // QEMU cannot open table_size=1 (QED-FORMAT.md, QEMU bugs)
+        if (Qemu.available() && tableSize > 1) { // QEMU cannot open table_size=1 (docs/format.md, section 11)
             Qemu.ok("qemu-img", "compare", "-f", "qed", "-F", "qed", copy.toString(), image.toString());
             if (clusterSize == 65536) { // with small clusters QEMU's check reports a bogus leak
                 Qemu.ok("qemu-img", "check", image.toString());
