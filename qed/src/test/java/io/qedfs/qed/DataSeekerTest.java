@@ -146,7 +146,7 @@ class DataSeekerTest {
             image.flush();
             disk.onIo(d -> {
                 if (Thread.currentThread().getName().equals("qedfs-writer")) {
-                    awaitUninterruptibly(release); // the queue holds the next write until released
+                    Latches.awaitUninterruptibly(release); // the queue holds the next write until released
                 }
             });
             image.write(40 * M, ByteBuffer.wrap(random(4096, 7))); // allocating: acknowledged once queued
@@ -176,16 +176,6 @@ class DataSeekerTest {
         }
     }
 
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        while (true) {
-            try {
-                latch.await();
-                return;
-            } catch (InterruptedException e) {
-                // the writer thread is never interrupted on purpose; keep holding it
-            }
-        }
-    }
 
     /** Writes of 1 byte to 3 clusters, and zero writes, at random places. */
     private static void scribble(QedImage image, Random rnd, int ops) throws IOException {

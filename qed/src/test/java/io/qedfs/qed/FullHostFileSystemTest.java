@@ -66,7 +66,7 @@ class FullHostFileSystemTest {
             file[0].hook((op, pos, len) -> {
                 if (Thread.currentThread().getName().equals("qedfs-writer")) {
                     applying.countDown();
-                    awaitUninterruptibly(release);
+                    Latches.awaitUninterruptibly(release);
                 }
             });
             int queued = 0;
@@ -207,16 +207,6 @@ class FullHostFileSystemTest {
         return b;
     }
 
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        while (true) {
-            try {
-                latch.await();
-                return;
-            } catch (InterruptedException e) {
-                // only an abandoned test is interrupted; its writer thread keeps waiting for the latch
-            }
-        }
-    }
 
     private static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));

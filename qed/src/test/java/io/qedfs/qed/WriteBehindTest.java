@@ -186,7 +186,7 @@ class WriteBehindTest {
         file[0].hook((op, pos, len) -> {
             if (onWriterThread()) {
                 applying.countDown();
-                awaitUninterruptibly(fail);
+                Latches.awaitUninterruptibly(fail);
                 throw new OutOfMemoryError("injected: Java heap space");
             }
         });
@@ -231,7 +231,7 @@ class WriteBehindTest {
             file[0].hook((op, pos, len) -> {
                 if (onWriterThread()) {
                     applying.countDown();
-                    awaitUninterruptibly(release);
+                    Latches.awaitUninterruptibly(release);
                 }
             });
             byte[] queued = pattern(2 * CLUSTER, 2);
@@ -262,7 +262,7 @@ class WriteBehindTest {
             file[0].hook((op, pos, len) -> {
                 if (onWriterThread() && writerWrites.getAndIncrement() == 1) { // the in-place half went first
                     allocating.countDown();
-                    awaitUninterruptibly(release);
+                    Latches.awaitUninterruptibly(release);
                 }
             });
             byte[] queued = pattern(2 * CLUSTER, 2);
@@ -301,7 +301,7 @@ class WriteBehindTest {
                 } else if (onWriterThread() && len == dataLength) {
                     int n = dataWrites.getAndIncrement();
                     (n == 0 ? inFirst : inSecond).countDown();
-                    awaitUninterruptibly(n == 0 ? releaseFirst : releaseSecond);
+                    Latches.awaitUninterruptibly(n == 0 ? releaseFirst : releaseSecond);
                 }
             });
             byte[] first = pattern(dataLength, 2);
@@ -347,16 +347,6 @@ class WriteBehindTest {
         }
     }
 
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        while (true) {
-            try {
-                latch.await();
-                return;
-            } catch (InterruptedException e) {
-                // the engine's threads are never interrupted; a test's are only when it is abandoned
-            }
-        }
-    }
 
     private static byte[] read(QedImage image, long pos, int len) throws IOException {
         byte[] b = new byte[len];
