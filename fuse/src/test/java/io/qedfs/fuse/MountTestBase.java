@@ -2,6 +2,7 @@ package io.qedfs.fuse;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,5 +25,14 @@ abstract class MountTestBase {
         if (dir != null) {
             Qedfs.cleanUp(dir);
         }
+    }
+
+    /** The guest content of {@code img} as QEMU reads it (qemu-img convert to raw), the oracle for a mount. */
+    byte[] content(Path img) throws Exception {
+        Path raw = dir.resolve("content.raw");
+        Qedfs.ok(Qedfs.run(List.of("qemu-img", "convert", "-O", "raw", img.toString(), raw.toString())), "convert");
+        byte[] b = Files.readAllBytes(raw);
+        Files.delete(raw);
+        return b;
     }
 }

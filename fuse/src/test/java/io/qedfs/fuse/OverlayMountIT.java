@@ -36,13 +36,6 @@ class OverlayMountIT extends MountTestBase {
         return img;
     }
 
-    private byte[] content(Path img) throws Exception {
-        Path raw = dir.resolve("content.raw");
-        ok(Qedfs.run(List.of("qemu-img", "convert", "-O", "raw", img.toString(), raw.toString())), "convert");
-        byte[] b = Files.readAllBytes(raw);
-        Files.delete(raw);
-        return b;
-    }
 
     /** Random writes through the mount, mirrored into {@code model}. */
     private static void writeThrough(Path raw, byte[] model, long seed) throws Exception {
