@@ -10,14 +10,25 @@ LAUNCHER := fuse/target/qedfs
 PREPARED := fuse/target/qedfs.jsa
 # the launcher's text for a jar that lives in directory $(1)
 launcher_for = sed 's|@LIB@|$(1)|' fuse/src/main/sh/qedfs.in
-SOURCES := $(shell find qed/src/main fuse/src/main -type f 2>/dev/null) pom.xml qed/pom.xml fuse/pom.xml
+# what the jar is made from (the launcher's scripts in fuse/src/main/sh are not in it); the man pages are made
+# with the jar, by a class among the tests
+SOURCES := $(shell find qed/src/main fuse/src/main -path fuse/src/main/sh -prune -o -type f -print 2>/dev/null) \
+	pom.xml qed/pom.xml fuse/pom.xml fuse/src/test/java/io/qedfs/cli/ManPageWriter.java
+# man pages, one per command (qedfs.1, qedfs-mount.1, ...), from the picocli model: Maven writes them with the jar
+# when asciidoctor is installed (fuse/src/main/man/to-troff.sh)
+MAN_DIR := fuse/target/man
 PREFIX ?= /usr/local
-DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fdisk fio
+DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fdisk fio bash-completion asciidoctor
 DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermount3:fuse3 /usr/bin/qemu-img:qemu-utils \
-	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /sbin/sfdisk:fdisk /usr/bin/fio:fio
+	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /sbin/sfdisk:fdisk /usr/bin/fio:fio \
+	/usr/share/bash-completion/bash_completion:bash-completion /usr/bin/asciidoctor:asciidoctor
 BUILD_TOOLS := javac:openjdk-17-jdk-headless mvn:maven
+# the test reports `make test` sums up (stale ones are removed first: a renamed test would count twice)
+REPORTS := qed/target/surefire-reports fuse/target/surefire-reports fuse/target/failsafe-reports
+# make deb: where the package is written
+DEB_DIR ?= .
 
-.PHONY: all deps build test test-long demo install uninstall bench bench-convert bench-jmh clean images
+.PHONY: all deps build test test-long demo install uninstall deb bench bench-convert bench-jmh clean images
 
 all: build
 
@@ -35,16 +46,15 @@ deps:
 	else echo "system packages present: $(DEBIAN_PACKAGES), a JDK and Maven"; fi
 
 ## build: the runnable jar, fuse/target/qedfs.jar, its launcher fuse/target/qedfs (fuse/target/qedfs --help; it
-## starts faster than java -jar) and its bash completion
-build:
-	$(MVN) package -DskipTests
-	@$(MAKE) --no-print-directory $(COMPLETION) $(LAUNCHER) $(PREPARED)
+## starts faster than java -jar), its bash completion and man pages. Maven runs only when a source is newer than
+## the jar, so a second `make` does nothing, and `sudo make install` after `make build` does not run Maven as root
+build: $(JAR) $(COMPLETION) $(LAUNCHER) $(PREPARED)
 	@ls -l $(JAR) $(LAUNCHER)
 
-# `make install` builds only when the jar is missing or older than a source, so `sudo make install` after
-# `make build` does not run Maven as root
+# touched: Maven may keep a jar whose content did not change, which would leave it older than its sources
 $(JAR): $(SOURCES)
 	$(MVN) package -DskipTests
+	@touch $@
 
 $(COMPLETION): $(JAR)
 	java -cp $(JAR) io.qedfs.cli.CompletionScript > $@.tmp && mv $@.tmp $@
@@ -56,21 +66,25 @@ $(LAUNCHER): fuse/src/main/sh/qedfs.in
 $(PREPARED): $(JAR) fuse/src/main/sh/prepare-lib.sh
 	fuse/src/main/sh/prepare-lib.sh fuse/target
 
-## test: every unit, engine, conformance (qemu-img as oracle) and CLI test
+## test: every unit, engine, conformance (qemu-img as oracle), CLI and real-mount test, then a summary: tests run,
+## failed and skipped per module and kind, and why each skipped test was skipped
 test:
-	$(MVN) verify
+	@rm -rf $(REPORTS)
+	@$(MVN) verify; status=$$?; java tools/TestSummary.java $(REPORTS); exit $$status
 
 ## test-long: the same with much longer random runs (crash points, corruptions, kill -9 rounds, mutations)
 test-long:
-	$(MVN) verify -Dqedfs.ops=20000 -Dqedfs.crashPoints=20000 -Dqedfs.checkRounds=2000 -Dqedfs.crashRounds=25 \
-	  -Dqedfs.mutations=20000
+	@rm -rf $(REPORTS)
+	@$(MVN) verify -Dqedfs.ops=20000 -Dqedfs.crashPoints=20000 -Dqedfs.checkRounds=2000 -Dqedfs.crashRounds=25 \
+	  -Dqedfs.mutations=20000; status=$$?; java tools/TestSummary.java $(REPORTS); exit $$status
 
 ## demo: the main job on a built-in example (installs what is missing, builds, mounts an ext4 guest)
 demo: deps build
 	examples/demo.sh
 
-## install: a `qedfs` launcher on the PATH ($(PREFIX)/bin), the jar in $(PREFIX)/lib/qedfs and bash completion
-## in $(PREFIX)/share/bash-completion/completions/qedfs. DESTDIR= stages it (packaging, tests)
+## install: a `qedfs` launcher on the PATH ($(PREFIX)/bin), the jar in $(PREFIX)/lib/qedfs, bash completion in
+## $(PREFIX)/share/bash-completion/completions/qedfs and man pages in $(PREFIX)/share/man/man1. DESTDIR= stages it
+## (packaging, tests)
 install: $(JAR) $(COMPLETION)
 	install -d $(DESTDIR)$(PREFIX)/lib/qedfs $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0644 $(JAR) $(DESTDIR)$(PREFIX)/lib/qedfs/qedfs.jar
@@ -79,11 +93,26 @@ install: $(JAR) $(COMPLETION)
 	@# the archive records the jar's path and time: made for the installed jar, and only where it will run
 	@if [ -z "$(DESTDIR)" ]; then fuse/src/main/sh/prepare-lib.sh $(PREFIX)/lib/qedfs; fi
 	install -m 0644 $(COMPLETION) $(DESTDIR)$(PREFIX)/share/bash-completion/completions/qedfs
-	@echo "installed $(PREFIX)/bin/qedfs and bash completion, $(PREFIX)/share/bash-completion/completions/qedfs"
+	@if ls $(MAN_DIR)/*.1 > /dev/null 2>&1; then \
+	  install -d $(DESTDIR)$(PREFIX)/share/man/man1 && install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  && echo "installed $(PREFIX)/bin/qedfs, bash completion and man pages (man qedfs, man qedfs-mount, ...)"; \
+	else echo "installed $(PREFIX)/bin/qedfs and bash completion; no man pages: the build makes them when asciidoctor is installed (make deps)"; fi
+	@# where the launcher is not on this shell's PATH, say when it will be: ~/.local/bin joins the PATH at login
+	@# (~/.profile adds it when it exists), other directories only when the user adds them
+	@if [ -z "$(DESTDIR)" ]; then case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; \
+	  *) if [ "$(PREFIX)" = "$$HOME/.local" ]; then \
+	       echo "note: $(PREFIX)/bin is not on this shell's PATH; ~/.profile puts it there in new login shells (log out and in), or now: export PATH=\"$(PREFIX)/bin:\$$PATH\""; \
+	     else echo "note: $(PREFIX)/bin is not on your PATH; add it (export PATH=\"$(PREFIX)/bin:\$$PATH\" in ~/.profile) or run $(PREFIX)/bin/qedfs"; fi ;; \
+	esac; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/qedfs $(DESTDIR)$(PREFIX)/share/bash-completion/completions/qedfs
+	rm -f $(DESTDIR)$(PREFIX)/bin/qedfs $(DESTDIR)$(PREFIX)/share/bash-completion/completions/qedfs \
+	  $(DESTDIR)$(PREFIX)/share/man/man1/qedfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/qedfs-*.1
 	rm -rf $(DESTDIR)$(PREFIX)/lib/qedfs
+
+## deb: a Debian package, $(DEB_DIR)/qedfs_VERSION_all.deb (dpkg-deb; packaging/deb/make-deb.sh)
+deb: $(JAR) $(COMPLETION)
+	packaging/deb/make-deb.sh $(JAR) $(COMPLETION) $(MAN_DIR) $(DEB_DIR)
 
 ## bench: qedfs mount vs qemu-storage-daemon's FUSE export, same workloads, alternating rounds (root; not a test).
 ## Writes bench/RESULTS.md. Smaller: make bench BENCH_ARGS=--quick, or SIZE_MB=, ROUNDS=, FIO_SECONDS= (see the script)
