@@ -110,9 +110,13 @@ uninstall:
 	  $(DESTDIR)$(PREFIX)/share/man/man1/qedfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/qedfs-*.1
 	rm -rf $(DESTDIR)$(PREFIX)/lib/qedfs
 
-## deb: a Debian package, $(DEB_DIR)/qedfs_VERSION_all.deb (dpkg-deb; packaging/deb/make-deb.sh)
+## deb: a Debian package, $(DEB_DIR)/qedfs_VERSION_all.deb: what make install installs for PREFIX=/usr, turned into
+## a package by packaging/deb/make-deb.sh (dpkg-deb; needs the man pages, so asciidoctor)
+DEB_STAGE := fuse/target/deb-root
 deb: $(JAR) $(COMPLETION)
-	packaging/deb/make-deb.sh $(JAR) $(COMPLETION) $(MAN_DIR) $(DEB_DIR)
+	@rm -rf $(DEB_STAGE)
+	@$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_STAGE)) PREFIX=/usr > /dev/null
+	packaging/deb/make-deb.sh $(DEB_STAGE) $(DEB_DIR)
 
 ## bench: qedfs mount vs qemu-storage-daemon's FUSE export, same workloads, alternating rounds (root; not a test).
 ## Writes bench/RESULTS.md. Smaller: make bench BENCH_ARGS=--quick, or SIZE_MB=, ROUNDS=, FIO_SECONDS= (see the script)
