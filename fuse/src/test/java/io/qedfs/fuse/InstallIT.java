@@ -78,7 +78,14 @@ class InstallIT {
             assertTrue(qemu.out().contains("file format: qed") && qemu.out().contains("(100663296 bytes)"), qemu.out());
         }
 
+        if (Files.isRegularFile(Path.of("target/man/qedfs-mount.1")) && Qedfs.onPath("man")) {
+            Qedfs.Result man = Qedfs.ok(Qedfs.run(List.of("env", "LC_ALL=C", "man", "-M", prefix.resolve("share/man").toString(),
+                    "qedfs-mount")), "man qedfs-mount");
+            assertTrue(man.out().contains("qedfs-mount - ") && man.out().contains("--read-only"), man.out());
+        }
+
         make("uninstall", "PREFIX=" + prefix);
+        assertFalse(Files.exists(prefix.resolve("share/man/man1/qedfs-mount.1")), "man page left behind");
         assertFalse(Files.exists(launcher), "launcher left behind");
         assertFalse(Files.exists(prefix.resolve("lib/qedfs")), "jar left behind");
         assertFalse(Files.exists(prefix.resolve("share/bash-completion/completions/qedfs")), "completion left behind");
@@ -141,6 +148,43 @@ class InstallIT {
         assertEquals(Set.of("leaks", "all"), words(lines.get(4)), "check -r");
         assertEquals(Set.of("human", "json"), words(lines.get(5)), "info --output");
         assertEquals(Set.of("raw", "qed"), words(lines.get(6)), "convert -O");
+    }
+
+    /**
+     * {@code make install PREFIX=~/.local} for a user whose PATH lacks ~/.local/bin says when it will be there, and
+     * it is: a new login shell (with Debian's ~/.profile, as useradd copies it) finds qedfs, and, with the
+     * bash-completion package that make deps installs, completes it without anything sourced by hand.
+     */
+    @Test
+    void aUserInstallIsFoundAndCompletedInNewLoginShells() throws Exception {
+        Path home = Files.createDirectories(dir.resolve("home"));
+        Path prefix = home.resolve(".local");
+        String path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
+        Qedfs.Result install = make("install", "PREFIX=" + prefix + " HOME=" + home + " PATH=" + path);
+        assertTrue(install.out().contains("note: " + prefix + "/bin is not on this shell's PATH; ~/.profile puts it there in"
+                + " new login shells"), install.out());
+        Qedfs.Result again = make("install", "PREFIX=" + prefix + " HOME=" + home + " PATH=" + prefix + "/bin:" + path);
+        assertFalse(again.out().contains("note:"), "on the PATH already: " + again.out());
+
+        Path skel = Path.of("/etc/skel/.profile");
+        assumeTrue(Files.isReadable(skel) && Files.readString(skel).contains(".local/bin"),
+                "this system's ~/.profile template does not add ~/.local/bin");
+        Files.copy(skel, home.resolve(".profile"));
+        String login = "env -i HOME=" + home + " PATH=" + path + " TERM=dumb bash -l -i -c ";
+        Qedfs.Result found = Qedfs.ok(Qedfs.sh(login + "'command -v qedfs' </dev/null"), "a new login shell");
+        assertEquals(prefix.resolve("bin/qedfs").toString(), found.out().strip(), found.all());
+
+        assumeTrue(Files.isRegularFile(Path.of("/usr/share/bash-completion/bash_completion")),
+                "bash-completion is not installed (make deps installs it)");
+        // what bash-completion does on the first TAB after `qedfs`: load the command's completion from the
+        // user's and the system's completion directories, then complete
+        Files.writeString(home.resolve("tab.sh"), String.join("\n",
+                "_completion_loader qedfs",
+                "fn=$(complete -p qedfs | sed -n 's/.*-F \\([^ ]*\\) qedfs$/\\1/p')",
+                "COMP_WORDS=(qedfs conv); COMP_CWORD=1; COMP_LINE='qedfs conv'; COMP_POINT=${#COMP_LINE}; COMPREPLY=()",
+                "\"$fn\" qedfs conv qedfs; echo \"completed: ${COMPREPLY[*]}\"", ""));
+        Qedfs.Result tab = Qedfs.ok(Qedfs.sh(login + "'source ~/tab.sh' </dev/null"), "completion in a new login shell");
+        assertTrue(tab.out().contains("completed: convert"), tab.all());
     }
 
     private static Set<String> words(String line) {
