@@ -515,6 +515,9 @@ for m in "${METRICS[@]}"; do
   SUMMARY+=("$what|$unit|$(fmt "$j" "$unit")|$( [ "$q" = - ] && echo - || fmt "$q" "$unit")|$su|$tgt|$verdict|$plain")
 done
 
+# the journal at the end of the report (runs so far, what changed between them, what was tried) is written by
+# hand and carried over from the report this run replaces
+JOURNAL=$(sed -n '/^## Journal/,$p' "$OUT" 2>/dev/null || true)
 {
   echo "# qedfs mount vs qemu-storage-daemon FUSE export"
   echo
@@ -593,6 +596,10 @@ done
     echo "## Problems"
     echo
     for p in "${PROBLEMS[@]}"; do echo "- $p"; done
+  fi
+  if [ -n "$JOURNAL" ]; then
+    echo
+    printf '%s\n' "$JOURNAL"
   fi
 } > "$OUT"
 
