@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -128,12 +129,12 @@ class CheckCommandTest {
 
     @Test
     void exitCodesMatchQemuImgOnFixtures() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         for (String name : new String[] {"c4k-t2.qed", "leak.qed", "dirty.qed", "corrupt-l2-past-eof.qed",
             "corrupt-l2-dup.qed", "corrupt-l1-past-eof.qed", "bad-table-size.qed", "bad-feature.qed"}) {
             Path f = Images.FIXTURES.resolve(name);
             org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(f), "fixture " + f + " missing");
-            int qemu = QemuTool.run("qemu-img", "check", f.toString()).exit();
+            int qemu = Qemu.run("qemu-img", "check", f.toString()).exit();
             assertEquals(qemu, Cli.run("check", f.toString()).exit(), name);
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,7 +19,7 @@ class CommitCommandTest {
 
     @BeforeEach
     void needQemu() {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
     }
 
     private String p(String name) {
@@ -27,20 +28,20 @@ class CommitCommandTest {
 
     /** base.qed (8M, data at 0..1M and 3M..3.5M) under top.qed (12M: data, a zero cluster, data past base's end). */
     private void qedChain() throws Exception {
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "qed", p("base.qed"), "8M");
-        QemuTool.ok("qemu-io", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 3M 512k", p("base.qed"));
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "qed", "-b", "base.qed", "-F", "qed", p("top.qed"), "12M");
+        Qemu.ok("qemu-img", "create", "-q", "-f", "qed", p("base.qed"), "8M");
+        Qemu.ok("qemu-io", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 3M 512k", p("base.qed"));
+        Qemu.ok("qemu-img", "create", "-q", "-f", "qed", "-b", "base.qed", "-F", "qed", p("top.qed"), "12M");
         writeTop();
     }
 
     private void writeTop() throws Exception {
-        QemuTool.ok("qemu-io", "-c", "write -P 0x33 512k 1M", "-c", "write -z 3M 64k", "-c", "write -P 0x44 7M 4k",
+        Qemu.ok("qemu-io", "-c", "write -P 0x33 512k 1M", "-c", "write -z 3M 64k", "-c", "write -P 0x44 7M 4k",
                 "-c", "write -P 0x55 10M 100k", p("top.qed"));
-        QemuTool.ok("qemu-img", "convert", "-O", "raw", p("top.qed"), p("expected.raw"));
+        Qemu.ok("qemu-img", "convert", "-O", "raw", p("top.qed"), p("expected.raw"));
     }
 
     private void assertReadsAsExpected(String image, String format) throws Exception {
-        QemuTool.Result cmp = QemuTool.run("qemu-img", "compare", "-f", format, "-F", "raw", image, p("expected.raw"));
+        Qemu.Result cmp = Qemu.run("qemu-img", "compare", "-f", format, "-F", "raw", image, p("expected.raw"));
         assertEquals(0, cmp.exit(), image + ": " + cmp.out());
     }
 
@@ -56,13 +57,13 @@ class CommitCommandTest {
         assertEquals("Image committed.\n", Cli.run("commit", p("top.qed")).assertOk().out());
         assertReadsAsExpected(p("base.qed"), "qed");
         assertReadsAsExpected(p("top.qed"), "qed");
-        assertEquals(0, QemuTool.run("qemu-img", "check", p("base.qed")).exit());
-        assertEquals(0, QemuTool.run("qemu-img", "check", p("top.qed")).exit());
-        assertTrue(QemuTool.ok("qemu-img", "info", "--output=json", p("base.qed")).contains("\"virtual-size\": 12582912"),
+        assertEquals(0, Qemu.run("qemu-img", "check", p("base.qed")).exit());
+        assertEquals(0, Qemu.run("qemu-img", "check", p("top.qed")).exit());
+        assertTrue(Qemu.ok("qemu-img", "info", "--output=json", p("base.qed")).contains("\"virtual-size\": 12582912"),
                 "the backing file grew to the overlay's size");
         assertEquals(0, dataBytes(p("top.qed")), "emptied: every cluster reads through to base.qed");
         assertEquals(327680, Files.size(dir.resolve("top.qed")), "cut back to header and L1");
-        String map = QemuTool.ok("qemu-img", "map", "--output=json", p("top.qed"));
+        String map = Qemu.ok("qemu-img", "map", "--output=json", p("top.qed"));
         assertTrue(!map.contains("\"depth\": 0, \"present\": true"), map);
     }
 
@@ -73,21 +74,21 @@ class CommitCommandTest {
         Cli.run("commit", "-d", "-q", p("top.qed")).assertOk();
         assertEquals(before, Images.sha256(dir.resolve("top.qed")));
         assertReadsAsExpected(p("base.qed"), "qed");
-        assertEquals(0, QemuTool.run("qemu-img", "check", p("base.qed")).exit());
+        assertEquals(0, Qemu.run("qemu-img", "check", p("base.qed")).exit());
     }
 
     @Test
     void commitIntoRawBacking() throws Exception {
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "raw", p("base.raw"), "8M");
-        QemuTool.ok("qemu-io", "-f", "raw", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 3M 512k", p("base.raw"));
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "qed", "-b", "base.raw", "-F", "raw", p("top.qed"), "12M");
+        Qemu.ok("qemu-img", "create", "-q", "-f", "raw", p("base.raw"), "8M");
+        Qemu.ok("qemu-io", "-f", "raw", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 3M 512k", p("base.raw"));
+        Qemu.ok("qemu-img", "create", "-q", "-f", "qed", "-b", "base.raw", "-F", "raw", p("top.qed"), "12M");
         writeTop();
         Cli.Result r = Cli.run("commit", "-p", p("top.qed")).assertOk();
         assertTrue(r.err().contains("(100.00/100%)"), r.err());
         assertReadsAsExpected(p("base.raw"), "raw");
         assertReadsAsExpected(p("top.qed"), "qed");
         assertEquals(12L << 20, Files.size(dir.resolve("base.raw")));
-        assertEquals(0, QemuTool.run("qemu-img", "check", p("top.qed")).exit());
+        assertEquals(0, Qemu.run("qemu-img", "check", p("top.qed")).exit());
     }
 
     @Test

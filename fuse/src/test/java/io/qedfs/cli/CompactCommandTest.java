@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -42,7 +43,7 @@ class CompactCommandTest {
 
     @BeforeEach
     void needsQemu() {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
     }
 
     @Test
@@ -52,7 +53,7 @@ class CompactCommandTest {
                 "write -P 0xcd 64M 512"); // the last, partial cluster
         appendGarbage(img, 3);
         Files.setPosixFilePermissions(img, PosixFilePermissions.fromString("rw-r-----"));
-        assertEquals(3, QemuTool.run("qemu-img", "check", img.toString()).exit(), "leaks before");
+        assertEquals(3, Qemu.run("qemu-img", "check", img.toString()).exit(), "leaks before");
         Path before = keepCopy(img);
 
         Cli.Result r = Cli.run("compact", img.toString()).assertOk();
@@ -70,8 +71,8 @@ class CompactCommandTest {
     @Test
     void toANewFileWithARawBackingFileZeroFilledClustersBecomeZeroClusters() throws Exception {
         Path base = dir.resolve("base.raw");
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "raw", base.toString(), "32M");
-        QemuTool.ok("qemu-io", "-f", "raw", "-c", "write -P 0x11 0 32M", base.toString());
+        Qemu.ok("qemu-img", "create", "-q", "-f", "raw", base.toString(), "32M");
+        Qemu.ok("qemu-io", "-f", "raw", "-c", "write -P 0x11 0 32M", base.toString());
         Path top = qemuImage("top.qed", null, "raw",
                 "write -P 0 0 1M", "write -z 8M 1M", "write -P 0x22 16M 64k");
         String topSum = Images.sha256(top);
@@ -82,10 +83,10 @@ class CompactCommandTest {
         assertEquals(topSum, Images.sha256(top), "the source is left alone");
         assertSameGuest(top, out);
         assertChecksClean(out);
-        String info = QemuTool.ok("qemu-img", "info", "--backing-chain", out.toString());
+        String info = Qemu.ok("qemu-img", "info", "--backing-chain", out.toString());
         assertTrue(info.contains("backing file: ../base.raw") && info.contains("backing file format: raw"),
                 "the same backing file, named from the new directory: " + info);
-        String map = QemuTool.ok("qemu-img", "map", "--output=json", out.toString()).replaceAll("\\s", "");
+        String map = Qemu.ok("qemu-img", "map", "--output=json", out.toString()).replaceAll("\\s", "");
         for (long zeroAt : new long[] {0, 8 << 20}) {
             assertTrue(map.contains("\"start\":" + zeroAt + ",\"length\":1048576,\"depth\":0,\"present\":true,\"zero\":true,\"data\":false"),
                     "zero clusters hide the backing file at " + zeroAt + ": " + map);
@@ -98,7 +99,7 @@ class CompactCommandTest {
         qemuImage("base.qed", "32M", null, "write -P 0x11 0 32M");
         Path top = qemuImage("top.qed", null, "qed", "write -P 0x33 1M 2M", "write -z 8M 64k");
         Images.setFirstL2Entry(top, 16, 0); // guest 1M reads the backing file again; its cluster leaks
-        assertTrue(QemuTool.run("qemu-img", "check", top.toString()).out().contains("1 leaked cluster"));
+        assertTrue(Qemu.run("qemu-img", "check", top.toString()).out().contains("1 leaked cluster"));
         Path before = keepCopy(top);
         long sizeBefore = Files.size(top);
 
@@ -129,7 +130,7 @@ class CompactCommandTest {
         Path other = Files.createDirectory(dir.resolve("other"));
         qemuImage("real/base.qed", "16M", null, "write -P 0x11 0 4M");
         Path img = qemuImage("real/disk.qed", null, "qed", "write -P 0x22 1M 1M", "write -P 0 3M 1M", "write -z 5M 64k");
-        assertTrue(QemuTool.ok("qemu-img", "info", img.toString()).contains("backing file: base.qed"), "a relative name");
+        assertTrue(Qemu.ok("qemu-img", "info", img.toString()).contains("backing file: base.qed"), "a relative name");
         Path link = Files.createSymbolicLink(other.resolve("link.qed"), Path.of("../real/disk.qed"));
         Path decoy = qemuImage("other/base.qed", "16M", null, "write -P 0x77 0 16M"); // what the link's directory holds
         Path before = Files.copy(img, real.resolve("before.qed")); // beside it: the same relative name, the same base
@@ -151,7 +152,7 @@ class CompactCommandTest {
         assertSameGuest(before, img);
         Path out = Files.createDirectory(dir.resolve("out")).resolve("copy.qed");
         Cli.run("compact", "-q", link.toString(), "-O", out.toString()).assertOk();
-        assertTrue(QemuTool.ok("qemu-img", "info", out.toString()).contains("backing file: ../real/base.qed"),
+        assertTrue(Qemu.ok("qemu-img", "info", out.toString()).contains("backing file: ../real/base.qed"),
                 "a copy elsewhere names the same base from its own directory");
         assertSameGuest(before, out);
     }
@@ -236,7 +237,7 @@ class CompactCommandTest {
         // The copy may not grow past 4 MiB: its writes fail with EFBIG (the JVM ignores SIGXFSZ).
         for (String output : new String[] {null, dir.resolve("out.qed").toString()}) {
             String args = "compact " + img + (output == null ? "" : " -O " + output);
-            QemuTool.Result r = QemuTool.run("bash", "-c", "ulimit -f 4096; exec " + javaCommand() + " " + args);
+            Qemu.Result r = Qemu.run("bash", "-c", "ulimit -f 4096; exec " + javaCommand() + " " + args);
             assertEquals(1, r.exit(), r.out());
             assertEquals(1, r.out().strip().lines().count(), r.out());
             assertTrue(r.out().startsWith("qedfs: " + img + ": compaction failed") && r.out().contains("left unchanged"), r.out());
@@ -285,13 +286,13 @@ class CompactCommandTest {
         if (size != null) {
             create.add(size);
         }
-        QemuTool.ok(create.toArray(String[]::new));
+        Qemu.ok(create.toArray(String[]::new));
         List<String> io = new ArrayList<>(List.of("qemu-io", "-f", "qed"));
         for (String w : writes) {
             io.addAll(List.of("-c", w));
         }
         io.add(p.toString());
-        QemuTool.ok(io.toArray(String[]::new));
+        Qemu.ok(io.toArray(String[]::new));
         return p;
     }
 
@@ -325,24 +326,24 @@ class CompactCommandTest {
     }
 
     private static void assertSameGuest(Path expected, Path actual) throws Exception {
-        QemuTool.Result r = QemuTool.run("qemu-img", "compare", "-f", "qed", "-F", "qed", expected.toString(), actual.toString());
+        Qemu.Result r = Qemu.run("qemu-img", "compare", "-f", "qed", "-F", "qed", expected.toString(), actual.toString());
         assertEquals(0, r.exit(), "qemu-img compare: " + r.out());
     }
 
     private static void assertChecksClean(Path img) throws Exception {
-        QemuTool.Result r = QemuTool.run("qemu-img", "check", img.toString());
+        Qemu.Result r = Qemu.run("qemu-img", "check", img.toString());
         assertEquals(0, r.exit(), "qemu-img check: " + r.out());
         assertTrue(r.out().contains("No errors were found"), r.out());
     }
 
     private static List<String> backingLines(Path img) throws Exception {
-        return QemuTool.ok("qemu-img", "info", "--backing-chain", img.toString()).lines()
+        return Qemu.ok("qemu-img", "info", "--backing-chain", img.toString()).lines()
                 .filter(l -> l.startsWith("backing file") || l.startsWith("image: base")).collect(Collectors.toList());
     }
 
     /** {@code qemu-img info --backing-chain}'s image and backing lines (not the sizes, which compaction changes). */
     private static List<String> chainLines(Path img) throws Exception {
-        return QemuTool.ok("qemu-img", "info", "--backing-chain", img.toString()).lines()
+        return Qemu.ok("qemu-img", "info", "--backing-chain", img.toString()).lines()
                 .filter(l -> l.startsWith("image:") || l.startsWith("backing file") || l.startsWith("virtual size")
                         || l.startsWith("cluster_size"))
                 .collect(Collectors.toList());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -128,29 +129,29 @@ class ConvertCommandTest {
 
     @Test
     void qemuImgAgrees() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         Cli.run("convert", source.toString(), p("q.qed")).assertOk();
-        QemuTool.Result check = QemuTool.run("qemu-img", "check", p("q.qed"));
+        Qemu.Result check = Qemu.run("qemu-img", "check", p("q.qed"));
         assertEquals(0, check.exit(), check.out());
-        QemuTool.Result cmp = QemuTool.run("qemu-img", "compare", "-f", "raw", "-F", "qed", source.toString(), p("q.qed"));
+        Qemu.Result cmp = Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "qed", source.toString(), p("q.qed"));
         assertEquals(0, cmp.exit(), cmp.out());
         assertTrue(cmp.out().contains("Images are identical."), cmp.out());
     }
 
     @Test
     void flattensBackingChainsLikeQemuImg() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         for (String name : new String[] {"chain-top.qed", "over-raw.qed", "c4k-t2.qed", "odd-size.qed"}) {
             Path f = Images.FIXTURES.resolve(name);
             assumeTrue(Files.exists(f), "fixture " + f + " missing");
             Path ours = dir.resolve(name + ".raw");
             Path theirs = dir.resolve(name + ".qemu.raw");
             Cli.run("convert", "-O", "raw", f.toString(), ours.toString()).assertOk();
-            QemuTool.ok("qemu-img", "convert", "-O", "raw", f.toString(), theirs.toString());
+            Qemu.ok("qemu-img", "convert", "-O", "raw", f.toString(), theirs.toString());
             assertEquals(Images.sha256(theirs), Images.sha256(ours), name);
             Path qed = dir.resolve(name + ".flat.qed");
             Cli.run("convert", f.toString(), qed.toString()).assertOk();
-            assertEquals(0, QemuTool.run("qemu-img", "compare", f.toString(), qed.toString()).exit(), name);
+            assertEquals(0, Qemu.run("qemu-img", "compare", f.toString(), qed.toString()).exit(), name);
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -96,24 +97,24 @@ class CreateInfoTest {
 
     @Test
     void qemuImgAgreesWithCreate() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         String img = path("q.qed");
         Cli.run("create", "-q", "-o", "cluster_size=16k,table_size=8", img, "5G").assertOk();
-        String qemu = QemuTool.ok("qemu-img", "info", "--output=json", img);
+        String qemu = Qemu.ok("qemu-img", "info", "--output=json", img);
         assertTrue(qemu.contains("\"virtual-size\": 5368709120"), qemu);
         assertTrue(qemu.contains("\"cluster-size\": 16384"), qemu);
-        assertEquals(0, QemuTool.run("qemu-img", "check", img).exit());
+        assertEquals(0, Qemu.run("qemu-img", "check", img).exit());
         String ours = Cli.run("info", "--output=json", img).assertOk().out();
         assertEquals(qemu.strip(), ours.strip(), "a fresh image: the same JSON as qemu-img, member for member");
     }
 
     @Test
     void infoMatchesQemuOnFixtures() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         for (String name : new String[] {"c64k-t4.qed", "over-raw.qed", "chain-top.qed", "sparse-4t.qed", "size0.qed"}) {
             Path f = Images.FIXTURES.resolve(name);
             org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(f), "fixture " + f + " missing");
-            String qemu = QemuTool.ok("qemu-img", "info", "--output=json", f.toString());
+            String qemu = Qemu.ok("qemu-img", "info", "--output=json", f.toString());
             String ours = Cli.run("info", "--output=json", f.toString()).assertOk().out();
             for (String key : new String[] {"virtual-size", "cluster-size", "actual-size", "filename", "backing-filename",
                 "full-backing-filename"}) {

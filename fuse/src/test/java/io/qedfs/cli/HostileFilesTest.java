@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -166,8 +167,8 @@ class HostileFilesTest {
             Cli.Result check = Forked.run(SECONDS, List.of(), List.of("check", loop));
             assertEquals(3, check.exit(), check.out() + check.err());
             assertTrue(check.out().contains("123 leaked clusters were found"), check.out());
-            if (QemuTool.available()) {
-                assertTrue(QemuTool.run("qemu-img", "check", loop).out().contains("123 leaked clusters were found"));
+            if (Qemu.available()) {
+                assertTrue(Qemu.run("qemu-img", "check", loop).out().contains("123 leaked clusters were found"));
             }
             assertRefused(List.of("compact", loop), Path.of(loop), "not a regular file");
             assertTrue(isBlockDevice(Path.of(loop)), "the device node is still there");

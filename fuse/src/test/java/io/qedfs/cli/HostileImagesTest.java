@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import io.qedfs.qed.SparseFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -130,8 +131,8 @@ class HostileImagesTest {
             fix.assertNoStackTrace();
             Cli.Result after = Cli.runWithin(COMMAND_SECONDS, List.of("check", img.toString()), c.name());
             assertEquals(0, after.exit(), c.name() + ": clean after check -r all: " + after.out() + after.err());
-            if (QemuTool.available()) {
-                QemuTool.Result q = QemuTool.run("qemu-img", "check", img.toString());
+            if (Qemu.available()) {
+                Qemu.Result q = Qemu.run("qemu-img", "check", img.toString());
                 assertTrue(q.exit() == 0 || q.exit() == 3, c.name() + ": qemu-img check after repair: " + q.out());
             }
         }

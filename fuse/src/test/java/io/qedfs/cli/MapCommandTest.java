@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,14 +57,14 @@ class MapCommandTest {
 
     @Test
     void sameAsQemuImgOnFixtures() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         for (String name : new String[] {"c4k-t2.qed", "c64k-t4.qed", "over-raw.qed", "chain-top.qed", "sparse-4t.qed",
             "odd-size.qed"}) {
             Path f = Images.FIXTURES.resolve(name);
             org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(f), "fixture " + f + " missing");
-            assertEquals(QemuTool.ok("qemu-img", "map", "--output=json", f.toString()),
+            assertEquals(Qemu.ok("qemu-img", "map", "--output=json", f.toString()),
                     Cli.run("map", "--output=json", f.toString()).assertOk().out(), name + " json");
-            assertEquals(QemuTool.ok("qemu-img", "map", f.toString()),
+            assertEquals(Qemu.ok("qemu-img", "map", f.toString()),
                     Cli.run("map", f.toString()).assertOk().out(), name + " human");
         }
     }

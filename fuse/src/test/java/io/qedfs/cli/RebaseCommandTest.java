@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,15 +21,15 @@ class RebaseCommandTest {
 
     @BeforeEach
     void chain() throws Exception {
-        QemuTool.assumeAvailable();
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "qed", p("old.qed"), "8M");
-        QemuTool.ok("qemu-io", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 3M 512k", "-c", "write -P 0x23 7M 1M", p("old.qed"));
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "qed", p("new.qed"), "6M");
-        QemuTool.ok("qemu-io", "-c", "write -P 0x11 0 256k", "-c", "write -P 0x77 256k 256k", "-c", "write -P 0x22 3M 512k",
+        Qemu.assumeAvailable();
+        Qemu.ok("qemu-img", "create", "-q", "-f", "qed", p("old.qed"), "8M");
+        Qemu.ok("qemu-io", "-c", "write -P 0x11 0 1M", "-c", "write -P 0x22 3M 512k", "-c", "write -P 0x23 7M 1M", p("old.qed"));
+        Qemu.ok("qemu-img", "create", "-q", "-f", "qed", p("new.qed"), "6M");
+        Qemu.ok("qemu-io", "-c", "write -P 0x11 0 256k", "-c", "write -P 0x77 256k 256k", "-c", "write -P 0x22 3M 512k",
                 p("new.qed"));
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "qed", "-b", "old.qed", "-F", "qed", p("top.qed"));
-        QemuTool.ok("qemu-io", "-c", "write -P 0x33 512k 1M", "-c", "write -z 5M 64k", p("top.qed"));
-        QemuTool.ok("qemu-img", "convert", "-O", "raw", p("top.qed"), p("expected.raw"));
+        Qemu.ok("qemu-img", "create", "-q", "-f", "qed", "-b", "old.qed", "-F", "qed", p("top.qed"));
+        Qemu.ok("qemu-io", "-c", "write -P 0x33 512k 1M", "-c", "write -z 5M 64k", p("top.qed"));
+        Qemu.ok("qemu-img", "convert", "-O", "raw", p("top.qed"), p("expected.raw"));
     }
 
     private String p(String name) {
@@ -36,18 +37,18 @@ class RebaseCommandTest {
     }
 
     private int compareWithExpected(String image) throws Exception {
-        return QemuTool.run("qemu-img", "compare", "-f", "qed", "-F", "raw", image, p("expected.raw")).exit();
+        return Qemu.run("qemu-img", "compare", "-f", "qed", "-F", "raw", image, p("expected.raw")).exit();
     }
 
     private String chainJson(String image) throws Exception {
-        return QemuTool.ok("qemu-img", "info", "--backing-chain", "--output=json", image);
+        return Qemu.ok("qemu-img", "info", "--backing-chain", "--output=json", image);
     }
 
     @Test
     void safeRebaseKeepsTheContent() throws Exception {
         Cli.run("rebase", "-b", "new.qed", p("top.qed")).assertOk();
         assertEquals(0, compareWithExpected(p("top.qed")));
-        assertEquals(0, QemuTool.run("qemu-img", "check", p("top.qed")).exit());
+        assertEquals(0, Qemu.run("qemu-img", "check", p("top.qed")).exit());
         String json = chainJson(p("top.qed"));
         assertTrue(json.contains("\"backing-filename\": \"new.qed\""), json);
         assertTrue(json.contains("\"full-backing-filename\": \"" + p("new.qed") + "\""), json);
@@ -65,7 +66,7 @@ class RebaseCommandTest {
         String before = Images.sha256(dir.resolve("top.qed"));
         Cli.run("rebase", "-u", "-b", "new.qed", p("top.qed")).assertOk();
         assertNotEquals(0, compareWithExpected(p("top.qed")), "unsafe mode copies nothing: new.qed shows through");
-        assertEquals(0, QemuTool.run("qemu-img", "check", p("top.qed")).exit());
+        assertEquals(0, Qemu.run("qemu-img", "check", p("top.qed")).exit());
         assertTrue(chainJson(p("top.qed")).contains("\"backing-filename\": \"new.qed\""));
         assertNotEquals(before, Images.sha256(dir.resolve("top.qed")));
         Cli.run("rebase", "-u", "-b", "old.qed", p("top.qed")).assertOk();
@@ -86,7 +87,7 @@ class RebaseCommandTest {
     void removingTheBackingFileCopiesItIn() throws Exception {
         Cli.run("rebase", "-b", "", p("top.qed")).assertOk();
         assertEquals(0, compareWithExpected(p("top.qed")));
-        assertEquals(0, QemuTool.run("qemu-img", "check", p("top.qed")).exit());
+        assertEquals(0, Qemu.run("qemu-img", "check", p("top.qed")).exit());
         assertFalse(chainJson(p("top.qed")).contains("backing"));
         Files.delete(dir.resolve("old.qed"));
         assertEquals(0, compareWithExpected(p("top.qed")), "stands alone");
@@ -94,7 +95,7 @@ class RebaseCommandTest {
 
     @Test
     void rawNewBackingIsRecordedAsRaw() throws Exception {
-        QemuTool.ok("qemu-img", "convert", "-O", "raw", p("new.qed"), p("new.raw"));
+        Qemu.ok("qemu-img", "convert", "-O", "raw", p("new.qed"), p("new.raw"));
         Cli.run("rebase", "-b", "new.raw", "-F", "raw", p("top.qed")).assertOk();
         assertEquals(0, compareWithExpected(p("top.qed")));
         String json = chainJson(p("top.qed"));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -45,10 +46,10 @@ class ResizeCommandTest {
 
     @Test
     void qemuImgSeesTheNewSize() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         Path img = Images.smallWithData(dir, "q.qed");
         Cli.run("resize", img.toString(), "+1G").assertOk();
-        assertTrue(QemuTool.ok("qemu-img", "info", "--output=json", img.toString()).contains("\"virtual-size\": 1090519040"));
-        assertEquals(0, QemuTool.run("qemu-img", "check", img.toString()).exit());
+        assertTrue(Qemu.ok("qemu-img", "info", "--output=json", img.toString()).contains("\"virtual-size\": 1090519040"));
+        assertEquals(0, Qemu.run("qemu-img", "check", img.toString()).exit());
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qedfs.qed.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -25,12 +26,12 @@ class UntrustedNamesTest {
 
     @Test
     void infoAndMapShowBackingNamesEscaped() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         byte[] data = new byte[1 << 20];
         Arrays.fill(data, (byte) 7);
         Files.write(dir.resolve(HOSTILE), data);
         String top = dir.resolve("top.qed").toString();
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "qed", "-b", HOSTILE, "-F", "raw", top);
+        Qemu.ok("qemu-img", "create", "-q", "-f", "qed", "-b", HOSTILE, "-F", "raw", top);
 
         String info = Cli.run("info", top).assertOk().out();
         assertTrue(info.contains("backing file: " + SHOWN + " (actual path: " + dir.resolve(SHOWN) + ")\n"), info);
@@ -50,10 +51,10 @@ class UntrustedNamesTest {
 
     @Test
     void errorsAboutHostileNamesStayOneEscapedLine() throws Exception {
-        QemuTool.assumeAvailable();
+        Qemu.assumeAvailable();
         String top = dir.resolve("top.qed").toString();
         String fake = "gone\u001b[2K\rqedfs: all is well\nreally.raw";
-        QemuTool.ok("qemu-img", "create", "-q", "-f", "qed", "-u", "-b", fake, "-F", "raw", top, "1M");
+        Qemu.ok("qemu-img", "create", "-q", "-f", "qed", "-u", "-b", fake, "-F", "raw", top, "1M");
         for (String command : new String[] {"info", "map", "check"}) {
             Cli.Result r = Cli.run(command, top).assertOneLineError(top);
             assertTrue(r.err().contains("gone\\x1b[2K"), r.err());

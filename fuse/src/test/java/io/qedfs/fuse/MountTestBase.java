@@ -1,8 +1,8 @@
 package io.qedfs.fuse;
 
+import io.qedfs.qed.Qemu;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,10 +29,6 @@ abstract class MountTestBase {
 
     /** The guest content of {@code img} as QEMU reads it (qemu-img convert to raw), the oracle for a mount. */
     byte[] content(Path img) throws Exception {
-        Path raw = dir.resolve("content.raw");
-        Qedfs.ok(Qedfs.run(List.of("qemu-img", "convert", "-O", "raw", img.toString(), raw.toString())), "convert");
-        byte[] b = Files.readAllBytes(raw);
-        Files.delete(raw);
-        return b;
+        return Qemu.toRaw(img, dir);
     }
 }
