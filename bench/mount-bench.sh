@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # qedfs mount vs qemu-storage-daemon's FUSE export (QEMU's own QED driver) on the same workloads, same run,
-# alternating rounds; medians, and the speed-up of qedfs over QSD for each, checked against issue 5's targets.
+# alternating rounds; medians, and the speed-up of qedfs over QSD for each, checked against the targets in METRICS.
 #
 # Usage: bench/mount-bench.sh [--quick]        (root: loop devices, drop_caches)
 # Sizes, rounds and durations come from the environment (defaults in brackets; --quick changes the defaults):
 #   SIZE_MB [512; quick 64]       data written/read sequentially, and the region fio works on
 #   ROUNDS [7; quick 1]           rounds per tool; the tool that goes first alternates from round to round
-#                                 (7, not 3: on a 2-core VM a median of 3 moved by 10-20% from run to run, and
-#                                 the guest's and the fsync write's medians of 5 still landed either side of
-#                                 their targets)
+#                                 (7: on a 2-core VM a median of 3 moves by 10-20% from run to run, and the
+#                                 medians of 5 of the workloads nearest their targets land on either side of
+#                                 them)
 #   FIO_SECONDS [15; quick 3]     length of each fio run (time-based), after FIO_RAMP [2; quick 0] seconds
 #   TREE_FILES [10000; quick 1000] small files (1-16 KiB, deterministic) copied into the ext4 guest
 #   FSCK_L2 [500; quick 50]       L2 tables in the dirty image that both checkers check (2 GiB of image each)
@@ -376,7 +376,7 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------------------------------------------------
 # preparation (untimed)
 # On a virtual machine the first write to a guest page the hypervisor has not backed yet faults on the host:
-# 18 GB were first touched at about 0.3 GB/s here. A timed write that grows the page cache into such memory
+# such memory fills at about 0.3 GB/s on the VM behind RESULTS.md. A timed write that grows the page cache into it
 # measures the hypervisor, not the tool, and by how much differs from round to round. Touching the free
 # memory once (all but 2 GiB) makes every round start from the same state for both tools.
 # A balloon with free page reporting (virtio, order >= 9) hands freed memory back to the host, after which
@@ -532,7 +532,7 @@ JOURNAL=$(sed -n '/^## Journal/,$p' "$OUT" 2>/dev/null || true)
   echo
   echo "**Speed-up of qedfs over QSD**, from the medians of $ROUNDS round(s): for throughput and IOPS qedfs ÷ QSD; for"
   echo "times, latencies and memory QSD ÷ qedfs. Either way **> 1 means qedfs is faster (or smaller)**. The targets"
-  echo "are issue 5's; mount time and RSS are absolute targets on qedfs's own figure. MB = 10^6 bytes."
+  echo "are the project's; mount time and RSS are absolute targets on qedfs's own figure. MB = 10^6 bytes."
   echo
   echo "| workload | unit | qedfs | QSD | speed-up | target | | plain file (ceiling) |"
   echo "|---|---|---:|---:|---:|---|---|---:|"

@@ -7,9 +7,9 @@ import java.util.Set;
 /**
  * {@code qedfs check} without picocli, for the argument lists people and scripts type: {@code -q}, {@code -p},
  * {@code -r leaks|all}, {@code --output human|json} (or {@code --output=FMT}), {@code --debug}, each at most once,
- * and one image name, in any order. Building picocli's model of the command and parsing with it took ~45 ms of a
- * ~130 ms check of 500 L2 tables (the JVM's start ~30, the check itself ~30), the whole margin against qemu-img
- * check. Every other argument list (help, clustered or unknown options, repeats, bad values, {@code @files},
+ * and one image name, in any order. Building picocli's model of the command and parsing with it costs more than
+ * checking a few hundred L2 tables, so the common check does not pay for it (the README's Benchmarks section has
+ * the figures). Every other argument list (help, clustered or unknown options, repeats, bad values, {@code @files},
  * {@code --}) is left to picocli, which gives its help and its errors; CheckShortcutTest holds both paths to the
  * same output for the lists taken here.
  */

@@ -24,7 +24,7 @@ public final class Main {
         }
         onSecondCore("qedfs-annotations", () -> QedfsCommand.readAnnotationsAhead(args));
         // no option takes a date, time or SQL type: without this picocli loads ~100 classes of java.time and
-        // java.sql on every start to register converters for them (a few ms of a 0.15 s check)
+        // java.sql on every start to register converters for them
         if (System.getProperty(CONVERTER_EXCLUDES) == null) {
             System.setProperty(CONVERTER_EXCLUDES, "java\\.sql\\..*,java\\.time\\..*");
         }

@@ -46,8 +46,8 @@ public final class QedfsCommand implements Callable<Integer> {
 
     /**
      * A configured command line for {@code args}: when the first argument names a subcommand, only that one
-     * is built. picocli reflects over every command it is given, which was half of a short command's time
-     * (0.1 s of a 0.25 s check); help, usage errors and options before the subcommand still get them all.
+     * is built. picocli reflects over every command it is given, which for a short command would cost as much as
+     * the command's own work; help, usage errors and options before the subcommand still get them all.
      */
     public static CommandLine commandLine(String[] args) {
         CommandLine cl = new CommandLine(new QedfsCommand());
@@ -70,9 +70,9 @@ public final class QedfsCommand implements Callable<Integer> {
 
     /**
      * Reads the annotations picocli will read for {@code args}, up to and including Object's (picocli walks the
-     * whole class hierarchy). The JVM makes a proxy class for each annotation type it meets, some 4 ms apiece
-     * at start-up (JDK 17's class-data archive cannot hold them): on a second thread, while the main one loads
-     * picocli, that is mostly off the start-up path (check: 4-9 ms less). picocli's own reads find them made.
+     * whole class hierarchy). The JVM makes a proxy class for each annotation type it meets, milliseconds apiece
+     * at start-up (JDK 17's class-data archive cannot hold them): made on a second thread while the main one loads
+     * picocli, they stay off the start-up path, and picocli's own reads find them made.
      */
     static void readAnnotationsAhead(String[] args) {
         Class<?> named = args.length == 0 ? null : subcommandNamed(args[0]);

@@ -14,8 +14,9 @@ import ru.serce.jnrfuse.struct.FuseOperations;
 /**
  * The read and write entries of the {@code fuse_operations} struct, bound to callbacks that take libfuse's
  * pointers as plain addresses. jnr-fuse's own decode the path into a String and build a FuseFileInfo struct
- * (a dozen objects and more) for every request: under 4 KiB random I/O that was about three quarters of what the
- * server allocated. The callbacks find the file by the handle its open stored in {@code fi->fh} instead.
+ * (a dozen objects and more) for every request, which under small random I/O would be most of what the server
+ * allocates. These find the file by the handle its open stored in {@code fi->fh} instead, so a request costs
+ * no path and no struct (docs/architecture.md, "Direct read and write").
  */
 final class DirectIo {
     /** read(path, buf, size, offset, fi) or write(...), every pointer as its address. */

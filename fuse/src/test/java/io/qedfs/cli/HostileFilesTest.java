@@ -127,8 +127,8 @@ class HostileFilesTest {
 
     /**
      * A loop device, as a raw backing file, a convert source and the image itself, works as it did, and reads
-     * right: SEEK_DATA fails with EINVAL on a block device, which was once taken for "no data" (a convert from
-     * a device gave zeroes, a check of an image on one saw no leaks).
+     * right: SEEK_DATA fails with EINVAL on a block device, which must count as "all data", never as "no data"
+     * (else a convert from a device would give zeroes, and a check of an image on one would see no leaks).
      */
     @Test
     void aBlockDeviceStillServesWhereItDid() throws Exception {

@@ -19,9 +19,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A serving process whose heap runs out (the issue's case: -Xmx32m, 4 KiB writes at 2 GiB strides into a
- * 512 GiB image, each starting an L2 table of 256 KiB, more than the heap holds): the writes after the
- * OutOfMemoryError fail with an error instead of hanging in the kernel, the unmount ends the process, and
+ * A serving process whose heap runs out (-Xmx32m, 4 KiB writes at 2 GiB strides into a 512 GiB image, each
+ * starting an L2 table of 256 KiB, more than the heap holds): the writes after the OutOfMemoryError fail with
+ * an error instead of hanging in the kernel, the unmount ends the process, and
  * nothing written before the failure is lost. If the heap sufficed after all, every write reads back.
  */
 @Timeout(300)

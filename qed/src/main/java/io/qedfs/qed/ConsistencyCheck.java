@@ -179,8 +179,9 @@ final class ConsistencyCheck {
     /**
      * A table that cannot be read, or whose repair cannot be written, is a check error, each said as it is.
      * Tables are read straight into one reused buffer, not through the L2 cache: the check visits each once,
-     * and decoding hundreds of them into cached arrays was most of its time. A table larger than one slice is
-     * read slice by slice, and the slices that lie in holes of the file (empty entries) are not read at all.
+     * and decoding hundreds of them into cached arrays would cost more than checking them. A table larger than
+     * one slice is read slice by slice, and the slices that lie in holes of the file (empty entries) are not
+     * read at all.
      */
     private void checkL2(int l1Index, long tableOffset, long fileSize, ClusterBitmap used) {
         lastCluster = 0;

@@ -9,9 +9,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The libc calls FileChannel lacks (fallocate, SEEK_DATA, OFD locks, st_blocks), bound directly through jffi.
- * jnr-ffi's LibraryLoader generates a class with ASM for an interface like this one, which took 0.1-0.2 s of
- * every command's start; a jffi Function is a symbol address and a call descriptor. x86_64 Linux: every
- * argument and result travels as a 64-bit word, and int results are read from the low half.
+ * jnr-ffi's LibraryLoader would generate a class with ASM for an interface like this one on every start, a
+ * cost each short command pays in full; a jffi Function is only a symbol address and a call descriptor.
+ * x86_64 Linux: every argument and result travels as a 64-bit word, and int results are read from the low half.
  */
 final class LibC implements FileSyscalls {
     private static final LibC INSTANCE = load();

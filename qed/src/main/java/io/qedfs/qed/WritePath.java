@@ -14,7 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Ordering (docs/architecture.md, "Durability contract"): NEED_CHECK is set and synced before the first allocation; then data
  * and copy-on-write fill, a sync if there is a backing file (so an entry never points at a half-filled
- * cluster whose backing data was lost), then L2 entries (a new table is written whole and synced), then L1.
+ * cluster whose backing data was lost), then L2 entries (a new table is written, sparsely when larger than a
+ * slice, and synced), then L1. docs/architecture.md, "The path of a write", draws the whole path.
  */
 final class WritePath {
     final ReentrantLock allocLock = new ReentrantLock();

@@ -35,10 +35,11 @@ class FullHostFileSystemTest {
     Path dir;
 
     /**
-     * The issue's case: 4 MiB written, 2 MiB of it discarded (holes in allocated clusters), the file system
-     * filled, two 1 MiB allocating writes queued behind a busy writer thread, then an overwrite at 0. A write
-     * whose space is not there fails itself with ENOSPC before it is acknowledged; what was acknowledged is
-     * stored; the failure is not sticky: reads, fsync and, once there is space again, writes all work.
+     * A full disk under discarded clusters: 4 MiB written, 2 MiB of it discarded (holes in allocated clusters),
+     * the file system filled, two 1 MiB allocating writes queued behind a busy writer thread, then an overwrite
+     * at 0. A write whose space is not there fails itself with ENOSPC before it is acknowledged; what was
+     * acknowledged is stored; the failure is not sticky: reads, fsync and, once there is space again, writes
+     * all work.
      */
     @Test
     void aWriteIntoDiscardedClustersOnAFullDiskFailsItselfAndNothingElse() throws Exception {
