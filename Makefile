@@ -24,7 +24,7 @@ DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermo
 	/usr/share/bash-completion/bash_completion:bash-completion /usr/bin/asciidoctor:asciidoctor
 BUILD_TOOLS := javac:openjdk-17-jdk-headless mvn:maven
 # the test reports `make test` sums up (stale ones are removed first: a renamed test would count twice)
-REPORTS := qed/target/surefire-reports fuse/target/surefire-reports fuse/target/failsafe-reports
+REPORTS := qed/target/surefire-reports qed/target/failsafe-reports fuse/target/surefire-reports fuse/target/failsafe-reports
 # make deb: where the package is written
 DEB_DIR ?= .
 

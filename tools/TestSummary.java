@@ -47,7 +47,8 @@ public final class TestSummary {
     /** "qed/target/surefire-reports" -> "qed, unit tests (surefire)". */
     private static String label(String dir) {
         String module = dir.replaceAll("/target/.*", "");
-        String kind = dir.contains("failsafe") ? "mount tests (failsafe)" : "unit tests (surefire)";
+        String kind = !dir.contains("failsafe") ? "unit tests (surefire)"
+                : module.equals("qed") ? "library tests (failsafe)" : "mount tests (failsafe)";
         return module + ", " + kind + ":";
     }
 

@@ -12,12 +12,13 @@ import java.util.Arrays;
 
 /**
  * The qedfs engine as a library: opens a QED image read-write, writes a greeting at offset 0 and 1 MiB of 0x5a
- * at 1 MiB, reads both back, flushes, and checks the image as {@code qemu-img check} would.
+ * at 1 MiB, reads both back, flushes, and checks the image as {@code qemu-img check} would. Those 2 MiB are
+ * overwritten: give it a scratch image.
  *
  * <pre>
- * qemu-img create -f qed disk.qed 16M
- * java -cp QED_JAR_AND_ITS_DEPENDENCIES Example.java disk.qed
- * qemu-io -f qed -c 'read -P 0x5a 1M 1M' disk.qed
+ * qemu-img create -f qed scratch.qed 16M
+ * java -cp QED_JAR_AND_ITS_DEPENDENCIES Example.java scratch.qed
+ * qemu-io -f qed -c 'read -P 0x5a 1M 1M' scratch.qed
  * </pre>
  *
  * Exit status: 0 when everything read back and the check is clean, 1 otherwise, 2 for bad usage.
