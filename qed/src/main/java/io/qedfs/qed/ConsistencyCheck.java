@@ -5,7 +5,10 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The QED consistency check (docs/format.md, section 8), with correct cluster arithmetic (QEMU divides by
@@ -18,6 +21,13 @@ import java.util.List;
  * cluster again. Repair also reclaims leaked clusters: trailing ones by truncating the file, interior ones by
  * punching holes (they stay unreferenced, but use no space, and are then no longer counted as leaks). Runs
  * under the image's allocation lock.
+ *
+ * <p>Two steps: {@link #scan} reads the L1 table and every L2 table and changes nothing, collecting what a repair
+ * must do; {@link #repair} then does it, in an order a crash cannot turn into lost data (copies, a sync, the
+ * entries; the L1 table; restored clusters after a sync; leaks; a sync; NEED_CHECK cleared; a sync). Between the
+ * two, with nothing changing the tables, writes into referenced clusters may go on: a background check
+ * ({@link DeferredCheck}) lets them, keeping what they overwrite in {@link PreImages} so that the repair copies
+ * what the scan saw.
  */
 final class ConsistencyCheck {
     private static final int MAX_PROBLEM_LINES = 1000;
@@ -35,6 +45,17 @@ final class ConsistencyCheck {
     private long checkErrors;
     /** End of the last cluster copied by repair (past the checked file end), 0 if none. */
     private long copiesEnd;
+    /** The file end the scan saw; the repair's copies go after it. */
+    private long fileSize;
+    private ClusterBitmap used;
+    /** Reachable L1 entries a repair clears, and the file offsets of unreachable ones it zeroes. */
+    private final List<Integer> l1Clears = new ArrayList<>();
+    private final List<Long> unreachableL1Clears = new ArrayList<>();
+    /** L2 entries a repair changes, in the order the scan met them (the copies are allocated in that order). */
+    private final List<EntryFix> entryFixes = new ArrayList<>();
+    /** Leaked clusters as {first, count}, found after the scan (null when not counted: there were check errors). */
+    private List<long[]> leaked;
+    private long leaks;
     /** The slice of the L2 table being checked (the whole table up to 1 MiB), as read from the file, and its entries. */
     private final ByteBuffer tableBuf;
     private final LongBuffer tableEntries;
@@ -54,16 +75,52 @@ final class ConsistencyCheck {
         this.zeroes = ByteBuffer.allocateDirect(Math.min(g.sliceBytes, 1 << 16));
     }
 
+    /** One L2 entry a repair changes: cleared ({@code cluster} 0), or given a copy of {@code cluster}. */
+    private record EntryFix(int l1Index, long table, long slot, long cluster, long guestCluster) {
+    }
+
+    /** Where the tables are, once the pass over L1 is done: what in-place writes during the scan must not touch. */
+    record TableMap(long[] tableStarts, int tableBytes, BitSet badL1) {
+        /** True when the file cluster at {@code offset} belongs to the L1 table or to an L2 table the scan checks. */
+        boolean isTableCluster(long offset) {
+            int i = Arrays.binarySearch(tableStarts, offset);
+            int at = i >= 0 ? i : -i - 2; // the last start at or before offset
+            return at >= 0 && offset - tableStarts[at] < tableBytes;
+        }
+    }
+
+    /** The scan was asked to stop (between tables); nothing was changed. */
+    static final class StoppedException extends Exception {
+        StoppedException() {
+            super("the check was stopped", null, false, false);
+        }
+    }
+
+    /** Scans and, in a repair mode, repairs at once: the foreground check. Caller holds the allocation lock. */
     CheckReport run() throws IOException {
-        long fileSize = meta.fileEnd();
+        try {
+            scan(() -> false, t -> { });
+        } catch (StoppedException e) {
+            throw new IllegalStateException("a check nobody can stop stopped", e);
+        }
+        return repair(PreImages.NONE);
+    }
+
+    /**
+     * Reads L1 and every L2 table and changes nothing; hands the table map to {@code tablesKnown} once the pass
+     * over L1 is done; stops between tables when {@code stop} says so. Caller holds the allocation lock, so that no
+     * table changes meanwhile (writes into referenced clusters may).
+     */
+    void scan(BooleanSupplier stop, java.util.function.Consumer<TableMap> tablesKnown) throws IOException, StoppedException {
+        fileSize = meta.fileEnd();
         long nclusters = fileSize >>> g.clusterBits;
-        ClusterBitmap used = new ClusterBitmap(nclusters);
+        used = new ClusterBitmap(nclusters);
         long l1Offset = meta.header().l1TableOffset();
         int overlap = used.mark(l1Offset >>> g.clusterBits, g.tableSize);
         if (overlap > 0) {
             corruption(overlap, String.format("L1 table at 0x%x overlaps itself", l1Offset), false);
         }
-        boolean l1Changed = false;
+        BitSet badL1 = new BitSet();
         List<long[]> tables = new ArrayList<>(); // {L1 index, L2 table offset}
         for (int i = 0; i < meta.l1.length(); i++) {
             long entry = meta.l1.get(i);
@@ -75,34 +132,77 @@ final class ConsistencyCheck {
                 tables.add(new long[] {i, entry});
                 continue;
             }
+            badL1.set(i);
             if (fix) {
-                meta.l1.set(i, 0);
-                l1Changed = true;
+                l1Clears.add(i);
             }
             corruption(1, what, fix);
         }
         checkUnreachableL1(l1Offset, fileSize, used, tables);
+        long[] starts = new long[tables.size() + 1];
+        starts[0] = l1Offset;
+        for (int n = 0; n < tables.size(); n++) {
+            starts[n + 1] = tables.get(n)[1];
+        }
+        Arrays.sort(starts);
+        tablesKnown.accept(new TableMap(starts, g.tableBytes, badL1));
         progress.progress(0, tables.size());
         for (int n = 0; n < tables.size(); n++) {
+            if (stop.getAsBoolean()) {
+                throw new StoppedException();
+            }
             // fits in int: an L1 index
             checkL2((int) tables.get(n)[0], tables.get(n)[1], fileSize, used);
             progress.progress(n + 1, tables.size());
         }
-        if (l1Changed) {
-            meta.writeTable(l1Offset, meta.l1);
-        }
-        long leaks = 0;
-        long leaksFixed = 0;
-        long headerClusters = g.headerBytes >>> g.clusterBits;
+        long copies = entryFixes.stream().filter(f -> f.cluster() != 0).count();
+        copiesEnd = copies == 0 ? 0 : fileSize + (copies << g.clusterBits); // where the repair's copies will end
         if (checkErrors == 0) {
-            List<long[]> leaked = leakedRanges(used, headerClusters, nclusters);
+            leaked = leakedRanges(used, g.headerBytes >>> g.clusterBits, nclusters);
             for (long[] r : leaked) {
                 leaks += r[1];
             }
-            if (fix && leaks > 0) {
+        }
+    }
+
+    /**
+     * Makes what the scan found true on disk (in a repair mode; without one, only reports), and returns the report.
+     * Runs to its end once started. {@code saved}: what writes into referenced clusters overwrote since the scan
+     * began, so that each copy holds what the scan saw. Caller holds the allocation lock, and nothing reads or
+     * writes the image meanwhile.
+     */
+    CheckReport repair(PreImages saved) throws IOException {
+        long leaksFixed = 0;
+        if (fix) {
+            List<Long> restore = repairEntries(saved);
+            if (!l1Clears.isEmpty()) {
+                for (int i : l1Clears) {
+                    meta.l1.set(i, 0);
+                }
+                meta.writeTable(meta.header().l1TableOffset(), meta.l1);
+            }
+            for (long at : unreachableL1Clears) {
+                try {
+                    FileIo.writeFully(meta.channel, at, ByteBuffer.allocate(8));
+                } catch (IOException e) {
+                    checkErrors++;
+                    problem(String.format("L1 table: the repair could not be written at 0x%x: %s", at, e.getMessage()));
+                }
+            }
+            if (!restore.isEmpty()) {
+                meta.sync(); // the entries that point at their copies first: a crash now keeps what they hold
+                for (long cluster : restore) {
+                    saved.restore(cluster, meta.channel);
+                }
+            }
+        }
+        if (checkErrors > 0) {
+            leaks = 0; // counted only when every table was read and every repair written
+        } else if (leaks > 0) {
+            if (fix && checkErrors == 0) {
                 leaksFixed = reclaim(leaked, used);
                 leaks -= leaksFixed;
-            } else if (leaks > 0) {
+            } else {
                 problems.add(String.format("%d leaked clusters (%d bytes) in %d ranges", leaks, leaks << g.clusterBits, leaked.size()));
             }
         }
@@ -120,6 +220,61 @@ final class ConsistencyCheck {
         long total = (size >>> g.clusterBits) + ((size & (g.clusterSize - 1)) != 0 ? 1 : 0);
         return new CheckReport(total, allocated, fragmented, corruptions, corruptionsFixed, leaks, leaksFixed,
                 checkErrors, imageEnd, List.copyOf(problems));
+    }
+
+    /**
+     * Table by table, in the order the scan met them: the copies of shared clusters, a sync, then the changed
+     * entries (a table must never point at a copy that is not written yet). A table whose repair cannot be
+     * written is a check error, and the others go on. Returns the shared clusters to restore from {@code saved}:
+     * those that a write through a later reference changed during the scan, whose new bytes went to that
+     * reference's copy.
+     */
+    private List<Long> repairEntries(PreImages saved) {
+        List<Long> restore = new ArrayList<>();
+        for (int from = 0; from < entryFixes.size(); ) {
+            long table = entryFixes.get(from).table();
+            int to = from;
+            while (to < entryFixes.size() && entryFixes.get(to).table() == table) {
+                to++;
+            }
+            List<EntryFix> fixes = entryFixes.subList(from, to);
+            try {
+                long[] values = new long[fixes.size()];
+                List<Long> restoreHere = new ArrayList<>();
+                boolean copied = false;
+                for (int k = 0; k < values.length; k++) {
+                    EntryFix f = fixes.get(k);
+                    if (f.cluster() != 0) {
+                        values[k] = copyOfCluster(f.cluster(), f.guestCluster(), saved, restoreHere);
+                        copied = true;
+                    }
+                }
+                if (copied) {
+                    meta.sync(); // copies first: the table must not point at a cluster that is not written yet
+                }
+                writeEntries(fixes, values);
+                restore.addAll(restoreHere);
+            } catch (IOException e) {
+                checkErrors++;
+                problem(String.format("L2 table at 0x%x: the repair could not be written: %s", table, e.getMessage()));
+            }
+            from = to;
+        }
+        return restore;
+    }
+
+    /** Writes each fix's new value into its table, a 512-byte sector at a time (read, patched, written). */
+    private void writeEntries(List<EntryFix> fixes, long[] values) throws IOException {
+        ByteBuffer sector = ByteBuffer.allocate(TableCodec.SECTOR).order(ByteOrder.LITTLE_ENDIAN);
+        for (int k = 0; k < fixes.size(); ) {
+            long sectorAt = fixes.get(k).slot() & -(long) TableCodec.SECTOR;
+            sector.clear();
+            FileIo.readFully(meta.channel, sectorAt, sector, meta.name);
+            for (; k < fixes.size() && (fixes.get(k).slot() & -(long) TableCodec.SECTOR) == sectorAt; k++) {
+                sector.putLong((int) (fixes.get(k).slot() - sectorAt), values[k]); // fits: within the sector
+            }
+            FileIo.writeFully(meta.channel, sectorAt, sector.clear());
+        }
     }
 
     /** Why L1 entry {@code i} (not 0) cannot be checked as a table, or null; marks the table's clusters used. */
@@ -163,13 +318,13 @@ final class ConsistencyCheck {
                         continue;
                     }
                     if (fix) {
-                        FileIo.writeFully(meta.channel, from + k * 8L, ByteBuffer.allocate(8));
+                        unreachableL1Clears.add(from + k * 8L);
                     }
                     corruption(1, what, fix);
                 }
             } catch (IOException e) {
                 checkErrors++;
-                problem(String.format("L1 table at 0x%x: cannot read or repair it at 0x%x: %s", l1Offset, from, e.getMessage()));
+                problem(String.format("L1 table at 0x%x: cannot read it at 0x%x: %s", l1Offset, from, e.getMessage()));
                 return;
             }
             at = from + n;
@@ -208,27 +363,17 @@ final class ConsistencyCheck {
                 problem(String.format("L1 entry %d: cannot read L2 table at 0x%x: %s", l1Index, tableOffset, e.getMessage()));
                 return;
             }
-            try {
-                if (checkEntries(l1Index, base, tableOffset, fileSize, used)) {
-                    meta.sync(); // copies first: the table must not point at a cluster that is not written yet
-                    FileIo.writeFully(meta.channel, sliceAt, tableBuf.clear());
-                }
-            } catch (IOException e) {
-                checkErrors++;
-                problem(String.format("L2 table at 0x%x: the repair could not be written: %s", tableOffset, e.getMessage()));
-                return;
-            }
+            checkEntries(l1Index, base, tableOffset, fileSize, used);
             base += g.sliceEntries;
         }
     }
 
     /**
-     * Checks (and with repair, changes) the entries of the slice in {@link #tableBuf}, entries {@code base} on
-     * of the table; true when it changed any.
+     * Checks the entries of the slice in {@link #tableBuf}, entries {@code base} on of the table; with repair,
+     * notes how each bad one is to change.
      */
-    private boolean checkEntries(int l1Index, int base, long tableOffset, long fileSize, ClusterBitmap used) throws IOException {
+    private void checkEntries(int l1Index, int base, long tableOffset, long fileSize, ClusterBitmap used) {
         LongBuffer t = tableEntries;
-        boolean changed = false;
         for (int k = nextNonZero(0); k < g.sliceEntries; k = nextNonZero(k + 1)) {
             long e = t.get(k);
             int j = base + k;
@@ -244,8 +389,7 @@ final class ConsistencyCheck {
                 String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster offset 0x%x is invalid (%s)",
                         tableOffset, j, g.guestOffset(l1Index, j), e, whyInvalid(e, fileSize));
                 if (fix) {
-                    t.put(k, 0);
-                    changed = true;
+                    entryFixes.add(new EntryFix(l1Index, tableOffset, tableOffset + j * 8L, 0, 0));
                 }
                 corruption(1, what, fix);
                 continue;
@@ -254,14 +398,13 @@ final class ConsistencyCheck {
                 String what = String.format("L2 table 0x%x entry %d (guest 0x%x): cluster 0x%x is referenced twice",
                         tableOffset, j, g.guestOffset(l1Index, j), e);
                 if (fix) {
-                    t.put(k, copyOfCluster(e));
-                    changed = true;
+                    entryFixes.add(new EntryFix(l1Index, tableOffset, tableOffset + j * 8L, e,
+                            g.guestOffset(l1Index, j) >>> g.clusterBits));
                     what += "; this reference now has a copy of its own";
                 }
                 corruption(1, what, fix);
             }
         }
-        return changed;
     }
 
     /**
@@ -281,13 +424,22 @@ final class ConsistencyCheck {
         return g.sliceEntries;
     }
 
-    /** Appends a copy of the cluster at {@code offset} to the file; returns where it went. */
-    private long copyOfCluster(long offset) throws IOException {
+    /**
+     * Appends a copy of the shared cluster at {@code offset} for the reference of guest cluster {@code guestCluster}
+     * to the file; returns where it went. The copy holds what the scan saw ({@code saved} puts back what writes
+     * overwrote since), unless those writes came through this very reference: then they are this reference's, the
+     * copy keeps them, and the cluster goes into {@code restore} to get back what the scan saw.
+     */
+    private long copyOfCluster(long offset, long guestCluster, PreImages saved, List<Long> restore) throws IOException {
         ByteBuffer buf = ByteBuffer.allocateDirect(g.clusterSize);
         FileIo.readFully(meta.channel, offset, buf, meta.name);
+        if (saved.writerOf(offset) == guestCluster) {
+            restore.add(offset);
+        } else {
+            saved.putBack(offset, buf);
+        }
         long at = meta.allocate(g.clusterSize);
         FileIo.writeFully(meta.channel, at, buf.flip());
-        copiesEnd = at + g.clusterSize;
         return at;
     }
 

@@ -29,12 +29,18 @@ public final class QedImage implements Closeable {
     private final WriteBehind behind; // null unless the options ask for it (read-write only)
     private final ImageMapper mapper;
     private final DataSeeker seeker;
-    private final CheckReport openCheck;
+    /** The open-time check's report: set during the open, or by the deferred check once it has run to its end. */
+    private volatile CheckReport openCheck;
     /**
-     * False when the image was opened dirty and not checked, or when the open-time check could not read every
-     * table: then NEED_CHECK must stay set, so that the next open checks again.
+     * False when the image was opened dirty and not checked (yet: a deferred check sets it when it ends), or when
+     * the open-time check could not read every table or left corruption: then NEED_CHECK must stay set, so that
+     * the next open checks again.
      */
-    private final boolean cleanable;
+    private volatile boolean cleanable;
+    /** The open-time check while it runs in the background, or null (see QedOpenOptions.deferCheck). */
+    private final DeferredCheck deferred;
+    /** The repair mode of the deferred check. */
+    private final RepairMode deferredMode;
     private volatile boolean closed;
 
     /** Writes the background thread may hold (up to 8 MiB): deep enough to ride out host stalls. */
@@ -81,8 +87,11 @@ public final class QedImage implements Closeable {
             this.writes = new WritePath(meta, opened, hostFile);
             this.mapper = new ImageMapper(meta, opened);
             this.seeker = new DataSeeker(meta, opened);
-            this.openCheck = runOpenCheck(options.check(), h);
-            this.cleanable = openCheck != null ? openCheck.checkErrors() == 0 : !h.needsCheck();
+            boolean checkNow = checkOnOpen(options.check(), h);
+            this.deferredMode = readOnly ? RepairMode.NONE : RepairMode.ALL;
+            this.deferred = checkNow && options.deferCheck() ? new DeferredCheck(meta, DeferredCheck.PRE_IMAGE_BUDGET) : null;
+            this.openCheck = checkNow && deferred == null ? runOpenCheck() : null;
+            this.cleanable = openCheck != null ? openCheck.checkErrors() == 0 : !h.needsCheck() && deferred == null;
             this.behind = options.writeBehind() && !readOnly ? new WriteBehind(writes, meta, hostFile, WRITE_BEHIND_SLOTS) : null;
         } catch (IOException | RuntimeException | Error e) {
             closeQuietly(opened);
@@ -229,12 +238,11 @@ public final class QedImage implements Closeable {
         return QedHeader.decode(b);
     }
 
-    private CheckReport runOpenCheck(QedOpenOptions.CheckPolicy policy, QedHeader h) throws IOException {
-        boolean run = policy == QedOpenOptions.CheckPolicy.ALWAYS
-                || (policy == QedOpenOptions.CheckPolicy.AUTO && h.needsCheck());
-        if (!run) {
-            return null;
-        }
+    private static boolean checkOnOpen(QedOpenOptions.CheckPolicy policy, QedHeader h) {
+        return policy == QedOpenOptions.CheckPolicy.ALWAYS || (policy == QedOpenOptions.CheckPolicy.AUTO && h.needsCheck());
+    }
+
+    private CheckReport runOpenCheck() throws IOException {
         CheckReport report = check(readOnly ? RepairMode.NONE : RepairMode.ALL);
         if (!readOnly && report.corruptions() > 0) {
             throw new QedFormatException(name + ": the image is corrupt and could not be repaired: "
@@ -243,9 +251,82 @@ public final class QedImage implements Closeable {
         return report;
     }
 
-    /** What the open-time check found and fixed, if it ran. */
+    /** What the open-time check found and fixed, if it ran (a deferred one: once it has run to its end). */
     public Optional<CheckReport> openCheckReport() {
         return Optional.ofNullable(openCheck);
+    }
+
+    /**
+     * True while the open-time check deferred by {@link QedOpenOptions#deferCheck} has not ended: reads and writes
+     * into allocated clusters are served meanwhile, and everything that changes tables waits for it.
+     */
+    public boolean checkPending() {
+        return deferred != null && !deferred.isFinished();
+    }
+
+    /**
+     * Runs the deferred open-time check on the calling thread: the scan, with reads and in-place writes going on,
+     * then, read-write, the repair, with them paused. Returns its report, or empty when it was stopped before its
+     * repair (the image stays marked for a check; from then on every change to its tables fails) or ran already.
+     * A read-write check that leaves corruption behind returns its report, and every later change to the tables
+     * fails as the open would have. {@code progress} hears of each L2 table checked; it may block (a test's).
+     */
+    public Optional<CheckReport> runDeferredCheck(ProgressListener progress) throws IOException {
+        if (deferred == null) {
+            return Optional.empty();
+        }
+        writes.allocLock.lock();
+        try {
+            return Optional.ofNullable(deferred.run(new ConsistencyCheck(meta, host, deferredMode, progress), this::settleCheck));
+        } finally {
+            writes.allocLock.unlock();
+        }
+    }
+
+    /**
+     * The deferred check has ended, with {@code report} or (null) without one because of {@code why}: whether the
+     * image may be marked clean, and whether its tables may change (as after a check during the open: not when it
+     * left corruption). Returns why they may not, or null. Expects allocLock.
+     */
+    private String settleCheck(CheckReport report, String why) {
+        if (report != null) {
+            boolean corrupt = !readOnly && report.corruptions() > 0;
+            why = corrupt ? name + ": the image is corrupt and could not be repaired: " + report.corruptions()
+                    + " corruptions remain (see check)" : null;
+            openCheck = report;
+            cleanable = report.checkErrors() == 0 && !corrupt;
+        }
+        if (why != null) {
+            writes.refuseChanges(why);
+        }
+        return why;
+    }
+
+    /**
+     * Asks the deferred check to stop at its next table (one not begun yet never runs); returns at once. Nothing is
+     * repaired then, the image stays marked for a check, and changes to its tables fail from then on.
+     */
+    public void stopDeferredCheck() {
+        if (deferred != null) {
+            deferred.stop();
+        }
+    }
+
+    /** True when a stop of the deferred check was asked for (a progress listener that blocks must give way). */
+    public boolean deferredCheckStopping() {
+        return deferred != null && deferred.stopRequested();
+    }
+
+    /** A hold that keeps the deferred check's repair from running under a read or lookup; nothing without one. */
+    private DeferredCheck.Permit checkPermit() {
+        return deferred == null ? DeferredCheck.NOTHING : deferred.shared();
+    }
+
+    /** Returns once no deferred check runs; throws when the tables may not change (it stopped, or left corruption). */
+    private void awaitCheck() throws IOException {
+        if (deferred != null) {
+            deferred.awaitFinished();
+        }
     }
 
     public Path path() {
@@ -302,6 +383,12 @@ public final class QedImage implements Closeable {
         if (behind != null) {
             behind.awaitOverlapping(pos, dst.remaining()); // only queued writes into this range come first
         }
+        try (DeferredCheck.Permit p = checkPermit()) {
+            readRuns(pos, dst);
+        }
+    }
+
+    private void readRuns(long pos, ByteBuffer dst) throws IOException {
         long at = pos;
         while (dst.hasRemaining()) {
             Run run = meta.lookup(at, dst.remaining());
@@ -350,6 +437,12 @@ public final class QedImage implements Closeable {
         checkRange(pos, src.remaining());
         meta.failure.throwIfSet();
         try {
+            if (deferred != null && !deferred.isFinished()) {
+                if (deferred.tryWriteInPlace(pos, src)) {
+                    return false;
+                }
+                deferred.awaitFinished(); // it allocates, or it may not go in place yet: after the check
+            }
             if (behind == null) {
                 writes.write(pos, src);
                 return false;
@@ -411,6 +504,7 @@ public final class QedImage implements Closeable {
     public void writeZeroes(long pos, long len) throws IOException {
         checkWritable();
         checkRange(pos, len);
+        awaitCheck();
         exclusively(() -> {
             writes.writeZeroes(pos, len);
             return null;
@@ -456,6 +550,7 @@ public final class QedImage implements Closeable {
     /** Grows the image to {@code newSize} (rounded up to 512); shrinking is refused. */
     public void resize(long newSize) throws IOException {
         checkWritable();
+        awaitCheck();
         exclusively(() -> {
             ImageResizer.resize(meta, writes, backing, newSize);
             return null;
@@ -488,7 +583,9 @@ public final class QedImage implements Closeable {
             return List.of(new Extent(0, 0, 0, false, false, false, -1)); // what qemu-img map prints
         }
         awaitQueuedWrites();
-        return mapper.map(0, size(), 0);
+        try (DeferredCheck.Permit p = checkPermit()) {
+            return mapper.map(0, size(), 0);
+        }
     }
 
     /**
@@ -500,7 +597,9 @@ public final class QedImage implements Closeable {
     public long nextData(long pos, long end) throws IOException {
         long limit = seekLimit(pos, end);
         awaitQueuedWrites();
-        return pos >= limit ? -1 : seeker.nextData(pos, limit);
+        try (DeferredCheck.Permit p = checkPermit()) {
+            return pos >= limit ? -1 : seeker.nextData(pos, limit);
+        }
     }
 
     /**
@@ -511,7 +610,9 @@ public final class QedImage implements Closeable {
     public long nextHole(long pos, long end) throws IOException {
         long limit = seekLimit(pos, end);
         awaitQueuedWrites();
-        return pos >= limit ? pos : seeker.nextHole(pos, limit);
+        try (DeferredCheck.Permit p = checkPermit()) {
+            return pos >= limit ? pos : seeker.nextHole(pos, limit);
+        }
     }
 
     private long seekLimit(long pos, long end) {
@@ -528,12 +629,16 @@ public final class QedImage implements Closeable {
     /** Bytes of data clusters the image itself holds. */
     public long allocatedDataBytes() throws IOException {
         awaitQueuedWrites();
-        return mapper.allocatedDataBytes();
+        try (DeferredCheck.Permit p = checkPermit()) {
+            return mapper.allocatedDataBytes();
+        }
     }
 
     /** Bytes of the guest range {@code [pos, pos+len)} held as data clusters by this image (not its backing files). */
     public long allocatedDataBytes(long pos, long len) throws IOException {
-        return mapper.allocatedDataBytes(pos, len);
+        try (DeferredCheck.Permit p = checkPermit()) {
+            return mapper.allocatedDataBytes(pos, len);
+        }
     }
 
     /** Bytes the image file occupies on the host file system (holes not counted). */
@@ -574,6 +679,10 @@ public final class QedImage implements Closeable {
             return;
         }
         closed = true;
+        if (deferred != null) {
+            deferred.stop();
+            deferred.awaitEnd(); // a scan stops at its next table; a repair that has begun runs to its end
+        }
         if (behind != null) {
             behind.close(); // applies what is queued; never waits for a writer thread that has ended
         }

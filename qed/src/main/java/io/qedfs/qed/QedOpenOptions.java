@@ -12,9 +12,12 @@ package io.qedfs.qed;
  *                     background thread (durable at the next flush, like the page cache); for the mount
  * @param trustBacking open every backing file the chain names, whoever owns it, and block devices too; otherwise
  *                     a backing file must be a regular file that the owners of the files above it could read
+ * @param deferCheck   open without running the open-time check the policy asks for: the image is served at once
+ *                     and the caller runs the check with {@link QedImage#runDeferredCheck} (on a thread of its
+ *                     own); until it has finished, changes to tables wait for it (see QedImage)
  */
 public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
-        boolean writeBehind, boolean trustBacking) {
+        boolean writeBehind, boolean trustBacking, boolean deferCheck) {
     /** When the open-time check runs. */
     public enum CheckPolicy {
         /** When the image is marked NEED_CHECK: read-write opens repair, read-only opens only report. */
@@ -28,10 +31,16 @@ public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, 
     public static final long DEFAULT_L2_CACHE_BYTES = 64L << 20;
     public static final int DEFAULT_MAX_CHAIN_DEPTH = 32;
 
-    /** Options that check backing files (not {@link #trustBacking}). */
+    /** Options that check backing files (not {@link #trustBacking}) and run the open-time check during the open. */
     public QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
             boolean writeBehind) {
-        this(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, false);
+        this(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, false, false);
+    }
+
+    /** Options that run the open-time check during the open. */
+    public QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
+            boolean writeBehind, boolean trustBacking) {
+        this(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, false);
     }
 
     public static QedOpenOptions readWrite() {
@@ -43,22 +52,26 @@ public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, 
     }
 
     public QedOpenOptions withCheck(CheckPolicy policy) {
-        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking);
+        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, deferCheck);
     }
 
     public QedOpenOptions withLock(boolean useLock) {
-        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking);
+        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, deferCheck);
     }
 
     public QedOpenOptions withL2CacheBytes(long bytes) {
-        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth, writeBehind, trustBacking);
+        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth, writeBehind, trustBacking, deferCheck);
     }
 
     public QedOpenOptions withWriteBehind(boolean on) {
-        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, on, trustBacking);
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, on, trustBacking, deferCheck);
     }
 
     public QedOpenOptions withTrustBacking(boolean trust) {
-        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trust);
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trust, deferCheck);
+    }
+
+    public QedOpenOptions withDeferredCheck(boolean defer) {
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, defer);
     }
 }

@@ -25,6 +25,8 @@ final class WritePath {
     private volatile long lastAllocationNanos;
     /** NEED_CHECK was written but its sync failed, so it may not be on disk (guarded by allocLock). */
     private boolean needCheckUnsynced;
+    /** Why no metadata may change (a background check stopped, or left corruption), or null (guarded by allocLock). */
+    private String refusal;
 
     WritePath(ImageMetadata meta, Backing backing, HostFile host) {
         this.meta = meta;
@@ -264,6 +266,9 @@ final class WritePath {
      * may not. Caller holds allocLock.
      */
     void markDirty() throws IOException {
+        if (refusal != null) {
+            throw new IOException(refusal);
+        }
         QedHeader h = meta.header();
         if (!h.needsCheck() || needCheckUnsynced) {
             if (!h.needsCheck()) {
@@ -289,6 +294,11 @@ final class WritePath {
         } finally {
             allocLock.unlock();
         }
+    }
+
+    /** From now on every metadata change fails with {@code why}. Caller holds allocLock. */
+    void refuseChanges(String why) {
+        refusal = why;
     }
 
     long lastAllocationNanos() {
