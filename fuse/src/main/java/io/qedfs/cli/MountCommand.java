@@ -57,6 +57,12 @@ final class MountCommand extends BaseCommand {
                     + " Read-write mounts repair, read-only mounts only report.")
     QedOpenOptions.CheckPolicy check;
 
+    @Option(names = "--check-before-ready",
+            description = "Finish the checks before the mount is ready (mount returns after them), as scripts may want."
+                    + " By default a dirty image is served at once and checked in the background: reads and writes into"
+                    + " allocated clusters go on, writes that allocate, discards and truncate wait for the check.")
+    boolean checkBeforeReady;
+
     @Option(names = "--sync-writes",
             description = "Acknowledge no write before it is in the image file. By default a write that allocates"
                     + " is acknowledged once queued (like the page cache: durable at fsync, and a full disk still fails"
@@ -130,7 +136,7 @@ final class MountCommand extends BaseCommand {
         ParentWatch.startIfChild(mountPoint);
         Logging.configure(log, verbose);
         new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
-                partitions, backingTrust.trusted), overlays).serve(sources);
+                partitions, backingTrust.trusted, checkBeforeReady), overlays).serve(sources);
         return 0;
     }
 
@@ -167,6 +173,9 @@ final class MountCommand extends BaseCommand {
         }
         if (syncWrites) {
             args.add("--sync-writes");
+        }
+        if (checkBeforeReady) {
+            args.add("--check-before-ready");
         }
         if (partitions) {
             args.add("--partitions");

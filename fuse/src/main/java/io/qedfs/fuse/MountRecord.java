@@ -26,15 +26,24 @@ import java.util.Optional;
  * record gives its serving process (pid and start time, so a reused pid is not mistaken for it), which is what
  * identifies a qedfs mount, whatever its fsname or subtype. The state is {@code serving} while mounted, then
  * {@code clean} or {@code failed} with the error lines, written after the last image is closed; each write
- * replaces the file atomically. A record still saying {@code serving} once its process has ended means the
+ * replaces the file atomically. While images are checked in the background a line per image says how its check
+ * stands: {@code check running disk.raw}, then {@code done}, {@code stopped} or {@code failed}. A record still saying {@code serving} once its process has ended means the
  * process was killed before it had closed its images. {@code qedfs unmount} deletes the record it read; a new
  * server deletes records whose process and mount are gone.
  */
 final class MountRecord {
     enum State { SERVING, CLEAN, FAILED }
 
-    /** A record's contents: who serves (pid, start time in clock ticks after boot) which mount, and how it ended. */
-    record Contents(long pid, long startTicks, String device, byte[] mountPoint, State state, List<String> errors) {
+    /**
+     * A record's contents: who serves (pid, start time in clock ticks after boot) which mount, how it ended, and how
+     * the background checks stand ({@code checks}: "STATE NAME" per image, in the order they were checked).
+     */
+    record Contents(long pid, long startTicks, String device, byte[] mountPoint, State state, List<String> errors,
+            List<String> checks) {
+        Contents(long pid, long startTicks, String device, byte[] mountPoint, State state, List<String> errors) {
+            this(pid, startTicks, device, mountPoint, state, errors, List.of());
+        }
+
         boolean isFrom(long otherPid, long otherStartTicks) {
             return pid == otherPid && startTicks == otherStartTicks;
         }
@@ -135,6 +144,9 @@ final class MountRecord {
         for (String e : c.errors()) {
             s.append("error ").append(e.replace('\n', ' ').replace('\r', ' ')).append('\n');
         }
+        for (String check : c.checks()) {
+            s.append("check ").append(check.replace('\n', ' ').replace('\r', ' ')).append('\n');
+        }
         return s.toString().getBytes(StandardCharsets.UTF_8);
     }
 
@@ -146,6 +158,7 @@ final class MountRecord {
         byte[] mountPoint = null;
         State state = null;
         List<String> errors = new ArrayList<>();
+        List<String> checks = new ArrayList<>();
         try {
             for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
                 int space = line.indexOf(' ');
@@ -158,6 +171,7 @@ final class MountRecord {
                     case "mountpoint" -> mountPoint = MountInfo.unescape(value.getBytes(StandardCharsets.US_ASCII));
                     case "state" -> state = State.valueOf(value.toUpperCase(java.util.Locale.ROOT));
                     case "error" -> errors.add(value);
+                    case "check" -> checks.add(value);
                     default -> {
                         // a field a later version may add
                     }
@@ -167,7 +181,7 @@ final class MountRecord {
             return null;
         }
         return pid > 0 && device != null && mountPoint != null && state != null
-                ? new Contents(pid, start, device, mountPoint, state, List.copyOf(errors)) : null;
+                ? new Contents(pid, start, device, mountPoint, state, List.copyOf(errors), List.copyOf(checks)) : null;
     }
 
     /** Mountinfo's own escaping, for every byte that is not printable ASCII: the record stays one line per field. */

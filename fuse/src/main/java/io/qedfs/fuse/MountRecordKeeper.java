@@ -2,7 +2,10 @@ package io.qedfs.fuse;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,6 +26,8 @@ final class MountRecordKeeper {
     private MountInfo.Line recorded;
     /** Set once the outcome is written; guarded by lock. */
     private boolean ended;
+    /** How each image's background check stands, by served name; guarded by lock. */
+    private final Map<String, String> checks = new LinkedHashMap<>();
 
     MountRecordKeeper(Path mountPoint) {
         this.mountPoint = mountPoint;
@@ -55,6 +60,24 @@ final class MountRecordKeeper {
         }
     }
 
+    /**
+     * Records how the background check of the image served as {@code name} stands ("pending", "running", "done",
+     * "stopped", "failed"), rewriting the record once the mount is recorded.
+     */
+    void checkState(String name, String state) {
+        synchronized (lock) {
+            checks.put(name, state);
+            if (ended || recorded == null) {
+                return;
+            }
+            try {
+                MountRecord.write(uid, contents(recorded, MountRecord.State.SERVING, List.of()));
+            } catch (IOException e) {
+                LOG.warn("{}: cannot record how the check of {} stands: {}", mountPoint, name, e.toString());
+            }
+        }
+    }
+
     /** Writes how serving ended, after every image was closed: clean, or failed with these lines. */
     void ended(List<String> failures) {
         synchronized (lock) {
@@ -71,7 +94,10 @@ final class MountRecordKeeper {
         }
     }
 
+    // expects lock
     private MountRecord.Contents contents(MountInfo.Line mount, MountRecord.State state, List<String> failures) {
-        return new MountRecord.Contents(pid, startTicks, mount.device(), mount.mountPoint(), state, failures);
+        List<String> lines = new ArrayList<>();
+        checks.forEach((name, st) -> lines.add(st + " " + name));
+        return new MountRecord.Contents(pid, startTicks, mount.device(), mount.mountPoint(), state, failures, lines);
     }
 }

@@ -40,11 +40,12 @@ public final class MountSession {
      * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, which loop
      * serves the requests with how many threads, whether every write reaches the image file before it is
      * acknowledged (otherwise allocating writes are queued: durable at fsync, see the engine's WriteBehind),
-     * whether partitions are served as files too, and whether backing files are opened whoever owns them
-     * ({@code --trust-backing}; see the engine's QedOpenOptions).
+     * whether partitions are served as files too, whether backing files are opened whoever owns them
+     * ({@code --trust-backing}; see the engine's QedOpenOptions), and whether the open-time checks run before the
+     * mount is ready ({@code --check-before-ready}) or in the background while it serves ({@link BackgroundChecks}).
      */
     public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse,
-            Loop loop, int threads, boolean syncWrites, boolean partitions, boolean trustBacking) {
+            Loop loop, int threads, boolean syncWrites, boolean partitions, boolean trustBacking, boolean checkBeforeReady) {
         public Options {
             if (threads < 1) {
                 throw new IllegalArgumentException("FUSE threads must be at least 1: " + threads);
@@ -54,7 +55,7 @@ public final class MountSession {
         /** The default loop ({@link Loop#fromSystemProperties}), no partition files. */
         public Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
             this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties(), false, false,
-                    false);
+                    false, false);
         }
     }
 
@@ -86,6 +87,8 @@ public final class MountSession {
     private final Overlays.Mode overlay; // null: the images themselves are written
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean unmounting;
+    /** The images served, once open: a signal stops their checks. */
+    private volatile Map<String, MountedImage> served = Map.of();
     /** The mount's fuse connection, once the mount is seen in the mount table. */
     private volatile MountTable.Entry mounted;
     private final MountRecordKeeper record;
@@ -121,6 +124,9 @@ public final class MountSession {
         Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
         QedFileSystem fs;
         try {
+            if (options.checkBeforeReady()) {
+                BackgroundChecks.runBeforeReady(images.values(), this::logCheck, record::checkState);
+            }
             fs = new QedFileSystem(images, options.partitions() ? PartitionFiles.of(images) : Map.of(), options.readOnly(), root);
             if (overlays != null) {
                 overlays.removeTemporaryNames();
@@ -132,6 +138,8 @@ public final class MountSession {
         Runtime.getRuntime().addShutdownHook(hook);
         ServerSignals.install(this::onSignal, mountPoint);
         List<String> failures = new ArrayList<>();
+        this.served = images;
+        BackgroundChecks checks = BackgroundChecks.start(images.values(), this::logCheck, record::checkState); // none left with --check-before-ready
         try (IdleCleaner cleaner = options.readOnly() ? null : new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS)) {
             announceWhenMounted(images.size());
             if (options.loop() == Loop.POOL) {
@@ -151,7 +159,14 @@ public final class MountSession {
             if (recordFailure != null) {
                 failures.add(0, recordFailure);
             }
-            failures.addAll(closeAll(images));
+            failures.addAll(closeAll(images)); // stops the checks still running
+            if (checks != null) {
+                try {
+                    checks.close();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             record.ended(failures);
             closed.countDown();
             try {
@@ -181,8 +196,9 @@ public final class MountSession {
     }
 
     private Map<String, MountedImage> openAll(Map<String, Path> byName) throws IOException {
-        QedOpenOptions open = openOptions(options.readOnly()).withWriteBehind(!options.syncWrites());
-        QedOpenOptions asBacking = openOptions(true);
+        // every check runs after the open: in the background, or before the mount with --check-before-ready
+        QedOpenOptions open = openOptions(options.readOnly()).withWriteBehind(!options.syncWrites()).withDeferredCheck(true);
+        QedOpenOptions asBacking = openOptions(true).withDeferredCheck(true);
         Map<Path, Path> readBy = options.readOnly() ? Map.of() : BackingSources.find(byName.values(), options.trustBacking());
         Map<String, MountedImage> images = new LinkedHashMap<>();
         try {
@@ -287,6 +303,9 @@ public final class MountSession {
         }
         unmounting = true;
         LOG.info("signal received: unmounting {}", mountPoint);
+        for (MountedImage m : served.values()) {
+            m.image().stopDeferredCheck(); // writes waiting for a check get their error and the session can end
+        }
         Unmounter.requestLazy(mountPoint);
         try {
             if (!closed.await(SIGNAL_GRACE_SECONDS, TimeUnit.SECONDS) && mounted != null) {

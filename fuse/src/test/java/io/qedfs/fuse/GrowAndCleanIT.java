@@ -81,7 +81,7 @@ class GrowAndCleanIT extends MountTestBase {
         Qedfs.Result before = Qedfs.run(List.of("qemu-img", "check", img.toString()));
         assertEquals(3, before.exit(), "leaks only: " + before.all());
 
-        Qedfs.mount(img.toString(), mnt.toString());
+        Qedfs.mount("--check-before-ready", img.toString(), mnt.toString()); // repaired before the unmount can stop it
         Qedfs.unmount(mnt);
         Qedfs.Result after = Qedfs.run(List.of("qemu-img", "check", img.toString()));
         assertEquals(0, after.exit(), after.all());

@@ -82,7 +82,7 @@ class UnmountOutcomeIT extends MountTestBase {
                 + " closed its images"), err);
 
         // what was synced is there, and the next mount checks the image it left dirty
-        Qedfs.mount("--log", dir.resolve("relog").toString(), img.toString(), mnt.toString());
+        Qedfs.mount("--check-before-ready", "--log", dir.resolve("relog").toString(), img.toString(), mnt.toString());
         Qedfs.unmount(mnt);
         assertTrue(Files.readString(dir.resolve("relog")).contains("check of"), "checked on the next mount");
         assertEquals(0, Qedfs.run(List.of("qemu-img", "check", img.toString())).exit());

@@ -1,0 +1,173 @@
+package io.qedfs.fuse;
+
+import io.qedfs.qed.CheckReport;
+import io.qedfs.qed.ProgressListener;
+import io.qedfs.qed.QedFormatException;
+import io.qedfs.qed.QedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the open-time checks the mount deferred (docs/architecture.md, "Background check"), one image after the
+ * other on one thread, while the images are served (or, with {@code --check-before-ready}, all of them before
+ * the mount, on the calling thread): a check reads every L2 table, and several at once would only
+ * compete for the same disk. The log says when each starts, how far it has got (every 10 % of its tables, or every
+ * 5 s), what it found and repaired, and when it ended; {@code status} hears "running", then "done", "stopped" or
+ * "failed" for each image (the mount's record shows it). Closing an image stops its check at the next table.
+ *
+ * <p>The system property {@code qedfs.test.holdCheck} (tests only) names a file: each check then waits, once the
+ * pass over L1 is done and before its first L2 table, until that file exists or the check is stopped.
+ */
+final class BackgroundChecks implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(BackgroundChecks.class);
+    private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(5);
+    private static final String HOLD = System.getProperty("qedfs.test.holdCheck");
+
+    /** How a finished check is reported (the mount's log format). */
+    interface Reporter {
+        void report(Path image, CheckReport report);
+    }
+
+    private final Thread thread;
+
+    private BackgroundChecks(List<MountedImage> pending, Reporter reporter, BiConsumer<String, String> status) {
+        for (MountedImage m : pending) {
+            status.accept(m.name(), "pending");
+        }
+        this.thread = new Thread(() -> {
+            for (MountedImage m : pending) {
+                try {
+                    runOne(m, reporter, status);
+                } catch (Throwable t) {
+                    LOG.error("check of {} failed: {}; the image stays marked for a check, and writes that allocate fail",
+                            m.path(), t.toString(), t);
+                    status.accept(m.name(), "failed");
+                }
+            }
+        }, "qedfs-check");
+        thread.setDaemon(true);
+    }
+
+    /** Starts checking those of {@code images} whose check was deferred; null when there are none. */
+    static BackgroundChecks start(Collection<MountedImage> images, Reporter reporter, BiConsumer<String, String> status) {
+        List<MountedImage> pending = pending(images);
+        if (pending.isEmpty()) {
+            return null;
+        }
+        BackgroundChecks checks = new BackgroundChecks(pending, reporter, status);
+        checks.thread.start();
+        return checks;
+    }
+
+    /**
+     * Runs the deferred checks of {@code images} on the calling thread, before anything is served; fails, as an open
+     * that checks does, when a read-write image is left corrupt or a check fails.
+     */
+    static void runBeforeReady(Collection<MountedImage> images, Reporter reporter, BiConsumer<String, String> status)
+            throws IOException {
+        for (MountedImage m : pending(images)) {
+            status.accept(m.name(), "pending");
+        }
+        for (MountedImage m : pending(images)) {
+            Optional<CheckReport> r = runOne(m, reporter, status);
+            if (r.isPresent() && !m.image().isReadOnly() && r.get().corruptions() > 0) {
+                throw new QedFormatException(m.path() + ": the image is corrupt and could not be repaired: "
+                        + r.get().corruptions() + " corruptions remain (see check)");
+            }
+        }
+    }
+
+    private static List<MountedImage> pending(Collection<MountedImage> images) {
+        List<MountedImage> pending = new ArrayList<>();
+        for (MountedImage m : images) {
+            if (m.image().checkPending()) {
+                pending.add(m);
+            }
+        }
+        return pending;
+    }
+
+    /** Runs one image's check, saying so in the log and the status; empty when it was stopped. */
+    private static Optional<CheckReport> runOne(MountedImage m, Reporter reporter, BiConsumer<String, String> status)
+            throws IOException {
+        QedImage image = m.image();
+        if (image.deferredCheckStopping()) {
+            status.accept(m.name(), "stopped");
+            return Optional.empty();
+        }
+        long start = System.nanoTime();
+        LOG.info("check of {} started{}", m.path(), image.isReadOnly() ? "" : "; writes that allocate wait for it");
+        status.accept(m.name(), "running");
+        Optional<CheckReport> report;
+        try {
+            report = image.runDeferredCheck(new Progress(m, start));
+        } catch (IOException | RuntimeException | Error e) {
+            status.accept(m.name(), "failed");
+            throw e;
+        }
+        String seconds = String.format("%.1f", (System.nanoTime() - start) / 1e9);
+        if (report.isPresent()) {
+            reporter.report(m.path(), report.get());
+            LOG.info("check of {} ended after {} s", m.path(), seconds);
+            status.accept(m.name(), "done");
+        } else {
+            LOG.info("check of {} stopped after {} s (the image is being closed): nothing was repaired, and the image"
+                    + " stays marked for a check", m.path(), seconds);
+            status.accept(m.name(), "stopped");
+        }
+        return report;
+    }
+
+    /** Logs every 10 % of the tables, or every 5 s, whichever comes first; holds the check where tests ask. */
+    private static final class Progress implements ProgressListener {
+        private final MountedImage image;
+        private long lastNanos;
+        private long lastTenth;
+
+        Progress(MountedImage image, long start) {
+            this.image = image;
+            this.lastNanos = start;
+        }
+
+        @Override
+        public void progress(long done, long total) {
+            if (done == 0 && HOLD != null) {
+                hold();
+            }
+            long tenth = total == 0 ? 10 : done * 10 / total;
+            long now = System.nanoTime();
+            if (done > 0 && done < total && (tenth > lastTenth || now - lastNanos >= PROGRESS_NANOS)) {
+                LOG.info("check of {}: {} of {} L2 tables ({}%)", image.path(), done, total, done * 100 / total);
+                lastTenth = tenth;
+                lastNanos = now;
+            }
+        }
+
+        private void hold() {
+            LOG.info("check of {} held until {} exists (qedfs.test.holdCheck)", image.path(), HOLD);
+            while (!Files.exists(Path.of(HOLD)) && !image.image().deferredCheckStopping()) {
+                try {
+                    Thread.sleep(20); // tests only
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    /** Waits (a while) for the checking thread, whose images are closed or closing: their checks stop. */
+    @Override
+    public void close() throws InterruptedException {
+        thread.join(TimeUnit.SECONDS.toMillis(60));
+    }
+}
