@@ -56,7 +56,7 @@ abstract class BaseCommand implements Callable<Integer> {
     }
 
     /**
-     * A usage error found after parsing (exit 2, with the "Try ... --help" line). Only for commands picocli
+     * A usage error found after parsing (exit {@link QedfsCommand#EXIT_USAGE}, with the "Try ... --help" line). Only for commands picocli
      * runs: a command run through {@link #callWith} has no command line to name (check, see CheckShortcut).
      */
     final ParameterException usage(String message) {

@@ -2,9 +2,11 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.Printable;
+import io.qedfs.qed.QedFormatException;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import io.qedfs.qed.RepairMode;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -29,7 +31,8 @@ import picocli.CommandLine.TypeConversionException;
             "  qedfs check -q disk.qed || echo \"exit $?: see Exit codes\""},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:no problems", "1:the check could not be completed (or the image not opened)",
-                "2:corruptions found (or bad usage)", "3:leaked clusters only"})
+                "2:corruptions found", "3:leaked clusters only",
+                "63:not a QED image (qemu-img's \"no check support\")", "64:bad usage"})
 final class CheckCommand extends BaseCommand {
     @Option(names = "-r", paramLabel = "leaks|all", converter = RepairConverter.class, completionCandidates = Completions.RepairModes.class,
             description = "Repair: clear invalid table entries and reclaim leaked clusters (both modes do both).")
@@ -63,13 +66,19 @@ final class CheckCommand extends BaseCommand {
                 .withCheck(QedOpenOptions.CheckPolicy.NEVER).withTrustBacking(backingTrust.trusted);
         CheckReport first;
         CheckReport result;
-        try (QedImage img = QedImage.open(Inputs.existingFile(image), options)) {
+        Path path = Inputs.existingFile(image);
+        try (QedImage img = QedImage.open(path, options)) {
             Progress shown = Progress.of(err(), 0, progress, quiet);
             first = img.check(fix ? repair : RepairMode.NONE, shown);
             shown.done();
             boolean repaired = first.corruptionsFixed() > 0 || first.leaksFixed() > 0;
             // like qemu-img: after a repair, the result shown is a fresh check of the repaired image
             result = repaired ? withFixed(img.check(RepairMode.NONE), first) : first;
+        } catch (QedFormatException e) {
+            if (!QedImage.isQed(path)) {
+                throw new NoCheckSupportException(e);
+            }
+            throw e;
         }
         if (!quiet) {
             if (output == OutputFormat.JSON) {

@@ -15,17 +15,20 @@ import picocli.CommandLine.Parameters;
                 + " keeping its cluster size, table size, image size, backing file and guest content.",
             "The copy is written to a temporary file next to the target, synced and renamed over it: a crash"
                 + " leaves the old image or the new one, never a mix. Refused: a corrupt image, one in use (in place: by"
-                + " anyone; with -O: by a writer, a qedfs mount or a QEMU process), and a NEWFILE anyone has open."
+                + " anyone; with NEWFILE: by a writer, a qedfs mount or a QEMU process), and a NEWFILE anyone has open."
                 + " Through a symbolic link, the file it names is compacted; its backing file name stays as it is."},
         footerHeading = "%nExamples:%n",
         footer = {"  qedfs compact disk.qed               # disk.qed: 1.2 GiB -> 300 MiB (...)",
             "  qedfs compact -p disk.qed            # with a progress bar",
-            "  qedfs compact disk.qed -O small.qed  # to a new file; disk.qed stays as it is",
+            "  qedfs compact disk.qed small.qed     # to a new file; disk.qed stays as it is",
             "  qedfs check -r all disk.qed          # first, if compact finds corruption"})
 final class CompactCommand extends BaseCommand {
-    @Option(names = {"-O", "--output"}, paramLabel = "NEWFILE",
-            description = "Write the compacted image to NEWFILE (replaced if it exists and is not in use) instead of in place.")
-    String output;
+    /**
+     * What compact's NEWFILE option was called: refused with a pointer to NEWFILE, since -O is an output format
+     * and --output a report format in qemu-img and in every other qedfs command.
+     */
+    @Option(names = {"-O", "--output"}, hidden = true, paramLabel = "NEWFILE")
+    String formerOutputOption;
 
     @Option(names = "-p", description = "Show progress on stderr.")
     boolean progress;
@@ -39,6 +42,10 @@ final class CompactCommand extends BaseCommand {
     @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
     String image;
 
+    @Parameters(index = "1", arity = "0..1", paramLabel = "NEWFILE",
+            description = "Write the compacted image to NEWFILE (replaced if it exists and is not in use) instead of in place.")
+    String output;
+
     @Override
     String subject() {
         return image;
@@ -46,6 +53,10 @@ final class CompactCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
+        if (formerOutputOption != null) {
+            throw usage("the new file is compact's second argument, not an option: qedfs compact " + image + " "
+                    + formerOutputOption + " (-O is an output format and --output a report format, as in qemu-img)");
+        }
         Path src = Inputs.existingFile(image);
         if (output != null) {
             Inputs.refuseOverwritingInputs(image, QedImage.isQed(src), output, backingTrust.trusted);

@@ -15,7 +15,8 @@ import picocli.CommandLine.ParseResult;
 
 /**
  * The one place where an exception becomes what the user sees: {@code qedfs: <file>: <problem>} on one line
- * of stderr, exit code 1, and the stack trace only with {@code --debug}.
+ * of stderr, exit code 1 (63 for check's {@link NoCheckSupportException}), and the stack trace only with
+ * {@code --debug}.
  */
 final class ErrorReporter implements IExecutionExceptionHandler {
     static final int EXIT_ERROR = 1;
@@ -26,14 +27,17 @@ final class ErrorReporter implements IExecutionExceptionHandler {
         return report(cmd.getErr(), ex, subject, debug(parseResult));
     }
 
-    /** Prints {@code ex} as one line naming {@code subject} (and its stack trace when debugging); the exit code. */
+    /**
+     * Prints {@code ex} as one line naming {@code subject} (and its stack trace when debugging); the exit code: 1,
+     * or check's 63 for a file it cannot check.
+     */
     static int report(PrintWriter err, Exception ex, String subject, boolean debug) {
         err.println("qedfs: " + message(ex, subject));
         if (debug) {
             ex.printStackTrace(err);
         }
         err.flush();
-        return EXIT_ERROR;
+        return ex instanceof NoCheckSupportException ? NoCheckSupportException.EXIT_CODE : EXIT_ERROR;
     }
 
     private static boolean debug(ParseResult pr) {

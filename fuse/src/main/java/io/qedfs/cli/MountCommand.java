@@ -73,7 +73,8 @@ final class MountCommand extends BaseCommand {
     BackingTrustOption backingTrust = new BackingTrustOption();
 
     @Option(names = "-o", paramLabel = "FUSE_OPTS", description = "Extra FUSE options (e.g. allow_other); repeatable."
-            + " The files keep their image files' owners and modes, and the kernel enforces them (default_permissions).")
+            + " The files keep their image files' owners and modes, and the kernel enforces them (default_permissions)."
+            + " -o ro is -r, as in mount(8).")
     List<String> fuseOptions = new ArrayList<>();
 
     @Option(names = "--log", paramLabel = "FILE", description = "Log to FILE (the background process logs nowhere otherwise).")
@@ -109,6 +110,8 @@ final class MountCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
+        // -o ro alone would make only the kernel refuse writes, the images still opened and locked for writing
+        readOnly |= fuseOptions.stream().anyMatch(o -> List.of(o.split(",")).contains("ro"));
         List<Path> sources = paths.subList(0, paths.size() - 1);
         Path mountPoint = paths.get(paths.size() - 1).toAbsolutePath().normalize();
         MountSession.Loop loop = loop();

@@ -24,8 +24,15 @@ import picocli.CommandLine.Spec;
             "Every command has its own --help (qedfs mount --help)."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:success", "1:error (one line on stderr; --debug adds the stack trace)",
-                "2:bad usage (check has its own codes: see its --help)"})
+                "64:bad usage (as sysexits.h's EX_USAGE; check's other codes are qemu-img check's)"})
 public final class QedfsCommand implements Callable<Integer> {
+    /**
+     * The exit code of bad usage, for every command: sysexits.h's EX_USAGE. qemu-img exits 1 on bad usage, but
+     * check's 1 means "the check could not be completed" and its 2, 3 and 63 mean corruptions, leaks and
+     * "no check support": 64 is none of them, so a script can tell a typo from an image.
+     */
+    public static final int EXIT_USAGE = 64;
+
     /** Read by {@link ErrorReporter} from the parse result; declared here so that every subcommand has it. */
     @Option(names = "--debug", scope = ScopeType.INHERIT, description = "Print stack traces of errors.")
     boolean debug;
@@ -58,6 +65,8 @@ public final class QedfsCommand implements Callable<Integer> {
             }
         }
         cl.setCaseInsensitiveEnumValuesAllowed(true);
+        SpacedLabelHelp.install(cl);
+        setUsageExitCode(cl);
         cl.setExecutionExceptionHandler(new ErrorReporter());
         cl.setParameterExceptionHandler(new UsageErrorHandler());
         CommandLine resize = cl.getSubcommands().get("resize");
@@ -66,6 +75,11 @@ public final class QedfsCommand implements Callable<Integer> {
             resize.setUnmatchedOptionsArePositionalParams(true);
         }
         return cl;
+    }
+
+    private static void setUsageExitCode(CommandLine cl) {
+        cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
+        cl.getSubcommands().values().forEach(QedfsCommand::setUsageExitCode);
     }
 
     /**

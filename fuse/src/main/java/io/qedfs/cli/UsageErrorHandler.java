@@ -8,7 +8,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.IParameterExceptionHandler;
 import picocli.CommandLine.ParameterException;
 
-/** Bad usage: one line saying what is wrong, one line saying where help is, exit code 2. */
+/** Bad usage: one line saying what is wrong, one line saying where help is, exit code {@link QedfsCommand#EXIT_USAGE}. */
 final class UsageErrorHandler implements IParameterExceptionHandler {
     private static final Pattern BAD_POSITIONAL = Pattern.compile("Invalid value for positional parameter at index \\S+ \\(([^)]+)\\): ");
     private static final Pattern BAD_OPTION = Pattern.compile("Invalid value for option '([^']+)': ");

@@ -117,14 +117,44 @@ class CheckCommandTest {
         assertEquals("", r.out());
     }
 
+    /** A file without the QED magic: qemu-img probes it as raw and exits 63, "no check support"; so does check. */
     @Test
-    void unopenableImageIsOneLineExit1() throws IOException {
+    void aFileWithoutTheQedMagicExits63LikeQemuImg() throws Exception {
         Path img = Images.smallWithData(dir, "magic.qed");
         try (var ch = java.nio.channels.FileChannel.open(img, StandardOpenOption.WRITE)) {
             ch.write(java.nio.ByteBuffer.wrap(new byte[] {0x78, 0x56, 0x34, 0x12}), 0);
         }
-        Cli.run("check", img.toString()).assertOneLineError(img.toString());
-        Cli.run("check", "-r", "all", img.toString()).assertOneLineError(img.toString());
+        String before = Images.sha256(img);
+        for (List<String> args : List.of(List.of("check", img.toString()), List.of("check", "-r", "all", img.toString()),
+                List.of("check", "--output", "json", img.toString()))) {
+            for (Cli.Result r : List.of(Cli.run(args.toArray(String[]::new)), Cli.runThroughPicocli(args.toArray(String[]::new)))) {
+                assertEquals(63, r.exit(), args + ": " + r.err());
+                assertEquals(List.of("qedfs: " + img + ": not a QED image (magic 0x12345678, expected 0x00444551)"),
+                        r.err().lines().toList(), args.toString());
+                assertEquals("", r.out());
+            }
+        }
+        assertEquals(before, Images.sha256(img), "nothing written, even with -r");
+        Qemu.assumeAvailable();
+        assertEquals(63, Qemu.run("qemu-img", "check", img.toString()).exit(), "qemu-img's code for it");
+    }
+
+    /** An image that cannot be opened is a check not completed (1); bad usage is 64, none of check's codes. */
+    @Test
+    void unopenableImageIs1AndBadUsageIsNoneOfChecksCodes() throws IOException {
+        Path img = Images.smallWithData(dir, "locked.qed");
+        try (var open = io.qedfs.qed.QedImage.open(img, io.qedfs.qed.QedOpenOptions.readWrite())) {
+            Cli.run("check", img.toString()).assertOneLineError(img.toString());
+        }
+        Images.setFirstL2Entry(img, 1, 0x10000000L);
+        assertEquals(2, Cli.run("check", "-q", img.toString()).exit(), "corrupt");
+        for (String[] typo : new String[][] {{"check", "-q", "-x", img.toString()}, {"check", "-r", "none", img.toString()},
+            {"check", "--output", "xml", img.toString()}, {"check", img.toString(), img.toString()}, {"check"}}) {
+            Cli.Result r = Cli.run(typo).assertUsageError("qedfs check");
+            assertEquals(64, r.exit(), String.join(" ", typo));
+        }
+        String help = Cli.run("check", "--help").assertOk().out().replaceAll("[ ]+", " ");
+        assertTrue(help.contains(" 2 corruptions found\n") && help.contains(" 63 not a QED image") && help.contains(" 64 bad usage\n"), help);
     }
 
     @Test

@@ -29,9 +29,9 @@ final class Cli {
             return this;
         }
 
-        /** Asserts bad usage: exit 2, one message line and the "Try ... --help" line. */
+        /** Asserts bad usage: exit 64 (no exit code of check's), one message line and the "Try ... --help" line. */
         Result assertUsageError(String command) {
-            assertEquals(2, exit, () -> "exit code; stderr: " + err);
+            assertEquals(QedfsCommand.EXIT_USAGE, exit, () -> "exit code; stderr: " + err);
             assertEquals(2, err.lines().count(), () -> "two lines on stderr: " + err);
             assertTrue(err.startsWith("qedfs: "), err);
             assertTrue(err.contains("Try '" + command + " --help' for more information."), err);

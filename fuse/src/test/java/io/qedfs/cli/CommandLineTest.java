@@ -1,6 +1,7 @@
 package io.qedfs.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -53,6 +54,58 @@ class CommandLineTest {
         }
         String description = String.join(" ", lines.subList(from, to));
         assertTrue(description.length() > 80, "says what it does: " + description);
+    }
+
+    /** An option's value follows a space in help, as in qemu-img's and mount's (never "-o=FUSE_OPTS"). */
+    @ParameterizedTest
+    @ValueSource(strings = {"mount", "unmount", "create", "info", "check", "map", "convert", "resize", "compact", "commit", "rebase"})
+    void helpWritesOptionValuesAfterASpace(String command) {
+        String help = Cli.run(command, "--help").assertOk().out();
+        java.util.regex.Matcher glued = java.util.regex.Pattern.compile("(?<![\\w-])--?[A-Za-z][\\w-]*=").matcher(help);
+        assertFalse(glued.find(), () -> "an option glued to its value: '" + glued.group() + "' in " + help);
+        assertFalse(help.chars().anyMatch(c -> c > 126), "plain ASCII: " + help);
+    }
+
+    @Test
+    void helpShowsFuseOptionsAndFormatsTheWayTheyAreTyped() {
+        String mount = Cli.run("mount", "--help").assertOk().out();
+        assertTrue(mount.contains("[-o FUSE_OPTS]...") && mount.contains("  -o  FUSE_OPTS ") && mount.contains("[--log FILE]"), mount);
+        assertTrue(Cli.run("info", "--help").assertOk().out().contains("--output FMT"));
+        assertTrue(Cli.run("convert", "--help").assertOk().out().contains("[-O raw|qed]"));
+    }
+
+    /**
+     * Each option means one thing in every command that has it, and what it means in qemu-img: --output is the
+     * report format (human|json), -O the output image format, -f an image format (but mount's -f is FUSE's
+     * "foreground", mount's -o FUSE's options, mount's -r mount(8)'s read-only, as every FUSE file system has them).
+     */
+    @Test
+    void everyOptionMeansOneThingAcrossCommands() {
+        picocli.CommandLine cl = QedfsCommand.commandLine();
+        for (var sub : cl.getSubcommands().entrySet()) {
+            for (var o : sub.getValue().getCommandSpec().options()) {
+                if (o.hidden()) {
+                    continue;
+                }
+                java.util.List<String> names = java.util.List.of(o.names());
+                String what = sub.getKey() + " " + names;
+                if (names.contains("--output")) {
+                    assertEquals(OutputFormat.class, o.type(), what);
+                }
+                if (names.contains("-O")) {
+                    assertEquals(ConvertCommand.Format.class, o.type(), what);
+                }
+                if (names.contains("-f") && !sub.getKey().equals("mount")) {
+                    assertTrue(o.paramLabel().contains("qed"), what + ": an image format");
+                }
+                if (names.contains("-p") || names.contains("-q") || names.contains("-U")) {
+                    assertEquals(boolean.class, o.type(), what);
+                }
+                if (names.contains("-b") || names.contains("-F")) {
+                    assertTrue(java.util.Set.of("create", "rebase").contains(sub.getKey()), what + ": a backing file or its format");
+                }
+            }
+        }
     }
 
     @Test

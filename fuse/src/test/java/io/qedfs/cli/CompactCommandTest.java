@@ -78,7 +78,7 @@ class CompactCommandTest {
         String topSum = Images.sha256(top);
         Path out = Files.createDirectory(dir.resolve("sub")).resolve("small.qed");
 
-        Cli.run("compact", top.toString(), "-O", out.toString()).assertOk();
+        Cli.run("compact", top.toString(), out.toString()).assertOk();
 
         assertEquals(topSum, Images.sha256(top), "the source is left alone");
         assertSameGuest(top, out);
@@ -151,7 +151,7 @@ class CompactCommandTest {
         assertEquals(chain, chainLines(img));
         assertSameGuest(before, img);
         Path out = Files.createDirectory(dir.resolve("out")).resolve("copy.qed");
-        Cli.run("compact", "-q", link.toString(), "-O", out.toString()).assertOk();
+        Cli.run("compact", "-q", link.toString(), out.toString()).assertOk();
         assertTrue(Qemu.ok("qemu-img", "info", out.toString()).contains("backing file: ../real/base.qed"),
                 "a copy elsewhere names the same base from its own directory");
         assertSameGuest(before, out);
@@ -182,7 +182,7 @@ class CompactCommandTest {
         Path corrupt = qemuImage("corrupt.qed", "16M", null, "write -P 0x42 0 1M");
         Images.setFirstL2Entry(corrupt, 3, 1L << 40); // past the end of the file
         setNeedCheck(corrupt);
-        refused(corrupt, "marked dirty and does not check clean", "-O", dir.resolve("new.qed").toString());
+        refused(corrupt, "marked dirty and does not check clean", dir.resolve("new.qed").toString());
         refused(corrupt, "run 'qedfs check -r all");
         Path alsoCorrupt = qemuImage("corrupt2.qed", "16M", null, "write -P 0x42 0 1M");
         Images.setFirstL2Entry(alsoCorrupt, 3, 1L << 40);
@@ -190,9 +190,9 @@ class CompactCommandTest {
 
         qemuImage("base.qed", "16M", null, "write -P 0x11 0 1M");
         Path top = qemuImage("top.qed", null, "qed", "write -P 0x22 0 64k");
-        refused(top, "the destination is the source", "-O", top.toString());
+        refused(top, "the destination is the source", top.toString());
         String baseSum = Images.sha256(dir.resolve("base.qed"));
-        refused(top, "in the backing chain", "-O", dir.resolve("base.qed").toString());
+        refused(top, "in the backing chain", dir.resolve("base.qed").toString());
         assertEquals(baseSum, Images.sha256(dir.resolve("base.qed")));
         assertFalse(Files.exists(dir.resolve("new.qed")));
     }
@@ -202,13 +202,13 @@ class CompactCommandTest {
         Path img = qemuImage("busy.qed", "16M", null, "write -P 0x42 0 1M");
         try (QedImage mounted = QedImage.open(img, QedOpenOptions.readWrite())) { // the lock a mount takes
             refused(img, "in use");
-            refused(img, "in use", "-O", dir.resolve("copy.qed").toString());
+            refused(img, "in use", dir.resolve("copy.qed").toString());
         }
         Process qemu = new ProcessBuilder("qemu-io", "-f", "qed", img.toString()).redirectErrorStream(true).start();
         try {
             awaitPrompt(qemu.getInputStream()); // the image is open, and locked, once qemu-io asks for a command
             refused(img, "in use");
-            refused(img, "in use", "-O", dir.resolve("copy.qed").toString());
+            refused(img, "in use", dir.resolve("copy.qed").toString());
         } finally {
             try (OutputStream in = qemu.getOutputStream()) {
                 in.write("quit\n".getBytes(StandardCharsets.UTF_8));
@@ -221,12 +221,34 @@ class CompactCommandTest {
     @Test
     void progressQuietAndHelp() throws Exception {
         Path img = qemuImage("p.qed", "8M", null, "write -P 0x42 0 1M");
-        Cli.Result p = Cli.run("compact", "-p", img.toString(), "--output", dir.resolve("p2.qed").toString()).assertOk();
+        Cli.Result p = Cli.run("compact", "-p", img.toString(), dir.resolve("p2.qed").toString()).assertOk();
         assertTrue(p.err().contains("(100.00/100%)") && p.err().contains("(0.00/100%)"), p.err());
         Cli.Result q = Cli.run("compact", "-p", "-q", img.toString()).assertOk();
         assertEquals("", q.out() + q.err());
         String help = Cli.run("compact", "--help").assertOk().out();
-        assertTrue(help.contains("-O, --output=NEWFILE") && help.contains("Examples:") && help.contains("crash"), help);
+        assertTrue(help.contains("IMAGE [NEWFILE]") && help.contains("Examples:") && help.contains("crash"), help);
+        assertFalse(help.contains("-O") || help.contains("--output"), "-O and --output mean formats, not compact's file: " + help);
+    }
+
+    /**
+     * -O is an output format and --output a report format (qemu-img's meanings, and every other command's): as
+     * compact's file they are refused as bad usage, naming the command line that works, and nothing is written.
+     */
+    @Test
+    void theNewFileIsAnArgumentNotAnOption() throws Exception {
+        Path img = qemuImage("o.qed", "8M", null, "write -P 0x42 0 1M");
+        String sum = Images.sha256(img);
+        for (String option : List.of("-O", "--output")) {
+            Path out = dir.resolve("o2.qed");
+            Cli.Result r = Cli.run("compact", img.toString(), option, out.toString()).assertUsageError("qedfs compact");
+            assertTrue(r.err().contains("qedfs compact " + img + " " + out), r.err());
+            assertFalse(Files.exists(out), option);
+            assertEquals(sum, Images.sha256(img), option);
+        }
+        Path out = dir.resolve("o3.qed");
+        Cli.run("compact", "-q", img.toString(), out.toString()).assertOk();
+        assertSameGuest(img, out);
+        assertEquals(sum, Images.sha256(img), "compacting to a new file leaves the image");
     }
 
     @Test
@@ -236,7 +258,7 @@ class CompactCommandTest {
         String sum = Images.sha256(img);
         // The copy may not grow past 4 MiB: its writes fail with EFBIG (the JVM ignores SIGXFSZ).
         for (String output : new String[] {null, dir.resolve("out.qed").toString()}) {
-            String args = "compact " + img + (output == null ? "" : " -O " + output);
+            String args = "compact " + img + (output == null ? "" : " " + output);
             Qemu.Result r = Qemu.run("bash", "-c", "ulimit -f 4096; exec " + javaCommand() + " " + args);
             assertEquals(1, r.exit(), r.out());
             assertEquals(1, r.out().strip().lines().count(), r.out());

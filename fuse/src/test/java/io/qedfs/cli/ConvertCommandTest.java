@@ -57,7 +57,7 @@ class ConvertCommandTest {
 
     @Test
     void rawToQedToRawIsByteIdenticalAndSparse() throws IOException {
-        Cli.run("convert", source.toString(), p("a.qed")).assertOk();
+        Cli.run("convert", "-O", "qed", source.toString(), p("a.qed")).assertOk();
         Cli.run("convert", "-O", "raw", p("a.qed"), p("b.raw")).assertOk();
         assertEquals(Files.size(source), Files.size(Path.of(p("b.raw"))));
         assertEquals(Images.sha256(source), Images.sha256(Path.of(p("b.raw"))), "seed " + SEED);
@@ -68,6 +68,31 @@ class ConvertCommandTest {
         assumeTrue(holesWork(), "this file system does not keep sparse files sparse");
         assertTrue(DiskUsage.bytes(Path.of(p("b.raw"))) < DiskUsage.bytes(source),
                 "the raw output is sparse, even where the source held written zeroes");
+    }
+
+    /** Without -O, DEST is raw, as qemu-img convert writes it from the same command line. */
+    @Test
+    void writesRawByDefaultLikeQemuImg() throws Exception {
+        Qemu.assumeAvailable();
+        Path qed = Images.FIXTURES.resolve("chain-top.qed");
+        assumeTrue(Files.exists(qed), "fixture " + qed + " missing");
+        for (Path in : java.util.List.of(source, qed)) {
+            Path ours = dir.resolve(in.getFileName() + ".ours");
+            Path theirs = dir.resolve(in.getFileName() + ".qemu");
+            Cli.Result r = Cli.run("convert", in.toString(), ours.toString()).assertOk();
+            assertEquals("", r.out() + r.err());
+            Qemu.ok("qemu-img", "convert", in.toString(), theirs.toString());
+            assertFalse(QedImage.isQed(ours), "raw, not QED: " + in);
+            assertEquals(Images.sha256(theirs), Images.sha256(ours), in.toString());
+        }
+        // a QED name does not make QED: said on stderr, and -q says nothing
+        Path named = dir.resolve("named.qed");
+        Cli.Result r = Cli.run("convert", source.toString(), named.toString()).assertOk();
+        assertEquals("qedfs: note: " + named + " is written raw, the default as in qemu-img convert; -O qed writes QED\n", r.err());
+        assertEquals(Images.sha256(source), Images.sha256(named));
+        assertEquals("", Cli.run("convert", "-q", source.toString(), named.toString()).assertOk().err());
+        String help = Cli.run("convert", "--help").assertOk().out();
+        assertTrue(help.contains("-O raw|qed") && help.contains("(default: raw, as in qemu-img convert)"), help);
     }
 
     @Test
@@ -84,11 +109,11 @@ class ConvertCommandTest {
 
     @Test
     void progressGoesToStderr() {
-        Cli.Result r = Cli.run("convert", "-p", source.toString(), p("p.qed")).assertOk();
+        Cli.Result r = Cli.run("convert", "-p", "-O", "qed", source.toString(), p("p.qed")).assertOk();
         assertEquals("", r.out());
         assertTrue(r.err().contains("    (0.00/100%)\r"), r.err());
         assertTrue(r.err().endsWith("    (100.00/100%)\r\n"), r.err());
-        assertEquals("", Cli.run("convert", "-p", "-q", source.toString(), p("p2.qed")).assertOk().err());
+        assertEquals("", Cli.run("convert", "-p", "-q", "-O", "qed", source.toString(), p("p2.qed")).assertOk().err());
     }
 
     @Test
@@ -97,7 +122,7 @@ class ConvertCommandTest {
         Cli.Result r = Cli.run("convert", "-O", "raw", source.toString(), source.toString());
         r.assertOneLineError(source.toString());
         Cli.run("convert", source.toString(), dir.resolve(".").resolve("src.raw").toString()).assertOneLineError("src.raw");
-        Cli.run("convert", source.toString(), p("top.qed")).assertOk();
+        Cli.run("convert", "-O", "qed", source.toString(), p("top.qed")).assertOk();
         Cli.run("create", "-q", "-b", "top.qed", p("over.qed")).assertOk();
         Cli.run("convert", p("over.qed"), p("top.qed")).assertOneLineError("top.qed");
         assertEquals(before, Images.sha256(source));
@@ -106,7 +131,7 @@ class ConvertCommandTest {
     @Test
     void aDestinationInUseIsRefusedUntouchedAndKept() throws IOException {
         Path busy = Path.of(p("busy.qed"));
-        Cli.run("convert", source.toString(), busy.toString()).assertOk();
+        Cli.run("convert", "-O", "qed", source.toString(), busy.toString()).assertOk();
         String before = Images.sha256(busy);
         for (QedOpenOptions holder : java.util.List.of(QedOpenOptions.readWrite(), QedOpenOptions.readOnlyOptions())) {
             try (QedImage open = QedImage.open(busy, holder)) { // the lock a mount (read-write or -r) holds
@@ -123,14 +148,15 @@ class ConvertCommandTest {
     void usageAndFailures() {
         Cli.run("convert", "-O", "raw", "-o", "cluster_size=4k", source.toString(), p("x.raw")).assertUsageError("qedfs convert");
         Cli.run("convert", "-O", "vmdk", source.toString(), p("x.raw")).assertUsageError("qedfs convert");
-        Cli.run("convert", "-o", "cluster_size=1000", source.toString(), p("x.qed")).assertOneLineError("x.qed");
+        Cli.run("convert", "-O", "qed", "-o", "cluster_size=1000", source.toString(), p("x.qed")).assertOneLineError("x.qed");
+        Cli.run("convert", "-o", "cluster_size=4k", source.toString(), p("x.qed")).assertUsageError("qedfs convert");
         assertFalse(Files.exists(Path.of(p("x.qed"))), "a failed convert leaves no DEST behind");
     }
 
     @Test
     void qemuImgAgrees() throws Exception {
         Qemu.assumeAvailable();
-        Cli.run("convert", source.toString(), p("q.qed")).assertOk();
+        Cli.run("convert", "-O", "qed", source.toString(), p("q.qed")).assertOk();
         Qemu.Result check = Qemu.run("qemu-img", "check", p("q.qed"));
         assertEquals(0, check.exit(), check.out());
         Qemu.Result cmp = Qemu.run("qemu-img", "compare", "-f", "raw", "-F", "qed", source.toString(), p("q.qed"));
@@ -150,7 +176,7 @@ class ConvertCommandTest {
             Qemu.ok("qemu-img", "convert", "-O", "raw", f.toString(), theirs.toString());
             assertEquals(Images.sha256(theirs), Images.sha256(ours), name);
             Path qed = dir.resolve(name + ".flat.qed");
-            Cli.run("convert", f.toString(), qed.toString()).assertOk();
+            Cli.run("convert", "-O", "qed", f.toString(), qed.toString()).assertOk();
             assertEquals(0, Qemu.run("qemu-img", "compare", f.toString(), qed.toString()).exit(), name);
         }
     }

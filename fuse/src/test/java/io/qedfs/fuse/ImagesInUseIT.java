@@ -93,7 +93,7 @@ class ImagesInUseIT extends MountTestBase {
                 new String[] {"create", "-q", "-b", "a.qed", "-F", "qed", img},
                 new String[] {"convert", "-O", "raw", a.toString(), img},
                 new String[] {"convert", "-O", "qed", a.toString(), img},
-                new String[] {"compact", a.toString(), "-O", img},
+                new String[] {"compact", a.toString(), img},
                 new String[] {"compact", img},
                 new String[] {"resize", img, "16M"},
                 new String[] {"rebase", "-b", "", img},
@@ -122,8 +122,8 @@ class ImagesInUseIT extends MountTestBase {
             try {
                 refusedAsInUse(v, "create", v.toString(), "16M");
                 refusedAsInUse(v, "convert", "-O", "raw", a.toString(), v.toString());
-                refusedAsInUse(v, "convert", a.toString(), v.toString());
-                refusedAsInUse(v, "compact", a.toString(), "-O", v.toString());
+                refusedAsInUse(v, "convert", "-O", "qed", a.toString(), v.toString());
+                refusedAsInUse(v, "compact", a.toString(), v.toString());
                 assertEquals(sum, sha256(v), "qemu-io" + (readOnly ? " -r" : "") + " holds it: byte-identical");
             } finally {
                 release(qemu);
