@@ -17,7 +17,14 @@ SOURCES := $(shell find qed/src/main fuse/src/main -path fuse/src/main/sh -prune
 # man pages, one per command (qedfs.1, qedfs-mount.1, ...), from the picocli model: Maven writes them with the jar
 # when asciidoctor is installed (fuse/src/main/man/to-troff.sh)
 MAN_DIR := fuse/target/man
+# mount(8)'s helper for `mount -t fuse.qedfs` and fstab (fuse/target/mount.fuse.qedfs runs this tree's launcher);
+# its text for a launcher in directory $(1)
+MOUNT_HELPER := fuse/target/mount.fuse.qedfs
+mount_helper_for = sed 's|@BIN@|$(1)|' fuse/src/main/sh/mount.fuse.qedfs.in
 PREFIX ?= /usr/local
+# mount(8) runs helpers from /sbin only: root installing for this machine puts mount.fuse.qedfs there; staged
+# (DESTDIR, packaging) or a user's own PREFIX, it goes to $(PREFIX)/sbin
+MOUNT_HELPER_DIR ?= $(if $(DESTDIR),$(PREFIX)/sbin,$(if $(filter 0,$(shell id -u)),/sbin,$(PREFIX)/sbin))
 DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fdisk fio bash-completion asciidoctor
 DEBIAN_TOOLS := /usr/lib/x86_64-linux-gnu/libfuse.so.2:libfuse2 /usr/bin/fusermount3:fuse3 /usr/bin/qemu-img:qemu-utils \
 	/usr/bin/qemu-storage-daemon:qemu-system-common /sbin/mkfs.ext4:e2fsprogs /sbin/sfdisk:fdisk /usr/bin/fio:fio \
@@ -46,9 +53,10 @@ deps:
 	else echo "system packages present: $(DEBIAN_PACKAGES), a JDK and Maven"; fi
 
 ## build: the runnable jar, fuse/target/qedfs.jar, its launcher fuse/target/qedfs (fuse/target/qedfs --help; it
-## starts faster than java -jar), its bash completion and man pages. Maven runs only when a source is newer than
-## the jar, so a second `make` does nothing, and `sudo make install` after `make build` does not run Maven as root
-build: $(JAR) $(COMPLETION) $(LAUNCHER) $(PREPARED)
+## starts faster than java -jar), its bash completion, man pages and mount(8)'s helper. Maven runs only when a
+## source is newer than the jar, so a second `make` does nothing, and `sudo make install` after `make build` does not
+## run Maven as root
+build: $(JAR) $(COMPLETION) $(LAUNCHER) $(PREPARED) $(MOUNT_HELPER)
 	@ls -l $(JAR) $(LAUNCHER)
 
 # touched: Maven may keep a jar whose content did not change, which would leave it older than its sources
@@ -62,6 +70,10 @@ $(COMPLETION): $(JAR)
 $(LAUNCHER): fuse/src/main/sh/qedfs.in
 	@mkdir -p $(@D)
 	$(call launcher_for,$(CURDIR)/fuse/target) > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
+
+$(MOUNT_HELPER): fuse/src/main/sh/mount.fuse.qedfs.in
+	@mkdir -p $(@D)
+	$(call mount_helper_for,$(CURDIR)/fuse/target) > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 
 $(PREPARED): $(JAR) fuse/src/main/sh/prepare-lib.sh
 	fuse/src/main/sh/prepare-lib.sh fuse/target
@@ -83,10 +95,11 @@ demo: deps build
 	examples/demo.sh
 
 ## install: a `qedfs` launcher on the PATH ($(PREFIX)/bin), the jar in $(PREFIX)/lib/qedfs, bash completion in
-## $(PREFIX)/share/bash-completion/completions/qedfs and man pages in $(PREFIX)/share/man/man1. DESTDIR= stages it
-## (packaging, tests)
+## $(PREFIX)/share/bash-completion/completions/qedfs, man pages in $(PREFIX)/share/man/man1 and mount(8)'s helper,
+## mount.fuse.qedfs and mount.qedfs, in MOUNT_HELPER_DIR (/sbin for root). DESTDIR= stages it (packaging, tests)
 install: $(JAR) $(COMPLETION)
-	install -d $(DESTDIR)$(PREFIX)/lib/qedfs $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+	install -d $(DESTDIR)$(PREFIX)/lib/qedfs $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	  $(DESTDIR)$(MOUNT_HELPER_DIR)
 	install -m 0644 $(JAR) $(DESTDIR)$(PREFIX)/lib/qedfs/qedfs.jar
 	$(call launcher_for,$(PREFIX)/lib/qedfs) > $(DESTDIR)$(PREFIX)/bin/qedfs
 	chmod 0755 $(DESTDIR)$(PREFIX)/bin/qedfs
@@ -97,6 +110,12 @@ install: $(JAR) $(COMPLETION)
 	  install -d $(DESTDIR)$(PREFIX)/share/man/man1 && install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  && echo "installed $(PREFIX)/bin/qedfs, bash completion and man pages (man qedfs, man qedfs-mount, ...)"; \
 	else echo "installed $(PREFIX)/bin/qedfs and bash completion; no man pages: the build makes them when asciidoctor is installed (make deps)"; fi
+	$(call mount_helper_for,$(PREFIX)/bin) > $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs
+	chmod 0755 $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs
+	ln -sf mount.fuse.qedfs $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.qedfs
+	@echo "installed $(MOUNT_HELPER_DIR)/mount.fuse.qedfs (mount -t fuse.qedfs, fstab)"
+	@case "$(DESTDIR)$(MOUNT_HELPER_DIR)" in /sbin|/usr/sbin) ;; *) [ -n "$(DESTDIR)" ] || \
+	  echo "  (mount(8) runs helpers from /sbin only, where sudo make install puts it)" ;; esac
 	@# where the launcher is not on this shell's PATH, say when it will be: ~/.local/bin joins the PATH at login
 	@# (~/.profile adds it when it exists), other directories only when the user adds them
 	@if [ -z "$(DESTDIR)" ]; then case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; \
@@ -108,6 +127,7 @@ install: $(JAR) $(COMPLETION)
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/qedfs $(DESTDIR)$(PREFIX)/share/bash-completion/completions/qedfs \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/qedfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/qedfs-*.1
+	rm -f $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.qedfs
 	rm -rf $(DESTDIR)$(PREFIX)/lib/qedfs
 
 ## deb: a Debian package, $(DEB_DIR)/qedfs_VERSION_all.deb: what make install installs for PREFIX=/usr, turned into

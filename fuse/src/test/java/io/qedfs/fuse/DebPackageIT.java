@@ -71,7 +71,8 @@ class DebPackageIT {
             }
         }
         for (String expected : List.of("/usr/bin/qedfs", "/usr/lib/qedfs/qedfs.jar", "/usr/share/bash-completion/completions/qedfs",
-                "/usr/share/man/man1/qedfs.1.gz", "/usr/share/man/man1/qedfs-mount.1.gz", "/usr/share/doc/qedfs/copyright")) {
+                "/usr/share/man/man1/qedfs.1.gz", "/usr/share/man/man1/qedfs-mount.1.gz", "/usr/share/doc/qedfs/copyright",
+                "/usr/sbin/mount.fuse.qedfs", "/usr/sbin/mount.qedfs")) {
             assertTrue(files.contains(Path.of(expected)), expected + " is not in the package: " + files);
         }
         assertTrue(Files.isRegularFile(LIB.resolve("qedfs.jsa")), "the postinst made no class-data archive");

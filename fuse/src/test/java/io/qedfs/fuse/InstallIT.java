@@ -49,9 +49,13 @@ class InstallIT {
     @Test
     void installedLauncherRunsAndUninstallRemovesEverything() throws Exception {
         Path prefix = dir.resolve("prefix");
-        make("install", "PREFIX=" + prefix);
+        // root would get mount(8)'s helper in /sbin, the machine's: the test keeps it in its own prefix
+        make("install", "PREFIX=" + prefix, "MOUNT_HELPER_DIR=" + prefix.resolve("sbin"));
         Path launcher = prefix.resolve("bin/qedfs");
         assertTrue(Files.isExecutable(launcher), "launcher");
+        Path helper = prefix.resolve("sbin/mount.fuse.qedfs");
+        assertTrue(Files.isExecutable(helper) && Files.readString(helper).contains("qedfs='" + launcher + "'"), "mount helper");
+        assertEquals(Path.of("mount.fuse.qedfs"), Files.readSymbolicLink(prefix.resolve("sbin/mount.qedfs")));
         assertTrue(Files.isRegularFile(prefix.resolve("lib/qedfs/qedfs.jar")), "jar");
         assertTrue(Files.isRegularFile(prefix.resolve("share/bash-completion/completions/qedfs")), "completion");
 
@@ -84,9 +88,10 @@ class InstallIT {
             assertTrue(man.out().contains("qedfs-mount - ") && man.out().contains("--read-only"), man.out());
         }
 
-        make("uninstall", "PREFIX=" + prefix);
+        make("uninstall", "PREFIX=" + prefix, "MOUNT_HELPER_DIR=" + prefix.resolve("sbin"));
         assertFalse(Files.exists(prefix.resolve("share/man/man1/qedfs-mount.1")), "man page left behind");
         assertFalse(Files.exists(launcher), "launcher left behind");
+        assertFalse(Files.exists(helper) || Files.isSymbolicLink(prefix.resolve("sbin/mount.qedfs")), "mount helper left behind");
         assertFalse(Files.exists(prefix.resolve("lib/qedfs")), "jar left behind");
         assertFalse(Files.exists(prefix.resolve("share/bash-completion/completions/qedfs")), "completion left behind");
     }
@@ -108,15 +113,17 @@ class InstallIT {
         assertFalse(launcher.contains(stage.toString()), launcher);
         assertFalse(Files.exists(stage.resolve("usr/lib/qedfs/qedfs.jsa")), "an archive made for the staging path");
         assertTrue(Files.isRegularFile(stage.resolve("usr/share/bash-completion/completions/qedfs")));
+        assertTrue(Files.readString(stage.resolve("usr/sbin/mount.fuse.qedfs")).contains("qedfs='/usr/bin/qedfs'"), "mount helper");
         make("uninstall", "DESTDIR=" + stage, "PREFIX=/usr");
         assertFalse(Files.exists(stage.resolve("usr/bin/qedfs")));
+        assertFalse(Files.exists(stage.resolve("usr/sbin/mount.fuse.qedfs")));
         assertFalse(Files.exists(stage.resolve("usr/share/bash-completion/completions/qedfs")));
     }
 
     @Test
     void bashCompletesCommandsOptionsAndValues() throws Exception {
         Path prefix = dir.resolve("prefix");
-        make("install", "PREFIX=" + prefix);
+        make("install", "PREFIX=" + prefix, "MOUNT_HELPER_DIR=" + prefix.resolve("sbin"));
         Path script = dir.resolve("complete.sh");
         // what bash does on TAB: set COMP_WORDS/COMP_CWORD and call the function `complete -p` names
         Files.writeString(script, String.join("\n",
@@ -160,10 +167,11 @@ class InstallIT {
         Path home = Files.createDirectories(dir.resolve("home"));
         Path prefix = home.resolve(".local");
         String path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-        Qedfs.Result install = make("install", "PREFIX=" + prefix + " HOME=" + home + " PATH=" + path);
+        String helperDir = " MOUNT_HELPER_DIR=" + prefix.resolve("sbin"); // not the machine's /sbin, as root would
+        Qedfs.Result install = make("install", "PREFIX=" + prefix + " HOME=" + home + " PATH=" + path + helperDir);
         assertTrue(install.out().contains("note: " + prefix + "/bin is not on this shell's PATH; ~/.profile puts it there in"
                 + " new login shells"), install.out());
-        Qedfs.Result again = make("install", "PREFIX=" + prefix + " HOME=" + home + " PATH=" + prefix + "/bin:" + path);
+        Qedfs.Result again = make("install", "PREFIX=" + prefix + " HOME=" + home + " PATH=" + prefix + "/bin:" + path + helperDir);
         assertFalse(again.out().contains("note:"), "on the PATH already: " + again.out());
 
         Path skel = Path.of("/etc/skel/.profile");

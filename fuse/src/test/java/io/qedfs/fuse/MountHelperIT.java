@@ -1,0 +1,244 @@
+package io.qedfs.fuse;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * mount(8) and /etc/fstab with the installed helper: {@code mount -t fuse.qedfs}, {@code mount -t qedfs} and
+ * fstab lines (read from a file of the test's own with {@code mount -T}) mount, serve the image's content, and
+ * {@code umount} leaves it flushed, clean and closed. mount(8) runs helpers from /sbin only: the helper
+ * {@code make install} put in the test's prefix is laid over /usr/sbin in a mount namespace of the test's own
+ * (an overlay), where every mount of the test happens, so the machine's /sbin and mount table stay untouched.
+ */
+@Timeout(300)
+class MountHelperIT {
+    private static final Path ROOT = Path.of("..").toAbsolutePath().normalize();
+
+    /** The install and the namespace are made once for the class: installing makes a class-data archive (seconds). */
+    @TempDir
+    static Path installed;
+    private static Process namespace;
+    @TempDir
+    Path dir;
+    private final List<Path> mountPoints = new ArrayList<>();
+
+    @BeforeAll
+    static void installAndMakeANamespace() throws Exception {
+        Qedfs.assumeFuse();
+        assumeTrue(Qedfs.isRoot(), "mount(8) runs helpers for root (and for fstab's user mounts)");
+        assumeTrue(Qedfs.onPath("make") && Qedfs.onPath("unshare") && Qedfs.onPath("nsenter"), "make, unshare, nsenter");
+        Path prefix = installed.resolve("prefix");
+        Path jar = Qedfs.jar().toAbsolutePath();
+        Qedfs.ok(Qedfs.sh("make -C " + ROOT + " --no-print-directory -o " + jar + " install JAR=" + jar + " COMPLETION="
+                + installed.resolve("qedfs.bash-completion") + " PREFIX=" + prefix + " MOUNT_HELPER_DIR=" + prefix.resolve("sbin")), "make install");
+        namespace = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
+                "mount -t overlay overlay -o lowerdir=" + prefix.resolve("sbin") + ":/usr/sbin /usr/sbin && echo ready && exec sleep 3600")
+                .redirectErrorStream(true).start();
+        String first = new BufferedReader(new InputStreamReader(namespace.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertEquals("ready", first, "a mount namespace with the helper in /usr/sbin");
+    }
+
+    @AfterEach
+    void leaveNothingMounted() throws Exception {
+        for (Path mp : mountPoints) {
+            if (isMounted(mp)) {
+                long pid = serverPid(mp);
+                inside("umount", "-l", mp.toString());
+                Qedfs.waitExit(pid, 60);
+            }
+        }
+    }
+
+    @AfterAll
+    static void leaveTheNamespace() throws Exception {
+        if (namespace != null) {
+            namespace.destroy();
+            namespace.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void mountTypeFuseQedfsReadOnlyServesTheImageAndUmountLeavesItClean() throws Exception {
+        Path img = image("ro.qed", 1);
+        String imageBefore = sha256(img);
+        String expected = sha256(qemuView(img));
+        Path mp = mountPoint("ro");
+
+        Qedfs.Result mounted = inside("mount", "-t", "fuse.qedfs", img.toString(), mp.toString(), "-o", "ro,allow_other");
+        assertEquals(0, mounted.exit(), mounted.all());
+        assertEquals("", mounted.all(), "a mount helper says nothing when it works");
+        String line = ok(inside("findmnt", "-n", "-o", "FSTYPE,SOURCE,OPTIONS", mp.toString())).out().strip();
+        assertTrue(line.startsWith("fuse.qedfs " + img + " ro,"), "type, the image as source, read-only: " + line);
+        assertTrue(line.contains("allow_other"), "FUSE options pass through: " + line);
+        assertEquals(expected, ok(inside("sha256sum", mp.resolve("ro.raw").toString())).out().split(" ")[0],
+                "the mount reads what qemu-img convert reads");
+        Qedfs.Result write = inside("dd", "if=/dev/zero", "of=" + mp.resolve("ro.raw"), "bs=512", "count=1", "conv=notrunc");
+        assertNotEquals(0, write.exit(), "ro: " + write.all());
+        // ro is qedfs's read-only mount, not only the kernel's: the image is open for reading, which QEMU may share
+        assertEquals("-r--r--r--", ok(inside("stat", "-c", "%A", mp.resolve("ro.raw").toString())).out().strip(), "no write bits");
+        assertClean(img);
+
+        umountAndWaitForTheServer(mp);
+        assertEquals(imageBefore, sha256(img), "a read-only mount changes nothing");
+        assertClean(img);
+    }
+
+    @Test
+    void fstabLinesMountWithMountsOwnOptionsAndUmountFlushes() throws Exception {
+        Path rw = image("rw.qed", 2);
+        Path other = image("other.qed", 3);
+        Path mpRw = mountPoint("rw");
+        Path mpOther = mountPoint("other");
+        Path log = dir.resolve("rw.log");
+        Path fstab = dir.resolve("fstab");
+        // options only mount(8) or systemd reads, a FUSE option and qedfs's own; `mount -t qedfs` is the short type
+        Files.writeString(fstab, "# a test's own fstab\n"
+                + rw + "\t" + mpRw + "\tfuse.qedfs\tnoauto,user,_netdev,nofail,x-systemd.device-timeout=10,comment=qedfs,"
+                + "default_permissions,sync_writes,log=" + log + "\t0 0\n"
+                + other + " " + mpOther + " qedfs defaults 0 0\n");
+
+        ok(inside("mount", "-T", fstab.toString(), mpRw.toString()));
+        String line = ok(inside("findmnt", "-n", "-o", "FSTYPE,SOURCE,OPTIONS", mpRw.toString())).out().strip();
+        assertTrue(line.startsWith("fuse.qedfs " + rw + " rw,"), line);
+        assertTrue(line.contains("nosuid") && line.contains("nodev") && line.contains("noexec"), "what `user` implies: " + line);
+        ok(inside("mount", "-a", "-T", fstab.toString()));
+        ok(inside("mount", "-a", "-T", fstab.toString()));
+        assertEquals(1, ok(inside("findmnt", "-n", "-o", "TARGET", mpOther.toString())).out().lines().count(),
+                "mount -a again sees the line mounted (the image is the mount's source) and mounts it once");
+        assertEquals(sha256(qemuView(other)), ok(inside("sha256sum", mpOther.resolve("other.raw").toString())).out().split(" ")[0]);
+
+        byte[] data = new byte[777_777];
+        new Random(42).nextBytes(data);
+        Path dataFile = Files.write(dir.resolve("data"), data);
+        Path expected = qemuView(rw);
+        try (var f = new java.io.RandomAccessFile(expected.toFile(), "rw")) {
+            f.seek(4096L * 123);
+            f.write(data);
+        }
+        ok(inside("dd", "if=" + dataFile, "of=" + mpRw.resolve("rw.raw"), "bs=4096", "seek=123", "conv=notrunc", "status=none"));
+        assertEquals(sha256(expected), ok(inside("sha256sum", mpRw.resolve("rw.raw").toString())).out().split(" ")[0]);
+
+        umountAndWaitForTheServer(mpRw);
+        umountAndWaitForTheServer(mpOther);
+        assertClean(rw);
+        assertClean(other);
+        assertFalse(MountIT.needCheck(rw), "marked clean");
+        assertEquals(sha256(expected), sha256(qemuView(rw)), "what was written through the mount is in the image");
+        assertTrue(Files.readString(log).contains("serving 1 image(s)"), "log=FILE is qedfs's --log");
+    }
+
+    @Test
+    void aFailedMountSaysWhyWithMountsExitCodes() throws Exception {
+        Path mp = mountPoint("bad");
+        Path missing = dir.resolve("missing.qed");
+        Qedfs.Result r = inside("mount", "-t", "fuse.qedfs", missing.toString(), mp.toString());
+        assertEquals(32, r.exit(), "mount(8)'s mount failure: " + r.all());
+        assertTrue(r.err().contains("missing.qed") && r.err().contains("no such file"), r.err());
+        assertFalse(isMounted(mp));
+        Qedfs.Result usage = inside("/usr/sbin/mount.fuse.qedfs", missing.toString());
+        assertEquals(1, usage.exit(), "mount(8)'s bad usage: " + usage.all());
+        assertTrue(usage.err().startsWith("mount.fuse.qedfs: missing IMAGE or MOUNTPOINT\n"), usage.err());
+        Qedfs.Result badOption = inside("mount", "-t", "fuse.qedfs", image("o.qed", 4).toString(), mp.toString(), "-o", "check=sometimes");
+        assertEquals(1, badOption.exit(), "a bad value of qedfs's own option is bad usage: " + badOption.all());
+        assertTrue(badOption.err().contains("'sometimes' is not one of auto, always, never"), badOption.err());
+        assertFalse(isMounted(mp));
+    }
+
+    /** A QED image with data written by qemu-io (seeded), and a backing-free 64 MiB guest. */
+    private Path image(String name, int seed) throws Exception {
+        Path img = dir.resolve(name);
+        Qedfs.ok(Qedfs.run(List.of("qemu-img", "create", "-q", "-f", "qed", img.toString(), "64M")), "create");
+        Qedfs.ok(Qedfs.run(List.of("qemu-io", "-f", "qed", "-c", "write -P " + (0x30 + seed) + " " + (seed << 20) + " 1M",
+                "-c", "write -P 0x7" + seed + " 40M 300k", img.toString())), "qemu-io");
+        return img;
+    }
+
+    private Path mountPoint(String name) throws Exception {
+        Path mp = Files.createDirectory(dir.resolve("mnt-" + name));
+        mountPoints.add(mp);
+        return mp;
+    }
+
+    /** The guest content as QEMU reads it, in a new raw file. */
+    private Path qemuView(Path img) throws Exception {
+        Path raw = Files.createTempFile(dir, img.getFileName() + ".", ".raw");
+        Qedfs.ok(Qedfs.run(List.of("qemu-img", "convert", "-U", "-O", "raw", img.toString(), raw.toString())), "qemu-img convert");
+        return raw;
+    }
+
+    /** umount(8) returns at once; the server then flushes, marks the image clean, closes it and exits. */
+    private void umountAndWaitForTheServer(Path mp) throws Exception {
+        long pid = serverPid(mp);
+        ok(inside("umount", mp.toString()));
+        Qedfs.waitExit(pid, 60);
+        assertFalse(isMounted(mp));
+    }
+
+    private static void assertClean(Path img) throws Exception {
+        Qedfs.Result check = Qedfs.run(List.of("qemu-img", "check", img.toString()));
+        assertEquals(0, check.exit(), check.all());
+        assertTrue(check.out().contains("No errors were found on the image."), check.out());
+    }
+
+    /** The process serving the mount at {@code mp}, from the record qedfs keeps for the mount's device. */
+    private static long serverPid(Path mp) throws Exception {
+        MountInfo.Line line = mountLine(mp);
+        return MountRecord.read(0, line.device()).orElseThrow(() -> new AssertionError("no record of " + line.device())).pid();
+    }
+
+    private static boolean isMounted(Path mp) throws Exception {
+        return mountTable().stream().anyMatch(l -> l.isAt(MountTable.bytes(mp)));
+    }
+
+    private static MountInfo.Line mountLine(Path mp) throws Exception {
+        return mountTable().stream().filter(l -> l.isAt(MountTable.bytes(mp))).reduce((a, b) -> b)
+                .orElseThrow(() -> new AssertionError("not mounted: " + mp));
+    }
+
+    private static List<MountInfo.Line> mountTable() throws Exception {
+        return MountInfo.parse(ok(inside("cat", "/proc/self/mountinfo")).out().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Runs {@code cmd} in the test's mount namespace. */
+    private static Qedfs.Result inside(String... cmd) throws Exception {
+        List<String> all = new ArrayList<>(List.of("nsenter", "--target", Long.toString(namespace.pid()), "--mount", "--"));
+        all.addAll(List.of(cmd));
+        return Qedfs.run(all);
+    }
+
+    private static Qedfs.Result ok(Qedfs.Result r) {
+        return Qedfs.ok(r, "command");
+    }
+
+    private static String sha256(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0;) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+}
