@@ -37,6 +37,12 @@ final class SpacedLabelHelp extends Help {
         cl.getSubcommands().values().forEach(SpacedLabelHelp::install0);
     }
 
+    /** The synopsis as the usage help and picocli's man page generator (which calls this directly) show it. */
+    @Override
+    public String synopsis(int synopsisHeadingLength) {
+        return super.synopsis(synopsisHeadingLength).replace(GLUE, ' ');
+    }
+
     @Override
     public IParamLabelRenderer parameterLabelRenderer() {
         IParamLabelRenderer picocli = super.parameterLabelRenderer();
