@@ -23,13 +23,14 @@ final class BackingChain {
     /**
      * The files already open above this one (real paths), outermost first; {@code lock}: whether the backing
      * files take QEMU's read locks (not for {@code info -U}, nor where the caller locks them itself);
-     * {@code trust}: whose reach the backing files must stay within.
+     * {@code trust}: whose reach the backing files must stay within; {@code memory}: the budget the QED backing
+     * files' caches draw on, or null for their own.
      */
-    record Context(List<Path> above, int maxDepth, boolean lock, BackingTrust trust) {
+    record Context(List<Path> above, int maxDepth, boolean lock, BackingTrust trust, MemoryBudget memory) {
         Context descend(Path real) throws IOException {
             List<Path> next = new ArrayList<>(above);
             next.add(real);
-            return new Context(List.copyOf(next), maxDepth, lock, trust.below(real));
+            return new Context(List.copyOf(next), maxDepth, lock, trust.below(real), memory);
         }
     }
 
@@ -55,6 +56,23 @@ final class BackingChain {
     }
 
     static Backing open(Path image, String name, QedHeader h, Context ctx) throws IOException {
+        Located b = locate(image, name, h, ctx);
+        if (b.format().equals("raw")) {
+            return new RawBacking(b.path(), name, b.subject(), ctx.lock());
+        }
+        return new QedBacking(QedImage.openBacking(b.path(), ctx.descend(b.real())), name);
+    }
+
+    /** A backing file found and allowed: as named (resolved), its real path, "raw" or "qed", and how errors name it. */
+    record Located(Path path, Path real, String format, String subject) {
+    }
+
+    /**
+     * Finds the backing file {@code name} of {@code image} (whose header is {@code h}) and decides whether it may be
+     * opened, without opening it for use: it must exist, close no loop, keep the chain within its depth and be
+     * trusted ({@link BackingTrust}); then its format is probed, unless the header says raw.
+     */
+    static Located locate(Path image, String name, QedHeader h, Context ctx) throws IOException {
         Path path = resolve(image, name);
         if (!Files.exists(path)) {
             throw new NoSuchFileException(path.toString(), null,
@@ -74,10 +92,7 @@ final class BackingChain {
         ctx.trust().verifyReadable(image, path);
         String subject = image + ": backing file " + printable(path.toString());
         String format = h.hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : probe(path, subject);
-        if (format.equals("raw")) {
-            return new RawBacking(path, name, subject, ctx.lock());
-        }
-        return new QedBacking(QedImage.openBacking(path, ctx.descend(real)), name);
+        return new Located(path, real, format, subject);
     }
 
     /**
@@ -91,7 +106,7 @@ final class BackingChain {
                 0, 0, Geometry.MIN_CLUSTER_SIZE, 0, QedHeader.SIZE, 0);
         Path self = Files.exists(image) ? image.toRealPath() : image.toAbsolutePath();
         Backing b = open(image, name, probe, new Context(List.of(self), QedOpenOptions.DEFAULT_MAX_CHAIN_DEPTH, lock,
-                BackingTrust.forImage(image, trusted)));
+                BackingTrust.forImage(image, trusted), null));
         if (format != null && !format.equals(b.format())) {
             b.close();
             throw new QedFormatException(image + ": backing file " + printable(name) + " is " + b.format() + ", not " + format);

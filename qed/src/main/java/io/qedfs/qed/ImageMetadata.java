@@ -34,7 +34,7 @@ final class ImageMetadata {
     /** Set once a sync failed: every later sync fails too (the kernel may have dropped the pages it could not write). */
     private volatile boolean syncFailed;
 
-    ImageMetadata(String name, FileChannel channel, HostFile host, QedHeader header, long fileLength, int l2CacheSlices)
+    ImageMetadata(String name, FileChannel channel, HostFile host, QedHeader header, long fileLength, L2Cache l2Cache)
             throws IOException {
         this.name = name;
         this.channel = channel;
@@ -43,7 +43,7 @@ final class ImageMetadata {
         this.geometry = Geometry.of(header);
         this.fileEnd = fileLength & -(long) geometry.clusterSize;
         this.l1 = readEntries(header.l1TableOffset(), geometry.l1Entries);
-        this.l2Cache = new L2Cache(l2CacheSlices);
+        this.l2Cache = l2Cache;
         this.failure = new StickyFailure(name);
     }
 

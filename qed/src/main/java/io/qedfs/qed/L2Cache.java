@@ -1,20 +1,25 @@
 package io.qedfs.qed;
 
 import java.io.IOException;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * A bounded, write-through cache of L2 tables keyed by file offset.
+ * A write-through cache of one image's L2 table slices keyed by file offset, bounded by an {@link L2Budget}
+ * that it may share with the caches of other images (a mount of many images bounds them all at once).
  *
  * <p>The creation race (docs/architecture.md, "Concurrency"): when two threads miss on the same table at once, the first
  * inserts a placeholder and loads the table; the second finds the placeholder and waits for that same load, so
  * a table is read once and there is only ever one copy to update. A table handed out is pinned until its
  * {@link Ref} is closed, and pinned tables are never evicted, so an allocating writer's update can never be
- * lost to a concurrent eviction and reload. Eviction is FIFO over unpinned tables, as in QEMU.
+ * lost to a concurrent eviction and reload. Eviction takes the least recently used unpinned slice of any cache
+ * on the budget.
+ *
+ * <p>Every field of the cache and its slots is guarded by the budget's monitor: one lock for all the caches on
+ * a budget, held only for map and list updates (loading happens outside it).
  */
 final class L2Cache {
     /** Loads the table at a file offset. */
@@ -26,13 +31,26 @@ final class L2Cache {
      * A cached table; {@link L2Cache#acquire} and {@link L2Cache#insert} hand it out pinned, and each of those
      * pins is given back by one {@link #close}. The slot itself is the handle, so handing one out allocates nothing.
      */
-    final class Ref implements AutoCloseable {
+    static final class Ref implements AutoCloseable {
+        private final L2Cache owner; // null for a budget's list sentinel
         private final long offset;
+        final long bytes; // what it counts against the budget
         private final CompletableFuture<AtomicLongArray> table = new CompletableFuture<>();
-        private int pins; // guarded by L2Cache.this
+        private int pins; // guarded by the budget
+        Ref prev; // guarded by the budget: its place in the budget's list, null when not listed
+        Ref next; // guarded by the budget
 
-        private Ref(long offset) {
+        private Ref(L2Cache owner, long offset, long bytes) {
+            this.owner = owner;
             this.offset = offset;
+            this.bytes = bytes;
+        }
+
+        static Ref sentinel() {
+            Ref s = new Ref(null, -1, 0);
+            s.prev = s;
+            s.next = s;
+            return s;
         }
 
         AtomicLongArray table() {
@@ -43,29 +61,50 @@ final class L2Cache {
             return offset;
         }
 
+        // expects the budget's monitor
+        boolean isEvictable() {
+            return pins == 0 && table.isDone();
+        }
+
+        // expects the budget's monitor
+        void dropFromOwner() {
+            owner.slots.remove(offset, this);
+        }
+
         @Override
         public void close() {
-            release(this);
+            owner.release(this);
         }
     }
 
-    private final int capacity;
-    private final LinkedHashMap<Long, Ref> slots = new LinkedHashMap<>(); // guarded by this
+    private final L2Budget budget;
+    private final long slotBytes;
+    private final Map<Long, Ref> slots = new HashMap<>(); // guarded by budget
 
+    /** A cache of its own, keeping up to {@code capacity} unpinned tables (tests). */
     L2Cache(int capacity) {
-        this.capacity = Math.max(1, capacity);
+        this(new L2Budget(Math.max(1, capacity)), 1);
+    }
+
+    /** A cache drawing on {@code budget}; each of its slices counts {@code slotBytes} against it. */
+    L2Cache(L2Budget budget, long slotBytes) {
+        this.budget = budget;
+        this.slotBytes = slotBytes;
     }
 
     /** Returns the pinned table at {@code offset}, loading it (once) on a miss. */
     Ref acquire(long offset, Loader loader) throws IOException {
         Ref slot;
         boolean mustLoad;
-        synchronized (this) {
+        synchronized (budget) {
             slot = slots.get(offset);
             mustLoad = slot == null;
             if (mustLoad) {
-                slot = new Ref(offset);
+                slot = new Ref(this, offset, slotBytes);
                 slots.put(offset, slot);
+                budget.add(slot);
+            } else {
+                budget.touch(slot);
             }
             slot.pins++;
         }
@@ -73,41 +112,65 @@ final class L2Cache {
             try {
                 slot.table.complete(loader.load(offset));
             } catch (IOException | RuntimeException | Error e) {
-                synchronized (this) {
-                    slots.remove(offset, slot);
+                synchronized (budget) {
+                    if (slots.remove(offset, slot)) {
+                        budget.remove(slot);
+                    }
                 }
                 slot.table.completeExceptionally(e);
                 release(slot);
                 throw e;
             }
+            synchronized (budget) {
+                budget.evictIfOver();
+            }
         } else {
             awaitLoad(slot);
-        }
-        synchronized (this) {
-            evictUnpinned();
         }
         return slot;
     }
 
     /** Installs a table that was just created (and written) and returns it pinned. */
     Ref insert(long offset, AtomicLongArray table) {
-        Ref slot = new Ref(offset);
+        Ref slot = new Ref(this, offset, slotBytes);
         slot.table.complete(table);
-        synchronized (this) {
+        synchronized (budget) {
             slot.pins = 1;
-            slots.put(offset, slot);
-            evictUnpinned();
+            Ref old = slots.put(offset, slot);
+            if (old != null) {
+                budget.remove(old);
+            }
+            budget.add(slot);
+            budget.evictIfOver();
         }
         return slot;
     }
 
     /** Drops every unpinned table (after a repair rewrote tables on disk). */
-    synchronized void clear() {
-        slots.values().removeIf(s -> s.pins == 0);
+    void clear() {
+        synchronized (budget) {
+            slots.values().removeIf(s -> {
+                if (s.pins == 0) {
+                    budget.remove(s);
+                    return true;
+                }
+                return false;
+            });
+        }
     }
 
-    synchronized int size() {
-        return slots.size();
+    /** Drops every table, pinned or not, and gives their memory back to the budget: the image is closing. */
+    void close() {
+        synchronized (budget) {
+            slots.values().forEach(budget::remove);
+            slots.clear();
+        }
+    }
+
+    int size() {
+        synchronized (budget) {
+            return slots.size();
+        }
     }
 
     private void awaitLoad(Ref slot) throws IOException {
@@ -127,24 +190,10 @@ final class L2Cache {
         }
     }
 
-    private synchronized void release(Ref slot) {
-        slot.pins--;
-        evictUnpinned();
-    }
-
-    // expects the monitor
-    private void evictUnpinned() {
-        int excess = slots.size() - capacity;
-        if (excess <= 0) {
-            return;
-        }
-        Iterator<Ref> it = slots.values().iterator();
-        while (excess > 0 && it.hasNext()) {
-            Ref s = it.next();
-            if (s.pins == 0 && s.table.isDone()) {
-                it.remove();
-                excess--;
-            }
+    private void release(Ref slot) {
+        synchronized (budget) {
+            slot.pins--;
+            budget.evictIfOver();
         }
     }
 }

@@ -64,6 +64,7 @@ public final class QedImage implements Closeable {
         ImageLocks takenLocks = null;
         HostFile hostFile = null;
         Backing opened = null;
+        L2Cache cache = null;
         try {
             hostFile = new HostFile(path, channel, !readOnly, opener.syscalls());
             takenLocks = options.lock() ? ImageLocks.acquire(hostFile, channel, readOnly, name) : null;
@@ -79,8 +80,8 @@ public final class QedImage implements Closeable {
                 h = h.withAutoclearFeatures(0);
             }
             Geometry g = Geometry.of(h);
-            int cacheSlices = (int) Math.max(4, Math.min(4096, options.l2CacheBytes() / g.sliceBytes));
-            this.meta = new ImageMetadata(name, channel, hostFile, h, length, cacheSlices);
+            cache = l2Cache(options.memory(), options.l2CacheBytes(), g);
+            this.meta = new ImageMetadata(name, channel, hostFile, h, length, cache);
             this.host = hostFile;
             this.backing = opened;
             this.locks = takenLocks;
@@ -92,8 +93,12 @@ public final class QedImage implements Closeable {
             this.deferred = checkNow && options.deferCheck() ? new DeferredCheck(meta, DeferredCheck.PRE_IMAGE_BUDGET) : null;
             this.openCheck = checkNow && deferred == null ? runOpenCheck() : null;
             this.cleanable = openCheck != null ? openCheck.checkErrors() == 0 : !h.needsCheck() && deferred == null;
-            this.behind = options.writeBehind() && !readOnly ? new WriteBehind(writes, meta, hostFile, WRITE_BEHIND_SLOTS) : null;
+            this.behind = options.writeBehind() && !readOnly ? new WriteBehind(writes, meta, hostFile, writeBuffers(options.memory()),
+                    WRITE_BEHIND_SLOTS) : null;
         } catch (IOException | RuntimeException | Error e) {
+            if (cache != null) {
+                cache.close();
+            }
             closeQuietly(opened);
             if (hostFile != null) {
                 hostFile.close();
@@ -107,6 +112,22 @@ public final class QedImage implements Closeable {
     }
 
     /**
+     * The image's L2 cache: on the shared budget, or on its own of {@code ownBytes}, 4 to 4096 slices (at the
+     * defaults 256 tables, 512 GiB of guest space).
+     */
+    private static L2Cache l2Cache(MemoryBudget shared, long ownBytes, Geometry g) {
+        if (shared != null) {
+            return new L2Cache(shared.l2(), g.sliceBytes);
+        }
+        long slices = Math.max(4, Math.min(4096, ownBytes / g.sliceBytes));
+        return new L2Cache(new L2Budget(slices * g.sliceBytes), g.sliceBytes);
+    }
+
+    private static WriteBuffers writeBuffers(MemoryBudget shared) {
+        return shared != null ? shared.writeBuffers() : new WriteBuffers(MemoryBudget.OWN_WRITE_BUFFERS);
+    }
+
+    /**
      * Opens an image and its backing chain. With {@code options.lock()}, the image takes QEMU's read or write
      * lock and every backing file QEMU's read lock (nobody may write it while this image is open).
      */
@@ -117,18 +138,18 @@ public final class QedImage implements Closeable {
     /** Opens an image; its backing files are read-locked only when {@code lockChain}. */
     private static QedImage open(Path path, QedOpenOptions options, boolean lockChain) throws IOException {
         return new QedImage(path, options, new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth(),
-                lockChain, BackingTrust.forImage(path, options.trustBacking())), QedImage::openChannel);
+                lockChain, BackingTrust.forImage(path, options.trustBacking()), options.memory()), QedImage::openChannel);
     }
 
     /** Opens an image whose file is reached through {@code opener} (a simulated disk in tests). */
     static QedImage open(Path path, QedOpenOptions options, ChannelOpener opener) throws IOException {
         return new QedImage(path, options, new BackingChain.Context(List.of(path.toAbsolutePath()), options.maxChainDepth(),
-                options.lock(), BackingTrust.forImage(path, options.trustBacking())), opener);
+                options.lock(), BackingTrust.forImage(path, options.trustBacking()), options.memory()), opener);
     }
 
     static QedImage openBacking(Path path, BackingChain.Context ctx) throws IOException {
         QedOpenOptions ro = new QedOpenOptions(true, QedOpenOptions.CheckPolicy.NEVER, ctx.lock(),
-                QedOpenOptions.DEFAULT_L2_CACHE_BYTES / 4, ctx.maxDepth(), false);
+                QedOpenOptions.DEFAULT_L2_CACHE_BYTES / 4, ctx.maxDepth(), false).withMemory(ctx.memory());
         // ctx.trust() already holds this file's owner and whether the chain is trusted
         return new QedImage(path, ro, ctx, QedImage::openChannel);
     }
@@ -705,6 +726,7 @@ public final class QedImage implements Closeable {
             }
             channel.close();
             closeQuietly(backing);
+            meta.l2Cache.close(); // gives its slices back to a shared budget at once
         }
         if (failed != null) {
             throw failed;

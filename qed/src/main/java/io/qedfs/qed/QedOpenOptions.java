@@ -15,9 +15,11 @@ package io.qedfs.qed;
  * @param deferCheck   open without running the open-time check the policy asks for: the image is served at once
  *                     and the caller runs the check with {@link QedImage#runDeferredCheck} (on a thread of its
  *                     own); until it has finished, changes to tables wait for it (see QedImage)
+ * @param memory       the L2 cache and write-behind buffers this image shares with others opened with the same
+ *                     budget (its backing files included); null: its own, of {@code l2CacheBytes} and 8 MiB
  */
 public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
-        boolean writeBehind, boolean trustBacking, boolean deferCheck) {
+        boolean writeBehind, boolean trustBacking, boolean deferCheck, MemoryBudget memory) {
     /** When the open-time check runs. */
     public enum CheckPolicy {
         /** When the image is marked NEED_CHECK: read-write opens repair, read-only opens only report. */
@@ -34,13 +36,13 @@ public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, 
     /** Options that check backing files (not {@link #trustBacking}) and run the open-time check during the open. */
     public QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
             boolean writeBehind) {
-        this(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, false, false);
+        this(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, false, false, null);
     }
 
     /** Options that run the open-time check during the open. */
     public QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, long l2CacheBytes, int maxChainDepth,
             boolean writeBehind, boolean trustBacking) {
-        this(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, false);
+        this(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, false, null);
     }
 
     public static QedOpenOptions readWrite() {
@@ -52,26 +54,31 @@ public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, 
     }
 
     public QedOpenOptions withCheck(CheckPolicy policy) {
-        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, deferCheck);
+        return new QedOpenOptions(readOnly, policy, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, deferCheck, memory);
     }
 
     public QedOpenOptions withLock(boolean useLock) {
-        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, deferCheck);
+        return new QedOpenOptions(readOnly, check, useLock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, deferCheck, memory);
     }
 
     public QedOpenOptions withL2CacheBytes(long bytes) {
-        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth, writeBehind, trustBacking, deferCheck);
+        return new QedOpenOptions(readOnly, check, lock, bytes, maxChainDepth, writeBehind, trustBacking, deferCheck, memory);
     }
 
     public QedOpenOptions withWriteBehind(boolean on) {
-        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, on, trustBacking, deferCheck);
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, on, trustBacking, deferCheck, memory);
     }
 
     public QedOpenOptions withTrustBacking(boolean trust) {
-        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trust, deferCheck);
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trust, deferCheck, memory);
     }
 
     public QedOpenOptions withDeferredCheck(boolean defer) {
-        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, defer);
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, defer, memory);
+    }
+
+    /** Draws the L2 cache and write-behind buffers from {@code budget}, shared with every image opened with it. */
+    public QedOpenOptions withMemory(MemoryBudget budget) {
+        return new QedOpenOptions(readOnly, check, lock, l2CacheBytes, maxChainDepth, writeBehind, trustBacking, deferCheck, budget);
     }
 }

@@ -2,7 +2,6 @@ package io.qedfs.qed;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -51,21 +50,26 @@ final class WriteBehind implements AutoCloseable {
     private long writebackFrom;
     /** How much newly written file a writeback is started for at a time; system property qedfs.writeback=false: never. */
     private static final long WRITEBACK_STEP = "false".equals(System.getProperty("qedfs.writeback")) ? Long.MAX_VALUE : 4L << 20;
-    /** Our own copies' buffers, for callers that do not hand theirs over; at most one per queued write is in use. */
-    private final ArrayBlockingQueue<ByteBuffer> free;
+    /**
+     * The slots every queued write holds one of, and our own copies' buffers (for callers that do not hand theirs
+     * over), possibly shared with other images.
+     */
+    private final WriteBuffers buffers;
+    /** Started by the first write queued: an image that is only read never has one. */
     private final Thread worker;
+    private volatile boolean started; // written under this
 
-    WriteBehind(WritePath writes, ImageMetadata meta, HostFile host, int slots) throws IOException {
+    /** {@code depth}: writes this image may have queued, if {@code buffers} has slots for them. */
+    WriteBehind(WritePath writes, ImageMetadata meta, HostFile host, WriteBuffers buffers, int depth) throws IOException {
         this.writes = writes;
         this.meta = meta;
         this.host = host;
         this.failure = meta.failure;
         host.releaseReserved(); // what a session that crashed reserved
-        this.free = new ArrayBlockingQueue<>(slots);
-        this.queue = new WriteQueue(slots);
+        this.buffers = buffers;
+        this.queue = new WriteQueue(depth);
         this.worker = new Thread(this::applyLoop, "qedfs-writer");
         worker.setDaemon(true);
-        worker.start();
     }
 
     /**
@@ -79,24 +83,48 @@ final class WriteBehind implements AutoCloseable {
         Geometry g = meta.geometry;
         // the clusters it covers, and two L2 tables in case it starts them both
         long worstCase = g.wholeClusters(g.offsetInCluster(pos) + src.remaining()) + 2L * g.tableBytes;
-        if (!reserveUnder(pos, src.remaining()) || !reserve(worstCase)) {
-            return false;
+        if (!buffers.tryTake()) {
+            return false; // the budget is queued: this one goes synchronously
         }
-        ByteBuffer buf;
-        if (giveBack != null) {
-            buf = src.duplicate();
-        } else {
-            buf = free.poll();
-            buf = buf != null ? buf : ByteBuffer.allocateDirect(MAX_WRITE);
-            buf.clear();
-            buf.put(src.duplicate()).flip();
+        boolean queued = false;
+        try {
+            if (!reserveUnder(pos, src.remaining()) || !reserve(worstCase)) {
+                return false;
+            }
+            ByteBuffer buf;
+            if (giveBack != null) {
+                buf = src.duplicate();
+            } else {
+                buf = buffers.copyBuffer();
+                buf.put(src.duplicate()).flip();
+            }
+            startWorker();
+            if (queue.add(pos, buf, worstCase, giveBack) == null) {
+                promised.addAndGet(-worstCase);
+                if (giveBack == null) {
+                    buffers.recycle(buf);
+                }
+                failure.throwIfSet();
+                throw new IOException(meta.name + ": image is closed");
+            }
+            queued = true;
+            return true;
+        } finally {
+            if (!queued) {
+                buffers.give();
+            }
         }
-        if (queue.add(pos, buf, worstCase, giveBack) == null) {
-            promised.addAndGet(-worstCase);
-            failure.throwIfSet();
-            throw new IOException(meta.name + ": image is closed");
+    }
+
+    private void startWorker() {
+        if (!started) {
+            synchronized (this) {
+                if (!started) {
+                    worker.start();
+                    started = true;
+                }
+            }
         }
-        return true;
     }
 
     /**
@@ -200,16 +228,21 @@ final class WriteBehind implements AutoCloseable {
         }
     }
 
-    /** Gives a kept buffer back, or our copy's buffer to the free list; a give-back that throws must not end this thread. */
+    /**
+     * Gives a kept buffer back, or our copy's buffer to the pool, and the write's slot; a give-back that throws
+     * must not end this thread.
+     */
     private void release(WriteQueue.Entry e) {
         try {
             if (e.giveBack() != null) {
                 e.giveBack().run();
             } else {
-                free.offer(e.data());
+                buffers.recycle(e.data());
             }
         } catch (Throwable t) {
             failure.record(StickyFailure.Kind.INTERNAL_ERROR, t);
+        } finally {
+            buffers.give();
         }
     }
 
