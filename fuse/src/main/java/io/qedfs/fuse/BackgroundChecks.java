@@ -7,10 +7,13 @@ import io.qedfs.qed.QedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Collection;
-import java.util.List;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import org.slf4j.Logger;
@@ -18,11 +21,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs the open-time checks the mount deferred (docs/architecture.md, "Background check"), one image after the
- * other on one thread, while the images are served (or, with {@code --check-before-ready}, all of them before
- * the mount, on the calling thread): a check reads every L2 table, and several at once would only
- * compete for the same disk. The log says when each starts, how far it has got (every 10 % of its tables, or every
- * 5 s), what it found and repaired, and when it ended; {@code status} hears "running", then "done", "stopped" or
- * "failed" for each image (the mount's record shows it). Closing an image stops its check at the next table.
+ * other on one thread, while the images are served (or, with {@code --check-before-ready}, those opened at mount all
+ * before the mount, on the calling thread): a check reads every L2 table, and several at once would only
+ * compete for the same disk. An image opened at mount is queued then, a lazy one when its file is first opened. The
+ * log says when each starts, how far it has got (every 10 % of its tables, or every
+ * 5 s), what it found and repaired, and when it ended; {@code status} hears "pending", "running", then "done", "stopped"
+ * or "failed" for each image (the mount's record shows it). Closing an image stops its check at the next table.
  *
  * <p>The system property {@code qedfs.test.holdCheck} (tests only) names a file: each check then waits, once the
  * pass over L1 is done and before its first L2 table, until that file exists or the check is stopped.
@@ -37,69 +41,71 @@ final class BackgroundChecks implements AutoCloseable {
         void report(Path image, CheckReport report);
     }
 
-    private final Thread thread;
+    private final Reporter reporter;
+    private final BiConsumer<String, String> status;
+    /** The one checking thread, started with the first check queued (thread-safe). */
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "qedfs-check");
+        t.setDaemon(true);
+        return t;
+    });
 
-    private BackgroundChecks(List<MountedImage> pending, Reporter reporter, BiConsumer<String, String> status) {
-        for (MountedImage m : pending) {
-            status.accept(m.name(), "pending");
-        }
-        this.thread = new Thread(() -> {
-            for (MountedImage m : pending) {
+    BackgroundChecks(Reporter reporter, BiConsumer<String, String> status) {
+        this.reporter = reporter;
+        this.status = status;
+    }
+
+    /**
+     * Queues the deferred check of {@code image}, the open image of {@code m}; {@code done} runs once it has ended,
+     * however (at once when the checks are closed already: the image is being closed, and stays marked for a check).
+     */
+    void submit(MountedImage m, QedImage image, Runnable done) {
+        status.accept(m.name(), "pending");
+        try {
+            worker.execute(() -> {
                 try {
-                    runOne(m, reporter, status);
+                    runOne(m, image, reporter, status);
                 } catch (Throwable t) {
                     LOG.error("check of {} failed: {}; the image stays marked for a check, and writes that allocate fail",
                             m.path(), t.toString(), t);
                     status.accept(m.name(), "failed");
+                } finally {
+                    done.run();
                 }
-            }
-        }, "qedfs-check");
-        thread.setDaemon(true);
-    }
-
-    /** Starts checking those of {@code images} whose check was deferred; null when there are none. */
-    static BackgroundChecks start(Collection<MountedImage> images, Reporter reporter, BiConsumer<String, String> status) {
-        List<MountedImage> pending = pending(images);
-        if (pending.isEmpty()) {
-            return null;
+            });
+        } catch (RejectedExecutionException e) {
+            status.accept(m.name(), "stopped");
+            done.run();
         }
-        BackgroundChecks checks = new BackgroundChecks(pending, reporter, status);
-        checks.thread.start();
-        return checks;
     }
 
     /**
-     * Runs the deferred checks of {@code images} on the calling thread, before anything is served; fails, as an open
-     * that checks does, when a read-write image is left corrupt or a check fails.
+     * Runs the deferred checks of the open ones of {@code images} on the calling thread, before anything is served;
+     * fails, as an open that checks does, when a read-write image is left corrupt or a check fails.
      */
     static void runBeforeReady(Collection<MountedImage> images, Reporter reporter, BiConsumer<String, String> status)
             throws IOException {
-        for (MountedImage m : pending(images)) {
-            status.accept(m.name(), "pending");
+        Map<MountedImage, QedImage> pending = new LinkedHashMap<>();
+        for (MountedImage m : images) {
+            QedImage image = m.ifOpen();
+            if (image != null && image.checkPending()) {
+                pending.put(m, image);
+                status.accept(m.name(), "pending");
+            }
         }
-        for (MountedImage m : pending(images)) {
-            Optional<CheckReport> r = runOne(m, reporter, status);
-            if (r.isPresent() && !m.image().isReadOnly() && r.get().corruptions() > 0) {
+        for (Map.Entry<MountedImage, QedImage> e : pending.entrySet()) {
+            MountedImage m = e.getKey();
+            Optional<CheckReport> r = runOne(m, e.getValue(), reporter, status);
+            if (r.isPresent() && !e.getValue().isReadOnly() && r.get().corruptions() > 0) {
                 throw new QedFormatException(m.path() + ": the image is corrupt and could not be repaired: "
                         + r.get().corruptions() + " corruptions remain (see check)");
             }
         }
     }
 
-    private static List<MountedImage> pending(Collection<MountedImage> images) {
-        List<MountedImage> pending = new ArrayList<>();
-        for (MountedImage m : images) {
-            if (m.image().checkPending()) {
-                pending.add(m);
-            }
-        }
-        return pending;
-    }
-
     /** Runs one image's check, saying so in the log and the status; empty when it was stopped. */
-    private static Optional<CheckReport> runOne(MountedImage m, Reporter reporter, BiConsumer<String, String> status)
-            throws IOException {
-        QedImage image = m.image();
+    private static Optional<CheckReport> runOne(MountedImage m, QedImage image, Reporter reporter,
+            BiConsumer<String, String> status) throws IOException {
         if (image.deferredCheckStopping()) {
             status.accept(m.name(), "stopped");
             return Optional.empty();
@@ -109,7 +115,7 @@ final class BackgroundChecks implements AutoCloseable {
         status.accept(m.name(), "running");
         Optional<CheckReport> report;
         try {
-            report = image.runDeferredCheck(new Progress(m, start));
+            report = image.runDeferredCheck(new Progress(m, image, start));
         } catch (IOException | RuntimeException | Error e) {
             status.accept(m.name(), "failed");
             throw e;
@@ -129,11 +135,13 @@ final class BackgroundChecks implements AutoCloseable {
 
     /** Logs every 10 % of the tables, or every 5 s, whichever comes first; holds the check where tests ask. */
     private static final class Progress implements ProgressListener {
-        private final MountedImage image;
+        private final MountedImage mounted;
+        private final QedImage image;
         private long lastNanos;
         private long lastTenth;
 
-        Progress(MountedImage image, long start) {
+        Progress(MountedImage mounted, QedImage image, long start) {
+            this.mounted = mounted;
             this.image = image;
             this.lastNanos = start;
         }
@@ -146,15 +154,15 @@ final class BackgroundChecks implements AutoCloseable {
             long tenth = total == 0 ? 10 : done * 10 / total;
             long now = System.nanoTime();
             if (done > 0 && done < total && (tenth > lastTenth || now - lastNanos >= PROGRESS_NANOS)) {
-                LOG.info("check of {}: {} of {} L2 tables ({}%)", image.path(), done, total, done * 100 / total);
+                LOG.info("check of {}: {} of {} L2 tables ({}%)", mounted.path(), done, total, done * 100 / total);
                 lastTenth = tenth;
                 lastNanos = now;
             }
         }
 
         private void hold() {
-            LOG.info("check of {} held until {} exists (qedfs.test.holdCheck)", image.path(), HOLD);
-            while (!Files.exists(Path.of(HOLD)) && !image.image().deferredCheckStopping()) {
+            LOG.info("check of {} held until {} exists (qedfs.test.holdCheck)", mounted.path(), HOLD);
+            while (!Files.exists(Path.of(HOLD)) && !image.deferredCheckStopping()) {
                 try {
                     Thread.sleep(20); // tests only
                 } catch (InterruptedException e) {
@@ -165,9 +173,10 @@ final class BackgroundChecks implements AutoCloseable {
         }
     }
 
-    /** Waits (a while) for the checking thread, whose images are closed or closing: their checks stop. */
+    /** Queues no more checks and waits (a while) for the one running, whose image is closed or closing: it stops. */
     @Override
     public void close() throws InterruptedException {
-        thread.join(TimeUnit.SECONDS.toMillis(60));
+        worker.shutdown();
+        worker.awaitTermination(60, TimeUnit.SECONDS);
     }
 }

@@ -1,7 +1,6 @@
 package io.qedfs.fuse;
 
-import io.qedfs.qed.QedImage;
-import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.ImageSummary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collection;
@@ -18,29 +17,25 @@ final class BackingSources {
     private BackingSources() {
     }
 
-    /**
-     * Each image that is in the backing chain of another, mapped to one such image; {@code trustBacking}: the
-     * chains are opened whoever owns their files.
-     */
-    static Map<Path, Path> find(Collection<Path> images, boolean trustBacking) throws IOException {
+    /** Each image that is in the backing chain of another, mapped to one such image; judged from the listing. */
+    static Map<Path, Path> find(Collection<ImageSummary> images) throws IOException {
         if (images.size() < 2) {
             return Map.of();
         }
         Map<Path, Path> aboveByRealPath = new HashMap<>();
-        for (Path image : images) {
-            // without locks: this only reads the headers, before the mount opens the images for real
-            try (QedImage opened = QedImage.open(image,
-                    QedOpenOptions.readOnlyOptions().withLock(false).withTrustBacking(trustBacking))) {
-                for (Path backing : opened.backingFiles()) {
-                    aboveByRealPath.putIfAbsent(backing.toRealPath(), image);
-                }
+        for (ImageSummary image : images) {
+            for (Path backing : image.backingFiles()) {
+                aboveByRealPath.putIfAbsent(backing.toRealPath(), image.path());
             }
         }
         Map<Path, Path> found = new LinkedHashMap<>();
-        for (Path image : images) {
-            Path above = aboveByRealPath.get(image.toRealPath());
+        if (aboveByRealPath.isEmpty()) {
+            return found;
+        }
+        for (ImageSummary image : images) {
+            Path above = aboveByRealPath.get(image.path().toRealPath());
             if (above != null) {
-                found.put(image, above);
+                found.put(image.path(), above);
             }
         }
         return found;

@@ -59,7 +59,10 @@ final class Errno {
         if (t instanceof ReadOnlyImageException) {
             return ErrorCodes.EROFS();
         }
-        if (t instanceof ImageLockedException || t instanceof AccessDeniedException) {
+        if (t instanceof ImageLockedException) {
+            return ErrorCodes.EBUSY(); // another process holds the image: not a matter of permissions
+        }
+        if (t instanceof AccessDeniedException) {
             return ErrorCodes.EACCES();
         }
         if (t instanceof NoSuchFileException) {

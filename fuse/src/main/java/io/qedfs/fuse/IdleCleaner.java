@@ -1,5 +1,6 @@
 package io.qedfs.fuse;
 
+import io.qedfs.qed.QedImage;
 import java.util.Collection;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -8,8 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Marks images clean once no metadata has changed for a while (QEMU's 5-second need-check timer), so a
- * crash while idle needs no check on the next mount.
+ * Once a second: marks open images clean once no metadata has changed for a while (QEMU's 5-second need-check
+ * timer), so a crash while idle needs no check on the next mount; and closes lazy images (see
+ * {@link MountedImage}) whose files nobody has had open for a while, which flushes them, marks them clean and
+ * releases their locks and memory. It is the only thread that closes an image while the mount serves.
  */
 final class IdleCleaner implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(IdleCleaner.class);
@@ -20,18 +23,29 @@ final class IdleCleaner implements AutoCloseable {
         return t;
     });
 
-    IdleCleaner(Collection<MountedImage> images, long idleMillis) {
-        long idleNanos = TimeUnit.MILLISECONDS.toNanos(idleMillis);
+    /** {@code cleanMillis}: unchanged this long, an image is marked clean; {@code closeMillis}: unused this long, a lazy one is closed. */
+    IdleCleaner(Collection<MountedImage> images, long cleanMillis, long closeMillis) {
+        long cleanNanos = TimeUnit.MILLISECONDS.toNanos(cleanMillis);
+        long closeNanos = TimeUnit.MILLISECONDS.toNanos(closeMillis);
         timer.scheduleWithFixedDelay(() -> {
             for (MountedImage m : images) {
+                QedImage image = m.ifOpen();
+                if (image == null) {
+                    continue;
+                }
                 try {
-                    long last = m.image().lastAllocationNanos();
-                    if (m.image().header().needsCheck() && last != 0 && System.nanoTime() - last >= idleNanos) {
-                        m.image().markClean();
+                    long last = image.lastAllocationNanos();
+                    if (!image.isReadOnly() && image.header().needsCheck() && last != 0 && System.nanoTime() - last >= cleanNanos) {
+                        image.markClean();
                         LOG.debug("{} idle: flushed and marked clean", m.name());
                     }
                 } catch (Throwable t) {
                     LOG.error("marking {} clean failed: {}", m.name(), t.toString(), t);
+                }
+                try {
+                    m.closeIfIdle(closeNanos);
+                } catch (Throwable t) {
+                    LOG.error("closing {} failed: {}", m.name(), t.toString(), t);
                 }
             }
         }, 1, 1, TimeUnit.SECONDS);

@@ -6,9 +6,12 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -39,6 +42,27 @@ public final class ImageSources {
             throw new IllegalArgumentException("no QED images found in " + sources);
         }
         return byName;
+    }
+
+    /**
+     * The images of {@code images} that were found by listing a directory among {@code sources}, not named
+     * themselves: a mount opens those on first use (see {@link MountedImage}).
+     */
+    static Set<Path> listed(List<Path> sources, Collection<Path> images) {
+        Set<Path> dirs = new HashSet<>();
+        for (Path source : sources) {
+            if (Files.isDirectory(source)) {
+                dirs.add(source.toAbsolutePath().normalize());
+            }
+        }
+        Set<Path> found = new HashSet<>();
+        for (Path image : images) {
+            Path parent = image.toAbsolutePath().normalize().getParent();
+            if (parent != null && dirs.contains(parent)) {
+                found.add(image);
+            }
+        }
+        return found;
     }
 
     static String rawName(Path image) {

@@ -2,6 +2,8 @@ package io.qedfs.fuse;
 
 import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.FileStatus;
+import io.qedfs.qed.ImageSummary;
+import io.qedfs.qed.MemoryBudget;
 import io.qedfs.qed.Printable;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -33,6 +36,8 @@ import ru.serce.jnrfuse.FuseException;
 public final class MountSession {
     private static final Logger LOG = LoggerFactory.getLogger(MountSession.class);
     private static final long IDLE_CLEAN_MILLIS = 5000;
+    /** A lazy image nobody has had open for this long is closed (see {@link MountedImage}). */
+    private static final long IDLE_CLOSE_MILLIS = 2000;
     private static final long SHUTDOWN_WAIT_SECONDS = 60;
     private static final long SIGNAL_GRACE_SECONDS = 3;
 
@@ -85,6 +90,8 @@ public final class MountSession {
     private final Path mountPoint;
     private final Options options;
     private final Overlays.Mode overlay; // null: the images themselves are written
+    /** What every image of the mount, and every backing file, caches and queues, together. */
+    private final MemoryBudget memory = MemoryBudget.forHeap(Runtime.getRuntime().maxMemory());
     private final CountDownLatch closed = new CountDownLatch(1);
     private volatile boolean unmounting;
     /** The images served, once open: a signal stops their checks. */
@@ -114,13 +121,26 @@ public final class MountSession {
         Map<String, Path> byName = ImageSources.resolve(sources);
         try (Overlays overlays = overlay == null ? null
                 : Overlays.create(byName, overlay, openOptions(true), this::logCheck)) {
-            serveImages(overlays == null ? byName : overlays.images(), root, overlays);
+            // overlays are all opened now: a temporary one's name goes once it is open
+            Set<Path> lazy = overlays == null ? ImageSources.listed(sources, byName.values()) : Set.of();
+            serveImages(overlays == null ? byName : overlays.images(), lazy, root, overlays);
         }
     }
 
-    /** {@code overlays}: null, or the overlays served, whose temporary files go once they are open. */
-    private void serveImages(Map<String, Path> byName, FileStatus root, Overlays overlays) throws IOException {
-        Map<String, MountedImage> images = openAll(byName);
+    /**
+     * {@code lazy}: the images opened on first use (found by listing a directory); {@code overlays}: null, or the
+     * overlays served, whose temporary files go once they are open.
+     */
+    private void serveImages(Map<String, Path> byName, Set<Path> lazy, FileStatus root, Overlays overlays) throws IOException {
+        LOG.info("memory shared by the images: {}", memory);
+        BackgroundChecks checks = new BackgroundChecks(this::logCheck, record::checkState);
+        Map<String, MountedImage> images;
+        try {
+            images = openAll(byName, lazy, checks);
+        } catch (IOException | RuntimeException | Error e) {
+            closeChecks(checks);
+            throw e;
+        }
         Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
         QedFileSystem fs;
         try {
@@ -133,14 +153,14 @@ public final class MountSession {
             }
         } catch (IOException | RuntimeException e) {
             closeAll(images);
+            closeChecks(checks);
             throw e;
         }
         Runtime.getRuntime().addShutdownHook(hook);
         ServerSignals.install(this::onSignal, mountPoint);
         List<String> failures = new ArrayList<>();
         this.served = images;
-        BackgroundChecks checks = BackgroundChecks.start(images.values(), this::logCheck, record::checkState); // none left with --check-before-ready
-        try (IdleCleaner cleaner = options.readOnly() ? null : new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS)) {
+        try (IdleCleaner cleaner = new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS, IDLE_CLOSE_MILLIS)) {
             announceWhenMounted(images.size());
             if (options.loop() == Loop.POOL) {
                 new SessionLoop(fs.operations(), fs::seek, options.threads())
@@ -160,13 +180,7 @@ public final class MountSession {
                 failures.add(0, recordFailure);
             }
             failures.addAll(closeAll(images)); // stops the checks still running
-            if (checks != null) {
-                try {
-                    checks.close();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
+            closeChecks(checks);
             record.ended(failures);
             closed.countDown();
             try {
@@ -195,23 +209,42 @@ public final class MountSession {
         }
     }
 
-    private Map<String, MountedImage> openAll(Map<String, Path> byName) throws IOException {
-        // every check runs after the open: in the background, or before the mount with --check-before-ready
+    /**
+     * Lists every image (header and backing chain: a bad one fails the mount) and opens those not in {@code lazy}
+     * for the whole mount; a lazy one opens when its file is first opened. A check an open asks for runs after it,
+     * in the background ({@code checks}); with --check-before-ready, before the mount for the images opened now,
+     * and during the open for a lazy one (docs/architecture.md, "Background check").
+     */
+    private Map<String, MountedImage> openAll(Map<String, Path> byName, Set<Path> lazy, BackgroundChecks checks)
+            throws IOException {
         QedOpenOptions open = openOptions(options.readOnly()).withWriteBehind(!options.syncWrites()).withDeferredCheck(true);
         QedOpenOptions asBacking = openOptions(true).withDeferredCheck(true);
-        Map<Path, Path> readBy = options.readOnly() ? Map.of() : BackingSources.find(byName.values(), options.trustBacking());
+        BackgroundChecks later = options.checkBeforeReady() ? null : checks;
+        Map<Path, ImageSummary> listed = new LinkedHashMap<>();
+        for (Path p : byName.values()) {
+            listed.put(p, ImageSummary.of(p, open));
+        }
+        Map<Path, Path> readBy = options.readOnly() ? Map.of() : BackingSources.find(listed.values());
         Map<String, MountedImage> images = new LinkedHashMap<>();
         try {
             for (Map.Entry<String, Path> e : byName.entrySet()) {
-                Path above = readBy.get(e.getValue());
+                Path path = e.getValue();
+                Path above = readBy.get(path);
                 if (above != null) {
-                    LOG.info("{} is a backing file of {}, also served here: {} is read-only", e.getValue(), above, e.getKey());
+                    LOG.info("{} is a backing file of {}, also served here: {} is read-only", path, above, e.getKey());
                 }
-                QedImage image = QedImage.open(e.getValue(), above == null ? open : asBacking);
-                images.put("/" + e.getKey(), new MountedImage(e.getKey(), e.getValue(), image));
-                image.openCheckReport().ifPresent(r -> logCheck(e.getValue(), r));
-                LOG.info("{} -> {} ({} bytes{})", e.getValue(), e.getKey(), image.size(),
-                        image.backingFileName() == null ? "" : ", backing file " + Printable.escape(image.backingFileName()));
+                ImageSummary summary = listed.get(path);
+                boolean isLazy = lazy.contains(path);
+                QedOpenOptions how = above == null ? open : asBacking;
+                MountedImage m = new MountedImage(e.getKey(), summary, isLazy && later == null ? how.withDeferredCheck(false) : how,
+                        isLazy, image -> image.openCheckReport().ifPresent(r -> logCheck(path, r)), later);
+                images.put("/" + e.getKey(), m);
+                if (!m.isLazy()) {
+                    m.acquire(); // held until unmount
+                }
+                LOG.info("{} -> {} ({} bytes{}{})", path, e.getKey(), m.size(),
+                        summary.backingFileName() == null ? "" : ", backing file " + Printable.escape(summary.backingFileName()),
+                        m.isLazy() ? "; opened on first use" : "");
             }
             return images;
         } catch (IOException | RuntimeException | Error e) {
@@ -224,7 +257,8 @@ public final class MountSession {
     private QedOpenOptions openOptions(boolean readOnly) {
         return (readOnly ? QedOpenOptions.readOnlyOptions() : QedOpenOptions.readWrite())
                 .withCheck(options.check())
-                .withTrustBacking(options.trustBacking());
+                .withTrustBacking(options.trustBacking())
+                .withMemory(memory);
     }
 
     private void logCheck(Path image, CheckReport r) {
@@ -304,7 +338,10 @@ public final class MountSession {
         unmounting = true;
         LOG.info("signal received: unmounting {}", mountPoint);
         for (MountedImage m : served.values()) {
-            m.image().stopDeferredCheck(); // writes waiting for a check get their error and the session can end
+            QedImage image = m.ifOpen();
+            if (image != null) {
+                image.stopDeferredCheck(); // writes waiting for a check get their error and the session can end
+            }
         }
         Unmounter.requestLazy(mountPoint);
         try {
@@ -321,17 +358,25 @@ public final class MountSession {
         }
     }
 
-    /** Closes every image; what went wrong, one line per image that did not close cleanly. */
+    /** Waits (a while) for the check running, whose image is closed or closing: it stops. */
+    private static void closeChecks(BackgroundChecks checks) {
+        try {
+            checks.close();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Closes every image; what went wrong, one line per image that did not close cleanly (now or when idle). */
     private static List<String> closeAll(Map<String, MountedImage> images) {
         List<String> failures = new ArrayList<>();
         for (MountedImage m : images.values()) {
-            try {
-                m.image().close();
+            boolean wasOpen = m.isOpen();
+            String failure = m.close();
+            if (failure != null) {
+                failures.add(failure);
+            } else if (wasOpen) {
                 LOG.info("{} flushed and closed", m.path());
-            } catch (Throwable t) {
-                LOG.error("closing {} failed: {}", m.path(), t.toString(), t);
-                String msg = t.getMessage() == null ? t.toString() : t.getMessage();
-                failures.add(msg.contains(m.path().toString()) ? msg : m.path() + ": " + msg);
             }
         }
         return failures;

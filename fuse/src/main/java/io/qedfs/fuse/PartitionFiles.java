@@ -2,6 +2,7 @@ package io.qedfs.fuse;
 
 import io.qedfs.partition.Partition;
 import io.qedfs.partition.PartitionTable;
+import io.qedfs.qed.QedImage;
 import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -11,7 +12,9 @@ import org.slf4j.LoggerFactory;
 /**
  * For {@code mount --partitions}: each image's partitions as windows named {@code disk-p1.raw},
  * {@code disk-p2.raw}, ... beside {@code disk.raw}. The tables are read once, here, at mount time: a guest that
- * repartitions needs a remount to see the change. Nothing here fails the mount; problems are logged.
+ * repartitions needs a remount to see the change. A lazy image (see {@link MountedImage}) is opened to read its
+ * table and closed again; its partition files then open it like its whole file does. Nothing here fails the
+ * mount; problems (an image that cannot be opened, say) are logged.
  */
 final class PartitionFiles {
     private static final Logger LOG = LoggerFactory.getLogger(PartitionFiles.class);
@@ -25,7 +28,7 @@ final class PartitionFiles {
         for (MountedImage m : images.values()) {
             PartitionTable table;
             try {
-                table = PartitionTable.read(m.image()::read, m.image().size());
+                table = readTable(m);
             } catch (IOException | RuntimeException e) {
                 LOG.warn("{}: partition table unreadable, no partition files: {}", m.path(), e.toString());
                 continue;
@@ -49,6 +52,20 @@ final class PartitionFiles {
             LOG.info("{}: {} partition table, {} partition file(s)", m.path(), table.scheme(), served);
         }
         return windows;
+    }
+
+    /** Reads the image's partition table; a lazy image is opened for it and closed again at once. */
+    private static PartitionTable readTable(MountedImage m) throws IOException {
+        try {
+            QedImage image = m.acquire();
+            try {
+                return PartitionTable.read(image::read, image.size());
+            } finally {
+                m.release();
+            }
+        } finally {
+            m.closeIfIdle(0);
+        }
     }
 
     /** "disk.raw", 2 → "disk-p2.raw". */

@@ -8,7 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -108,6 +107,12 @@ public final class QedFileSystem extends FuseStubFS {
         return readOnly || m.image().isReadOnly();
     }
 
+    /** The file whose open stored {@code fi}'s handle, else the file at {@code path}. */
+    private ImageView find(String path, FuseFileInfo fi) {
+        long handle = fi == null ? 0 : fi.fh.get();
+        return handle > 0 && handle <= byHandle.size() ? byHandle.get((int) handle - 1) : find(path);
+    }
+
     private ImageView find(String path) {
         return files.get(path);
     }
@@ -131,10 +136,10 @@ public final class QedFileSystem extends FuseStubFS {
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
-            QedImage image = m.image();
+            MountedImage image = m.image();
             long allocated = m.isWhole() ? image.hostAllocatedBytes() : image.allocatedDataBytes(m.offset(), m.length());
             FileStatus file = image.fileStatus();
-            stat.st_mode.set(FileStat.S_IFREG | ServedMode.of(file, backingStatus(image), readOnly(m)));
+            stat.st_mode.set(FileStat.S_IFREG | ServedMode.of(file, backingStatus(image.backingFiles()), readOnly(m)));
             stat.st_nlink.set(1);
             stat.st_size.set(m.size());
             stat.st_blksize.set(image.clusterSize());
@@ -146,9 +151,9 @@ public final class QedFileSystem extends FuseStubFS {
         }
     }
 
-    private static List<FileStatus> backingStatus(QedImage image) throws IOException {
+    private static List<FileStatus> backingStatus(List<Path> chain) throws IOException {
         List<FileStatus> out = new ArrayList<>();
-        for (Path p : image.backingFiles()) {
+        for (Path p : chain) {
             out.add(FileStatus.of(p));
         }
         return out;
@@ -185,6 +190,10 @@ public final class QedFileSystem extends FuseStubFS {
         }
     }
 
+    /**
+     * Opens the file: its image is opened now if it is not open yet (see {@link MountedImage}) and stays open at
+     * least until the matching {@link #release}. EBUSY when another process holds the image's lock.
+     */
     @Override
     public int open(String path, FuseFileInfo fi) {
         try {
@@ -192,9 +201,11 @@ public final class QedFileSystem extends FuseStubFS {
             if (handle == null) {
                 return -ErrorCodes.ENOENT();
             }
-            if (readOnly(find(path)) && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
+            ImageView m = find(path);
+            if (readOnly(m) && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
                 return -ErrorCodes.EROFS();
             }
+            m.image().acquire();
             fi.fh.set(handle);
             return 0;
         } catch (Throwable t) {
@@ -215,7 +226,7 @@ public final class QedFileSystem extends FuseStubFS {
                 return 0;
             }
             int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
-            m.image().read(m.offset() + offset, wrap(buf, n));
+            m.image().inUse().read(m.offset() + offset, wrap(buf, n));
             return n;
         } catch (Throwable t) {
             return Errno.of(t, "read", describe(m, offset, size), LOG);
@@ -237,7 +248,7 @@ public final class QedFileSystem extends FuseStubFS {
             int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
             ByteBuffer data = wrap(buf, n);
             long at = m.offset() + offset;
-            QedImage image = m.image();
+            QedImage image = m.image().inUse();
             RequestBuffer request = RequestBuffer.ofThisThread();
             if (request != null && request.holds(buf, n)) {
                 request.offer(giveBack -> image.writeMayKeep(at, data, giveBack));
@@ -303,16 +314,21 @@ public final class QedFileSystem extends FuseStubFS {
                 LOG.warn("truncate {} to {} refused: a partition file's size is the partition's ({})", path, size, m.length());
                 return -ErrorCodes.EINVAL();
             }
-            long current = m.image().size();
-            if (size < current) {
-                LOG.warn("truncate {} to {} refused: shrinking a QED image is not supported (size {})", path, size, current);
-                return -ErrorCodes.EINVAL();
+            QedImage image = m.image().acquire(); // truncate(2) needs no open file
+            try {
+                long current = image.size();
+                if (size < current) {
+                    LOG.warn("truncate {} to {} refused: shrinking a QED image is not supported (size {})", path, size, current);
+                    return -ErrorCodes.EINVAL();
+                }
+                if (size > current) {
+                    image.resize(size);
+                    LOG.info("{} grown from {} to {} bytes", path, current, image.size());
+                }
+                return 0;
+            } finally {
+                m.image().release();
             }
-            if (size > current) {
-                m.image().resize(size);
-                LOG.info("{} grown from {} to {} bytes", path, current, m.image().size());
-            }
-            return 0;
         } catch (Throwable t) {
             return Errno.of(t, "truncate", path, LOG);
         }
@@ -326,11 +342,11 @@ public final class QedFileSystem extends FuseStubFS {
     @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
         try {
-            ImageView m = find(path);
+            ImageView m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
-            m.image().flush();
+            m.image().inUse().flush();
             return 0;
         } catch (Throwable t) {
             return Errno.of(t, "fsync", path, LOG);
@@ -342,15 +358,25 @@ public final class QedFileSystem extends FuseStubFS {
         return 0; // runs on every close; not a durability point (fsync is)
     }
 
+    /** The last close of an open file: its image may be closed once it has been unused for a while (IdleCleaner). */
     @Override
     public int release(String path, FuseFileInfo fi) {
-        return 0;
+        try {
+            ImageView m = find(path, fi);
+            if (m == null) {
+                return -ErrorCodes.ENOENT();
+            }
+            m.image().release();
+            return 0;
+        } catch (Throwable t) {
+            return Errno.of(t, "release", path, LOG);
+        }
     }
 
     @Override
     public int fallocate(String path, int mode, @off_t long offset, @off_t long len, FuseFileInfo fi) {
         try {
-            ImageView m = find(path);
+            ImageView m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
@@ -364,7 +390,7 @@ public final class QedFileSystem extends FuseStubFS {
             }
             long end = len > m.size() - offset ? m.size() : offset + len; // offset + len may not fit
             if (offset < end) {
-                m.image().writeZeroes(m.offset() + offset, end - offset);
+                m.image().inUse().writeZeroes(m.offset() + offset, end - offset);
             }
             return 0;
         } catch (Throwable t) {

@@ -33,10 +33,10 @@ public record ImageSummary(Path path, long size, int clusterSize, boolean needsC
      * open would refuse.
      */
     public static ImageSummary of(Path path, QedOpenOptions options) throws IOException {
-        BackingChain.Context ctx = new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth(), false,
-                BackingTrust.forImage(path, options.trustBacking()), null);
         Level top = read(path);
         List<Path> chain = new ArrayList<>();
+        BackingChain.Context ctx = top.backingName() == null ? null : new BackingChain.Context(List.of(path.toRealPath()),
+                options.maxChainDepth(), false, BackingTrust.forImage(path, options.trustBacking()), null);
         for (Level at = top; at.backingName() != null; ) {
             BackingChain.Located b = BackingChain.locate(at.path(), at.backingName(), at.header(), ctx);
             chain.add(b.path());
