@@ -33,6 +33,12 @@ final class ImageMetadata {
     private volatile long fileEnd;
     /** Set once a sync failed: every later sync fails too (the kernel may have dropped the pages it could not write). */
     private volatile boolean syncFailed;
+    /**
+     * Guest bytes the L2 slices loaded from now on cover: the image size, or a resize's new size from before it is
+     * published (written under the allocation lock). A slice holds only the entries below it, in whole sectors:
+     * the one L2 table of a 64 MiB image at the defaults is 256 KiB, of which 8 KiB are reachable.
+     */
+    private volatile long reach;
 
     ImageMetadata(String name, FileChannel channel, HostFile host, QedHeader header, long fileLength, L2Cache l2Cache)
             throws IOException {
@@ -44,6 +50,7 @@ final class ImageMetadata {
         this.fileEnd = fileLength & -(long) geometry.clusterSize;
         this.l1 = readEntries(header.l1TableOffset(), geometry.l1Entries);
         this.l2Cache = l2Cache;
+        this.reach = header.imageSize();
         this.failure = new StickyFailure(name);
     }
 
@@ -116,10 +123,14 @@ final class ImageMetadata {
         }
     }
 
-    /** Reads {@code count} entries at {@code offset}, in pieces of at most one slice. */
+    /**
+     * Reads {@code count} entries at {@code offset}, in pieces of at most one slice. The buffer is on the heap: the
+     * JDK reads through a direct buffer it keeps per thread, where one allocated here would stay in native memory
+     * until a garbage collection, a slice (up to 1 MiB) per table loaded.
+     */
     AtomicLongArray readEntries(long offset, int count) throws IOException {
         AtomicLongArray t = new AtomicLongArray(count);
-        ByteBuffer buf = ByteBuffer.allocateDirect(Math.min(count, geometry.sliceEntries) * 8);
+        ByteBuffer buf = ByteBuffer.allocate(Math.min(count, geometry.sliceEntries) * 8);
         for (int done = 0; done < count; ) {
             int n = Math.min(count - done, buf.capacity() / 8);
             buf.clear().limit(n * 8);
@@ -130,12 +141,36 @@ final class ImageMetadata {
         return t;
     }
 
-    /** The L2 slice at {@code offset}; a slice of a large table that lies in a hole of the file is not read. */
-    private AtomicLongArray readSlice(long offset) throws IOException {
-        if (geometry.sliced() && host.nextData(offset, offset + geometry.sliceBytes) < 0) {
-            return new AtomicLongArray(geometry.sliceEntries);
+    /** The first {@code entries} entries of the L2 slice at {@code offset}; a slice in a hole of the file is not read. */
+    private AtomicLongArray readSlice(long offset, int entries) throws IOException {
+        if (geometry.sliced() && host.nextData(offset, offset + entries * 8L) < 0) {
+            return new AtomicLongArray(entries);
         }
-        return readEntries(offset, geometry.sliceEntries);
+        return readEntries(offset, entries);
+    }
+
+    /**
+     * How many entries of the slice holding guest offset {@code pos} are held in memory: those mapping guest bytes
+     * below {@link #reach}, rounded up to whole sectors (table entries are written a sector at a time).
+     */
+    int sliceLength(long pos) {
+        long sliceStart = pos & -((long) geometry.sliceEntries << geometry.clusterBits);
+        long needed = Math.max(1, (reach - sliceStart + geometry.clusterSize - 1) >> geometry.clusterBits);
+        long sectors = (needed + TableCodec.ENTRIES_PER_SECTOR - 1) / TableCodec.ENTRIES_PER_SECTOR;
+        // fits in int: at most sliceEntries
+        return (int) Math.min(geometry.sliceEntries, sectors * TableCodec.ENTRIES_PER_SECTOR);
+    }
+
+    /**
+     * Lets the slices reach {@code newSize} before a resize publishes it: every cached slice is dropped, and those
+     * loaded from now on hold the grown range too. Caller holds the allocation lock, so no table changes meanwhile;
+     * readers holding an old slice pinned only look at entries it has.
+     */
+    void reachTo(long newSize) {
+        if (newSize > reach) {
+            reach = newSize;
+            l2Cache.dropAll();
+        }
     }
 
     /** Writes {@code table} (the reachable L1 entries, or one slice) at {@code offset}, a slice at a time. */
@@ -162,9 +197,9 @@ final class ImageMetadata {
         }
     }
 
-    /** The pinned slice of the L2 table at {@code tableOffset} that holds entry {@code index}. */
-    L2Cache.Ref l2(long tableOffset, int index) throws IOException {
-        return l2Cache.acquire(tableOffset + geometry.sliceStart(index) * 8L, sliceLoader);
+    /** The pinned slice of the L2 table at {@code tableOffset} that holds entry {@code index}, the one for guest {@code pos}. */
+    L2Cache.Ref l2(long tableOffset, int index, long pos) throws IOException {
+        return l2Cache.acquire(tableOffset + geometry.sliceStart(index) * 8L, sliceLength(pos), sliceLoader);
     }
 
     /** The L2 table offset for {@code pos}, 0 if there is none; fails on an invalid L1 entry. */
@@ -195,11 +230,11 @@ final class ImageMetadata {
         Run.Kind kind;
         long covered = geometry.clusterSize - geometry.offsetInCluster(pos);
         int j = i - base + 1;
-        try (L2Cache.Ref ref = l2(tableOffset, i)) {
+        try (L2Cache.Ref ref = l2(tableOffset, i, pos)) {
             AtomicLongArray t = ref.table();
             first = t.get(i - base);
             kind = kindOf(first, i, pos);
-            for (; covered < max && j < geometry.sliceEntries; j++) {
+            for (int held = t.length(); covered < max && j < held; j++) {
                 long e = t.get(j);
                 if (kindOf(e, base + j, pos) != kind
                         || (kind == Run.Kind.DATA && e != first + (long) (j - i + base) * geometry.clusterSize)) {
@@ -270,7 +305,7 @@ final class ImageMetadata {
         int from = index - base;
         long tableOffset = l2Offset(pos);
         if (tableOffset == 0) {
-            AtomicLongArray t = new AtomicLongArray(geometry.sliceEntries);
+            AtomicLongArray t = new AtomicLongArray(sliceLength(pos));
             fill(t, from, n, value, step);
             long at = allocate((long) geometry.tableBytes);
             try {
@@ -286,7 +321,7 @@ final class ImageMetadata {
             l1.set(l1Index, at);
             return;
         }
-        try (L2Cache.Ref ref = l2(tableOffset, index)) {
+        try (L2Cache.Ref ref = l2(tableOffset, index, pos)) {
             AtomicLongArray t = ref.table();
             writeEntries(tableOffset + base * 8L, t, from, n, value, step);
             fill(t, from, n, value, step);
@@ -302,6 +337,12 @@ final class ImageMetadata {
     private void writeNewTable(long at, int base, AtomicLongArray slice) throws IOException {
         if (!geometry.sliced()) {
             writeTable(at, slice);
+            // the entries past those held in memory (past the image end): zeroes, the file may hold stale bytes there
+            for (long from = at + slice.length() * 8L, end = at + geometry.tableBytes; from < end; ) {
+                int n = (int) Math.min(end - from, Buffers.zerosCapacity()); // fits: at most zerosCapacity()
+                FileIo.writeFully(channel, from, Buffers.zeros(n));
+                from += n;
+            }
             return;
         }
         long end = at + geometry.tableBytes;

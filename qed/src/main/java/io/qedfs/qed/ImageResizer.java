@@ -35,6 +35,7 @@ final class ImageResizer {
             if (newSize == old) {
                 return;
             }
+            meta.reachTo(newSize); // the cached slices must hold the grown range's entries before they are zeroed
             zeroStaleRange(meta, writes, backing, old, newSize);
             meta.sync();
             meta.writeHeader(meta.header().withImageSize(newSize));

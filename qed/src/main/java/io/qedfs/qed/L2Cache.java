@@ -22,9 +22,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * a budget, held only for map and list updates (loading happens outside it).
  */
 final class L2Cache {
-    /** Loads the table at a file offset. */
+    /** Loads {@code entries} entries of the table at a file offset. */
     interface Loader {
-        AtomicLongArray load(long offset) throws IOException;
+        AtomicLongArray load(long offset, int entries) throws IOException;
     }
 
     /**
@@ -78,29 +78,25 @@ final class L2Cache {
     }
 
     private final L2Budget budget;
-    private final long slotBytes;
     private final Map<Long, Ref> slots = new HashMap<>(); // guarded by budget
 
-    /** A cache of its own, keeping up to {@code capacity} unpinned tables (tests). */
-    L2Cache(int capacity) {
-        this(new L2Budget(Math.max(1, capacity)), 1);
-    }
-
-    /** A cache drawing on {@code budget}; each of its slices counts {@code slotBytes} against it. */
-    L2Cache(L2Budget budget, long slotBytes) {
+    /** A cache drawing on {@code budget}; each slice counts its entries' bytes against it. */
+    L2Cache(L2Budget budget) {
         this.budget = budget;
-        this.slotBytes = slotBytes;
     }
 
-    /** Returns the pinned table at {@code offset}, loading it (once) on a miss. */
-    Ref acquire(long offset, Loader loader) throws IOException {
+    /**
+     * Returns the pinned table at {@code offset}, loading it (once, {@code entries} entries) on a miss; a table
+     * cached already is returned as it is, whatever its length.
+     */
+    Ref acquire(long offset, int entries, Loader loader) throws IOException {
         Ref slot;
         boolean mustLoad;
         synchronized (budget) {
             slot = slots.get(offset);
             mustLoad = slot == null;
             if (mustLoad) {
-                slot = new Ref(this, offset, slotBytes);
+                slot = new Ref(this, offset, entries * 8L);
                 slots.put(offset, slot);
                 budget.add(slot);
             } else {
@@ -110,7 +106,7 @@ final class L2Cache {
         }
         if (mustLoad) {
             try {
-                slot.table.complete(loader.load(offset));
+                slot.table.complete(loader.load(offset, entries));
             } catch (IOException | RuntimeException | Error e) {
                 synchronized (budget) {
                     if (slots.remove(offset, slot)) {
@@ -132,7 +128,7 @@ final class L2Cache {
 
     /** Installs a table that was just created (and written) and returns it pinned. */
     Ref insert(long offset, AtomicLongArray table) {
-        Ref slot = new Ref(this, offset, slotBytes);
+        Ref slot = new Ref(this, offset, table.length() * 8L);
         slot.table.complete(table);
         synchronized (budget) {
             slot.pins = 1;
@@ -159,8 +155,12 @@ final class L2Cache {
         }
     }
 
-    /** Drops every table, pinned or not, and gives their memory back to the budget: the image is closing. */
-    void close() {
+    /**
+     * Drops every table, pinned or not, and gives their memory back to the budget: the image is closing, or its
+     * tables are to be loaded longer (a resize). Whoever holds one pinned keeps using that copy, so no table
+     * may be changed meanwhile (the caller holds the allocation lock, or the image is closed).
+     */
+    void dropAll() {
         synchronized (budget) {
             slots.values().forEach(budget::remove);
             slots.clear();

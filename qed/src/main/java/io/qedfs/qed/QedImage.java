@@ -97,7 +97,7 @@ public final class QedImage implements Closeable {
                     WRITE_BEHIND_SLOTS) : null;
         } catch (IOException | RuntimeException | Error e) {
             if (cache != null) {
-                cache.close();
+                cache.dropAll();
             }
             closeQuietly(opened);
             if (hostFile != null) {
@@ -117,10 +117,10 @@ public final class QedImage implements Closeable {
      */
     private static L2Cache l2Cache(MemoryBudget shared, long ownBytes, Geometry g) {
         if (shared != null) {
-            return new L2Cache(shared.l2(), g.sliceBytes);
+            return new L2Cache(shared.l2());
         }
         long slices = Math.max(4, Math.min(4096, ownBytes / g.sliceBytes));
-        return new L2Cache(new L2Budget(slices * g.sliceBytes), g.sliceBytes);
+        return new L2Cache(new L2Budget(slices * g.sliceBytes));
     }
 
     private static WriteBuffers writeBuffers(MemoryBudget shared) {
@@ -726,7 +726,7 @@ public final class QedImage implements Closeable {
             }
             channel.close();
             closeQuietly(backing);
-            meta.l2Cache.close(); // gives its slices back to a shared budget at once
+            meta.l2Cache.dropAll(); // gives its slices back to a shared budget at once
         }
         if (failed != null) {
             throw failed;

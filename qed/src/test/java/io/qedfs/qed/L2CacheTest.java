@@ -22,11 +22,11 @@ class L2CacheTest {
     @Test
     @Timeout(10)
     void twoThreadsMissingTogetherLoadOnce() throws Exception {
-        L2Cache cache = new L2Cache(4);
+        L2Cache cache = new L2Cache(new L2Budget(4 * 64)); // four tables of 8 entries
         AtomicInteger loads = new AtomicInteger();
         CountDownLatch loading = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
-        L2Cache.Loader slow = off -> {
+        L2Cache.Loader slow = (off, entries) -> {
             loads.incrementAndGet();
             loading.countDown();
             try {
@@ -41,7 +41,7 @@ class L2CacheTest {
             List<Future<AtomicLongArray>> got = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
                 got.add(pool.submit(() -> {
-                    try (L2Cache.Ref r = cache.acquire(4096, slow)) {
+                    try (L2Cache.Ref r = cache.acquire(4096, 8, slow)) {
                         return r.table();
                     }
                 }));
@@ -61,18 +61,18 @@ class L2CacheTest {
 
     @Test
     void pinnedTablesAreNeverEvicted() throws Exception {
-        L2Cache cache = new L2Cache(2);
+        L2Cache cache = new L2Cache(new L2Budget(2 * 64)); // two tables of 8 entries
         AtomicInteger loads = new AtomicInteger();
-        L2Cache.Loader loader = off -> {
+        L2Cache.Loader loader = (off, entries) -> {
             loads.incrementAndGet();
             return new AtomicLongArray(8);
         };
-        L2Cache.Ref pinned = cache.acquire(0, loader);
+        L2Cache.Ref pinned = cache.acquire(0, 8, loader);
         pinned.table().set(3, 42);
         for (long off = 1; off <= 10; off++) {
-            cache.acquire(off * 4096, loader).close();
+            cache.acquire(off * 4096, 8, loader).close();
         }
-        try (L2Cache.Ref again = cache.acquire(0, loader)) {
+        try (L2Cache.Ref again = cache.acquire(0, 8, loader)) {
             assertEquals(42, again.table().get(3), "an in-use table is never evicted and reloaded");
         }
         assertEquals(11, loads.get());
@@ -81,13 +81,45 @@ class L2CacheTest {
     }
 
     @Test
+    void cachesOnOneBudgetEvictTheLeastRecentlyUsedTableOfAnyOfThem() throws Exception {
+        L2Budget budget = new L2Budget(3 * 64); // three tables of 8 entries, whichever cache holds them
+        L2Cache a = new L2Cache(budget);
+        L2Cache b = new L2Cache(budget);
+        List<String> loads = new ArrayList<>();
+        L2Cache.Loader loadA = (off, entries) -> {
+            loads.add("a" + off);
+            return new AtomicLongArray(entries);
+        };
+        L2Cache.Loader loadB = (off, entries) -> {
+            loads.add("b" + off);
+            return new AtomicLongArray(entries);
+        };
+        a.acquire(0, 8, loadA).close();
+        a.acquire(1, 8, loadA).close();
+        b.acquire(0, 8, loadB).close();
+        a.acquire(0, 8, loadA).close(); // a hit: a0 is now the most recently used
+        b.acquire(1, 8, loadB).close(); // over budget: a1 goes, the least recently used
+        assertEquals(List.of("a0", "a1", "b0", "b1"), loads);
+        assertEquals(3 * 64, budget.used());
+        assertEquals(1, a.size(), "a lost its table 1");
+        a.acquire(0, 8, loadA).close();
+        b.acquire(0, 8, loadB).close();
+        assertEquals(4, loads.size(), "a0 and b0 stayed");
+        a.acquire(1, 8, loadA).close();
+        assertEquals("a1", loads.get(4), "a1 was evicted and is read again");
+        a.dropAll();
+        assertEquals(0, a.size());
+        assertTrue(budget.used() <= 2 * 64, "a closing cache gives its tables back: " + budget.used());
+    }
+
+    @Test
     void failedLoadIsNotCachedAndReachesEveryWaiter() throws Exception {
-        L2Cache cache = new L2Cache(2);
-        assertThrows(IOException.class, () -> cache.acquire(0, off -> {
+        L2Cache cache = new L2Cache(new L2Budget(2 * 64)); // two tables of 8 entries
+        assertThrows(IOException.class, () -> cache.acquire(0, 8, (off, entries) -> {
             throw new IOException("disk error");
         }));
         assertEquals(0, cache.size());
-        try (L2Cache.Ref r = cache.acquire(0, off -> new AtomicLongArray(8))) {
+        try (L2Cache.Ref r = cache.acquire(0, 8, (off, entries) -> new AtomicLongArray(8))) {
             assertEquals(8, r.table().length());
         }
     }

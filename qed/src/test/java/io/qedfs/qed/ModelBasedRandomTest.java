@@ -51,6 +51,32 @@ class ModelBasedRandomTest {
         }
     }
 
+    /**
+     * The same on a memory budget of a few table sectors, one write-behind buffer: nearly every lookup evicts a
+     * slice (the backing file's included, which shares the budget), and queued writes wait for the one buffer.
+     */
+    @ParameterizedTest(name = "tiny shared budget: cluster {0} table {1} backing {2} seed {3}")
+    @MethodSource("tinyBudgetConfigs")
+    void randomOperationsMatchTheModelOnATinySharedBudget(int clusterSize, int tableSize, String backingKind, long seed)
+            throws Exception {
+        MemoryBudget budget = new MemoryBudget(2048, 1);
+        try {
+            run(clusterSize, tableSize, backingKind, QedOpenOptions.readWrite().withWriteBehind(true).withMemory(budget), seed);
+        } catch (Throwable t) {
+            throw new AssertionError("failed with -Dqedfs.seed=" + seed + " (cluster " + clusterSize + ", table "
+                    + tableSize + ", backing " + backingKind + ", tiny shared budget): " + t, t);
+        }
+        assertEquals(0, budget.cachedL2Bytes(), "every slice is given back when the images close");
+        assertEquals(0, budget.queuedWriteBytes(), "and every write-behind buffer");
+    }
+
+    static Stream<Arguments> tinyBudgetConfigs() {
+        long seed = Long.getLong("qedfs.seed", System.nanoTime());
+        return Stream.of(
+                Arguments.of(4096, 1, "qed", seed + 20),
+                Arguments.of(65536, 4, "raw", seed + 21));
+    }
+
     private void run(int clusterSize, int tableSize, String backingKind, QedOpenOptions readWrite, long seed)
             throws Exception {
         Random rnd = new Random(seed);
