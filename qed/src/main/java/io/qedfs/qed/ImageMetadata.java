@@ -21,8 +21,12 @@ final class ImageMetadata {
     final String name;
     final FileChannel channel;
     final Geometry geometry;
-    /** The reachable L1 entries ({@link Geometry#l1Entries}); the on-disk table may hold more. */
-    final AtomicLongArray l1;
+    /**
+     * The L1 entries that map guest bytes below {@link #reach}, in whole sectors (at most {@link Geometry#l1Entries});
+     * the on-disk table may hold more. Replaced by a longer copy when a resize reaches further (under the
+     * allocation lock); a reader that still holds the old one only looks at entries it has.
+     */
+    volatile AtomicLongArray l1;
     final L2Cache l2Cache;
     /** Whatever made the image stop holding what callers were told: reported by every later write, fsync and close. */
     final StickyFailure failure;
@@ -48,9 +52,9 @@ final class ImageMetadata {
         this.header = header;
         this.geometry = Geometry.of(header);
         this.fileEnd = fileLength & -(long) geometry.clusterSize;
-        this.l1 = readEntries(header.l1TableOffset(), geometry.l1Entries);
-        this.l2Cache = l2Cache;
         this.reach = header.imageSize();
+        this.l1 = readEntries(header.l1TableOffset(), l1Length(reach));
+        this.l2Cache = l2Cache;
         this.failure = new StickyFailure(name);
     }
 
@@ -166,11 +170,34 @@ final class ImageMetadata {
      * loaded from now on hold the grown range too. Caller holds the allocation lock, so no table changes meanwhile;
      * readers holding an old slice pinned only look at entries it has.
      */
-    void reachTo(long newSize) {
-        if (newSize > reach) {
-            reach = newSize;
-            l2Cache.dropAll();
+    void reachTo(long newSize) throws IOException {
+        if (newSize <= reach) {
+            return;
         }
+        AtomicLongArray held = l1;
+        int length = l1Length(newSize);
+        if (length > held.length()) {
+            AtomicLongArray grown = new AtomicLongArray(length);
+            for (int i = 0; i < held.length(); i++) {
+                grown.set(i, held.get(i));
+            }
+            AtomicLongArray more = readEntries(header.l1TableOffset() + held.length() * 8L, length - held.length());
+            for (int i = 0; i < more.length(); i++) {
+                grown.set(held.length() + i, more.get(i));
+            }
+            l1 = grown;
+        }
+        reach = newSize;
+        l2Cache.dropAll();
+    }
+
+    /** L1 entries mapping guest bytes below {@code size}, in whole sectors, at most the reachable ones. */
+    private int l1Length(long size) {
+        long tableSpan = (long) geometry.entriesPerTable << geometry.clusterBits; // at most 2^53
+        long needed = Math.max(1, size / tableSpan + (size % tableSpan == 0 ? 0 : 1)); // size may be near 2^63
+        long sectors = (needed + TableCodec.ENTRIES_PER_SECTOR - 1) / TableCodec.ENTRIES_PER_SECTOR;
+        // fits in int: at most l1Entries
+        return (int) Math.min(geometry.l1Entries, sectors * TableCodec.ENTRIES_PER_SECTOR);
     }
 
     /** Writes {@code table} (the reachable L1 entries, or one slice) at {@code offset}, a slice at a time. */
@@ -186,6 +213,7 @@ final class ImageMetadata {
      * is in memory: the rest becomes a hole, or zeroes where holes cannot be punched).
      */
     void clearL1() throws IOException {
+        AtomicLongArray l1 = this.l1;
         for (int i = 0; i < l1.length(); i++) {
             l1.set(i, 0);
         }
