@@ -181,8 +181,10 @@ class ImagesInUseIT extends MountTestBase {
         FileSystemException e = assertThrows(FileSystemException.class,
                 () -> FileChannel.open(mnt.resolve("base.raw"), StandardOpenOption.WRITE).close());
         assertTrue(String.valueOf(e.getReason()).contains("Read-only file system"), e.toString());
-        Qedfs.Result q = Qedfs.run(List.of("qemu-io", "-f", "qed", "-c", "write -P 0x99 0 64k", base.toString()));
-        assertTrue(q.exit() != 0 && q.all().contains("Failed to get \"write\" lock"), q.all());
+        try (FileChannel inUse = FileChannel.open(mnt.resolve("top.raw"))) { // images in a directory open on first use
+            Qedfs.Result q = Qedfs.run(List.of("qemu-io", "-f", "qed", "-c", "write -P 0x99 0 64k", base.toString()));
+            assertTrue(q.exit() != 0 && q.all().contains("Failed to get \"write\" lock"), q.all());
+        }
         writeAndSync(mnt.resolve("top.raw"), model, 9);
         assertArrayEquals(model, Files.readAllBytes(mnt.resolve("top.raw")));
         assertArrayEquals(baseContent, Files.readAllBytes(mnt.resolve("base.raw")));
@@ -202,7 +204,7 @@ class ImagesInUseIT extends MountTestBase {
     }
 
     /** qemu-io with {@code image} open (and locked), waiting for commands. */
-    private static Process holdOpen(Path image, boolean readOnly) throws Exception {
+    static Process holdOpen(Path image, boolean readOnly) throws Exception {
         List<String> cmd = new ArrayList<>(List.of("qemu-io", "-f", "qed"));
         if (readOnly) {
             cmd.add("-r");
@@ -218,7 +220,7 @@ class ImagesInUseIT extends MountTestBase {
         return qemu;
     }
 
-    private static void release(Process qemu) throws Exception {
+    static void release(Process qemu) throws Exception {
         try (OutputStream in = qemu.getOutputStream()) {
             in.write("quit\n".getBytes(StandardCharsets.US_ASCII));
         }
