@@ -48,7 +48,7 @@ final class ConsistencyCheck {
     /** The file end the scan saw; the repair's copies go after it. */
     private long fileSize;
     private ClusterBitmap used;
-    /** Reachable L1 entries a repair clears, and the file offsets of unreachable ones it zeroes. */
+    /** L1 entries in memory a repair clears, and the file offsets of those beyond it that it zeroes. */
     private final List<Integer> l1Clears = new ArrayList<>();
     private final List<Long> unreachableL1Clears = new ArrayList<>();
     /** L2 entries a repair changes, in the order the scan met them (the copies are allocated in that order). */
@@ -290,9 +290,10 @@ final class ConsistencyCheck {
     }
 
     /**
-     * The L1 entries no guest offset reaches (only tables of more than 2^(63 - l1Shift) entries have them),
-     * which are not in memory: read from the file slice by slice, skipping holes, and checked like the others;
-     * a repair clears them in the file.
+     * The L1 entries beyond those in memory (ImageMetadata holds only the ones the image size reaches): read from
+     * the file slice by slice, skipping holes, and checked like the others, so that their tables count as used; a
+     * repair clears the bad ones in the file. No guest request reaches them while the check runs: a resize, the
+     * only thing that reads them in, waits for it.
      */
     private void checkUnreachableL1(long l1Offset, long fileSize, ClusterBitmap used, List<long[]> tables) {
         long end = l1Offset + g.tableBytes;

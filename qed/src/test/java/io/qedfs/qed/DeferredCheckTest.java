@@ -19,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -345,6 +346,55 @@ class DeferredCheckTest {
      * entry pointing at an L2 table (F), L1 entry 3 pointing at L1 entry 2's table, and leaked clusters inside the
      * file and at its end.
      */
+    /**
+     * An open holds only the L1 entries the image size reaches (one sector, 64 entries, here): the scan reads the
+     * rest from the file, and the repair clears the bad ones there, exactly as a check during the open does. L1[100]
+     * points past the file end; L1[200] names L2 table 0 again, which L1[0] keeps. A resize afterwards reads them in.
+     */
+    @Test
+    void entriesBeyondTheHeldL1AreCheckedAndRepairedInTheFile() throws Exception {
+        Path original = dir.resolve("beyond.qed");
+        QedImage.create(original, QedCreateOptions.ofSize(SIZE).withClusterSize(C).withTableSize(TABLE));
+        byte[] data = new byte[C];
+        new Random(11).nextBytes(data);
+        try (QedImage image = QedImage.open(original, QedOpenOptions.readWrite())) {
+            image.write(0, ByteBuffer.wrap(data));
+        }
+        try (FileChannel ch = FileChannel.open(original, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long l1 = getLong(ch, 40);
+            putLong(ch, l1 + 100 * 8, ch.size() + 64L * C);
+            putLong(ch, l1 + 200 * 8, getLong(ch, l1));
+            putLong(ch, 16, getLong(ch, 16) | QedHeader.F_NEED_CHECK);
+        }
+        Path fg = copy(original, "beyond-foreground.qed");
+        Path bg = copy(original, "beyond-background.qed");
+        CheckReport want;
+        try (QedImage image = QedImage.open(fg, QedOpenOptions.readWrite())) {
+            want = image.openCheckReport().orElseThrow();
+        }
+        assertEquals(2, want.corruptionsFixed(), want.toString());
+        try (QedImage image = QedImage.open(bg, QedOpenOptions.readWrite().withDeferredCheck(true))) {
+            assertTrue(image.checkPending());
+            assertEquals(want, image.runDeferredCheck(ProgressListener.NONE).orElseThrow());
+        }
+        long grown = 201 * SPAN;
+        for (Path p : List.of(fg, bg)) {
+            try (QedImage image = QedImage.open(p, QedOpenOptions.readWrite())) {
+                assertEquals(Optional.empty(), image.openCheckReport(), p + " was left clean");
+                image.resize(grown);
+                assertArrayEquals(data, read(image, 0, C), p.toString());
+                assertArrayEquals(new byte[C], read(image, 100 * SPAN, C), p.toString());
+                assertArrayEquals(new byte[C], read(image, 200 * SPAN, C), p.toString());
+            }
+        }
+        if (Qemu.available()) {
+            Qemu.Result same = Qemu.run("qemu-img", "compare", "-f", "qed", "-F", "qed", fg.toString(), bg.toString());
+            assertEquals(0, same.exit(), same.out());
+            Qemu.Result qb = Qemu.check(bg);
+            assertEquals(0, qb.exit(), qb.out());
+        }
+    }
+
     private Path corruptImage() throws IOException {
         Path img = dir.resolve("corrupt.qed");
         QedImage.create(img, QedCreateOptions.ofSize(SIZE).withClusterSize(C).withTableSize(TABLE));
