@@ -98,6 +98,7 @@ final class ConsistencyCheck {
 
     /** Scans and, in a repair mode, repairs at once: the foreground check. Caller holds the allocation lock. */
     CheckReport run() throws IOException {
+        assert meta.allocator.isHeldByCurrentThread();
         try {
             scan(() -> false, t -> { });
         } catch (StoppedException e) {
@@ -112,6 +113,7 @@ final class ConsistencyCheck {
      * table changes meanwhile (writes into referenced clusters may).
      */
     void scan(BooleanSupplier stop, java.util.function.Consumer<TableMap> tablesKnown) throws IOException, StoppedException {
+        assert meta.allocator.isHeldByCurrentThread();
         fileSize = meta.fileEnd();
         long nclusters = fileSize >>> g.clusterBits;
         used = new ClusterBitmap(nclusters);
@@ -172,6 +174,7 @@ final class ConsistencyCheck {
      * writes the image meanwhile.
      */
     CheckReport repair(PreImages saved) throws IOException {
+        assert meta.allocator.isHeldByCurrentThread();
         long leaksFixed = 0;
         if (fix) {
             List<Long> restore = repairEntries(saved);
@@ -207,10 +210,9 @@ final class ConsistencyCheck {
             }
         }
         if (fix) {
-            meta.sync();
-            if (corruptions == 0 && checkErrors == 0 && meta.header().needsCheck()) {
-                QedHeader h = meta.header();
-                meta.writeHeader(h.withFeatures(h.features() & ~QedHeader.F_NEED_CHECK));
+            if (corruptions == 0 && checkErrors == 0) {
+                meta.markClean();
+            } else {
                 meta.sync();
             }
             meta.l2Cache.clear();
@@ -439,7 +441,7 @@ final class ConsistencyCheck {
         } else {
             saved.putBack(offset, buf);
         }
-        long at = meta.allocate(g.clusterSize);
+        long at = meta.allocator.allocate(g.clusterSize);
         FileIo.writeFully(meta.channel, at, buf.flip());
         return at;
     }
@@ -535,7 +537,7 @@ final class ConsistencyCheck {
         }
         if (meta.channel.size() > usedEnd) {
             meta.channel.truncate(usedEnd);
-            meta.setFileEnd(usedEnd);
+            meta.allocator.truncatedTo(usedEnd);
             if (trailing > 0) {
                 problems.add(String.format("repaired: %d leaked clusters at the end; file truncated to 0x%x", trailing, usedEnd));
             }

@@ -62,8 +62,7 @@ final class ImageCommitter {
      * tables and data left behind by a crash in between are reclaimed by the next check.
      */
     private static void dropAllClusters(ImageMetadata meta, WritePath writes) throws IOException {
-        writes.allocLock.lock();
-        try {
+        try (Allocator.Held locked = meta.allocator.hold()) {
             writes.markDirty();
             meta.clearL1();
             long l1 = meta.header().l1TableOffset();
@@ -72,11 +71,9 @@ final class ImageCommitter {
             long keep = Math.max(meta.geometry.headerBytes, l1 + meta.geometry.tableBytes);
             if (meta.channel.size() > keep) {
                 meta.channel.truncate(keep);
-                meta.setFileEnd(keep);
+                meta.allocator.truncatedTo(keep);
                 meta.sync();
             }
-        } finally {
-            writes.allocLock.unlock();
         }
     }
 }

@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The metadata of one open image: header, L1 table (always in memory), L2 tables (through the cache), the
- * allocation pointer, and the cluster lookup. Table entries are read lock-free (AtomicLongArray); they are
- * only changed by callers holding the image's allocation lock, and only once they are in the file: a writer
+ * {@link Allocator} (the allocation lock and pointer), and the cluster lookup. Table entries are read lock-free
+ * (AtomicLongArray); they are only changed by callers holding the allocation lock, and only once they are in
+ * the file: a writer
  * that finds an entry writes into its cluster without a lock, and its write must not depend on a table
  * write that could still fail.
  *
@@ -23,24 +24,27 @@ final class ImageMetadata {
     final Geometry geometry;
     /**
      * The L1 entries that map guest bytes below {@link #reach}, in whole sectors (at most {@link Geometry#l1Entries});
-     * the on-disk table may hold more. Replaced by a longer copy when a resize reaches further (under the
-     * allocation lock); a reader that still holds the old one only looks at entries it has.
+     * the on-disk table may hold more. Read without a lock; its entries change, and it is replaced by a longer
+     * copy when a resize reaches further, under the allocation lock; a reader that still holds the old one only
+     * looks at entries it has.
      */
     volatile AtomicLongArray l1;
+    /** Its slices' entries: read without a lock; changed under the allocation lock. */
     final L2Cache l2Cache;
+    /** The allocation lock, and the allocation pointer it guards. */
+    final Allocator allocator;
     /** Whatever made the image stop holding what callers were told: reported by every later write, fsync and close. */
     final StickyFailure failure;
     private final HostFile host;
     private final L2Cache.Loader sliceLoader = this::readSlice; // made once: a lookup allocates nothing for it
+    /** Read without a lock; written under the allocation lock (but by the open, before anyone else sees it). */
     private volatile QedHeader header;
-    /** End of the cluster-rounded file: where the next cluster goes. Written under the allocation lock. */
-    private volatile long fileEnd;
     /** Set once a sync failed: every later sync fails too (the kernel may have dropped the pages it could not write). */
     private volatile boolean syncFailed;
     /**
      * Guest bytes the L2 slices loaded from now on cover: the image size, or a resize's new size from before it is
-     * published (written under the allocation lock). A slice holds only the entries below it, in whole sectors:
-     * the one L2 table of a 64 MiB image at the defaults is 256 KiB, of which 8 KiB are reachable.
+     * published. Read without a lock; written under the allocation lock. A slice holds only the entries below it,
+     * in whole sectors: the one L2 table of a 64 MiB image at the defaults is 256 KiB, of which 8 KiB are reachable.
      */
     private volatile long reach;
 
@@ -51,7 +55,7 @@ final class ImageMetadata {
         this.host = host;
         this.header = header;
         this.geometry = Geometry.of(header);
-        this.fileEnd = fileLength & -(long) geometry.clusterSize;
+        this.allocator = new Allocator(channel, fileLength & -(long) geometry.clusterSize);
         this.reach = header.imageSize();
         this.l1 = readEntries(header.l1TableOffset(), l1Length(reach));
         this.l2Cache = l2Cache;
@@ -63,28 +67,7 @@ final class ImageMetadata {
     }
 
     long fileEnd() {
-        return fileEnd;
-    }
-
-    /** Reserves {@code bytes} (a cluster multiple) at the end of the file. Caller holds the allocation lock. */
-    long allocate(long bytes) {
-        long at = fileEnd;
-        fileEnd = at + bytes;
-        return at;
-    }
-
-    /**
-     * Gives back everything allocated from {@code from} on, after a failed allocation that no table references
-     * (a full disk, say): the pointer moves back and the file is cut there. Caller holds the allocation lock; no
-     * unlocked write can be past {@code from}, since only referenced clusters are written without the lock.
-     */
-    void release(long from) {
-        fileEnd = from;
-        try {
-            channel.truncate(from);
-        } catch (IOException e) {
-            // the bytes stay past the pointer; the next allocation overwrites them
-        }
+        return allocator.fileEnd();
     }
 
     /** A failed table update that left nothing on disk pointing at the new clusters: they may be released. */
@@ -99,14 +82,23 @@ final class ImageMetadata {
         }
     }
 
-    /** Moves the allocation pointer back after the file was truncated by a repair. */
-    void setFileEnd(long end) {
-        fileEnd = end;
-    }
-
     void writeHeader(QedHeader h) throws IOException {
+        assert allocator.isHeldByCurrentThread();
         FileIo.writeFully(channel, 0, h.encode());
         header = h;
+    }
+
+    /**
+     * Makes everything durable and clears NEED_CHECK (synced too): the image is consistent on disk. The one way
+     * an image is marked clean, after its writes settled or after a check that left nothing to repair.
+     */
+    void markClean() throws IOException {
+        assert allocator.isHeldByCurrentThread();
+        sync();
+        if (header.needsCheck()) {
+            writeHeader(header.withFeatures(header.features() & ~QedHeader.F_NEED_CHECK));
+            sync();
+        }
     }
 
     /**
@@ -171,6 +163,7 @@ final class ImageMetadata {
      * readers holding an old slice pinned only look at entries it has.
      */
     void reachTo(long newSize) throws IOException {
+        assert allocator.isHeldByCurrentThread();
         if (newSize <= reach) {
             return;
         }
@@ -213,6 +206,7 @@ final class ImageMetadata {
      * is in memory: the rest becomes a hole, or zeroes where holes cannot be punched).
      */
     void clearL1() throws IOException {
+        assert allocator.isHeldByCurrentThread();
         AtomicLongArray l1 = this.l1;
         for (int i = 0; i < l1.length(); i++) {
             l1.set(i, 0);
@@ -234,6 +228,7 @@ final class ImageMetadata {
     long l2Offset(long pos) throws QedCorruptionException {
         int i = geometry.l1Index(pos);
         long entry = l1.get(i);
+        long fileEnd = fileEnd();
         if (entry != 0 && !geometry.isValidTableOffset(entry, fileEnd)) {
             throw new QedCorruptionException(String.format(
                     "%s: L1 entry %d (0x%x) is not a valid L2 table offset (file end 0x%x); run check -r all",
@@ -302,6 +297,7 @@ final class ImageMetadata {
         if (entry == TableCodec.ZERO_CLUSTER) {
             return Run.Kind.ZERO;
         }
+        long fileEnd = fileEnd();
         if (!geometry.isValidClusterOffset(entry, fileEnd)) {
             throw new QedCorruptionException(String.format(
                     "%s: L2 entry %d for guest offset 0x%x (0x%x) is not a valid cluster offset (file end 0x%x); run check -r all",
@@ -317,6 +313,7 @@ final class ImageMetadata {
      * succeeded (see the class comment). Caller holds the allocation lock; the clusters lie in one L2 table.
      */
     void setEntries(long pos, int n, long value, long step) throws IOException {
+        assert allocator.isHeldByCurrentThread();
         int from = geometry.l2Index(pos);
         int inSlice = Math.min(n, geometry.sliceEntries - (from - geometry.sliceStart(from)));
         setEntriesInSlice(pos, inSlice, value, step);
@@ -335,12 +332,12 @@ final class ImageMetadata {
         if (tableOffset == 0) {
             AtomicLongArray t = new AtomicLongArray(sliceLength(pos));
             fill(t, from, n, value, step);
-            long at = allocate((long) geometry.tableBytes);
+            long at = allocator.allocate(geometry.tableBytes);
             try {
                 writeNewTable(at, base, t);
                 sync();
             } catch (IOException e) {
-                release(at);
+                allocator.release(at);
                 throw new NothingRecordedException(e);
             }
             // a failed L1 write leaves the table a leak (its sector may have reached the disk: it is not released)

@@ -29,13 +29,10 @@ final class ImageRebaser {
             }
         }
         image.flush();
-        writes.allocLock.lock();
-        try {
+        try (Allocator.Held locked = meta.allocator.hold()) {
             QedHeader h = BackingReference.placeName(meta.channel, meta.header(), newName, format, meta.name);
             meta.writeHeader(h);
             meta.sync();
-        } finally {
-            writes.allocLock.unlock();
         }
     }
 

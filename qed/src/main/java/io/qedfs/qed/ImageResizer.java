@@ -25,8 +25,7 @@ final class ImageResizer {
             throw new IllegalArgumentException(String.format("%s: new size %d is invalid (allowed: up to %d for this cluster and table size)",
                     meta.name, requested, max));
         }
-        writes.allocLock.lock();
-        try {
+        try (Allocator.Held locked = meta.allocator.hold()) {
             long old = meta.header().imageSize();
             if (newSize < old) {
                 throw new IllegalArgumentException(String.format("%s: shrinking is not supported (image is %d bytes, asked for %d)",
@@ -40,8 +39,6 @@ final class ImageResizer {
             meta.sync();
             meta.writeHeader(meta.header().withImageSize(newSize));
             meta.sync();
-        } finally {
-            writes.allocLock.unlock();
         }
     }
 

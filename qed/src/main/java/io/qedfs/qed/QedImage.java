@@ -296,18 +296,15 @@ public final class QedImage implements Closeable {
         if (deferred == null) {
             return Optional.empty();
         }
-        writes.allocLock.lock();
-        try {
+        try (Allocator.Held locked = meta.allocator.hold()) {
             return Optional.ofNullable(deferred.run(new ConsistencyCheck(meta, host, deferredMode, progress), this::settleCheck));
-        } finally {
-            writes.allocLock.unlock();
         }
     }
 
     /**
      * The deferred check has ended, with {@code report} or (null) without one because of {@code why}: whether the
      * image may be marked clean, and whether its tables may change (as after a check during the open: not when it
-     * left corruption). Returns why they may not, or null. Expects allocLock.
+     * left corruption). Returns why they may not, or null. Expects the allocation lock.
      */
     private String settleCheck(CheckReport report, String why) {
         if (report != null) {
@@ -468,17 +465,21 @@ public final class QedImage implements Closeable {
                 writes.write(pos, src);
                 return false;
             }
+            Run seen = null; // the range's first run, as the attempt to write in place saw it
             if (src.remaining() <= WriteBehind.MAX_WRITE) {
                 // in place, and then any failure is the caller's, unless it must come after a queued write
-                if (!behind.overlapsQueued(pos, src.remaining()) && writes.writeInPlace(pos, src)) {
-                    return false;
+                if (!behind.overlapsQueued(pos, src.remaining())) {
+                    seen = writes.writeInPlace(pos, src);
+                    if (seen == null) {
+                        return false;
+                    }
                 }
                 if (behind.trySubmit(pos, src, giveBack)) {
                     return giveBack != null;
                 }
             }
             try (WriteBehind.Exclusive nothingQueued = behind.exclusive()) {
-                writes.write(pos, src);
+                writes.write(pos, src, seen);
             }
             return false;
         } catch (Error e) {
@@ -589,11 +590,8 @@ public final class QedImage implements Closeable {
             checkWritable();
         }
         return exclusively(() -> {
-            writes.allocLock.lock();
-            try {
+            try (Allocator.Held locked = meta.allocator.hold()) {
                 return new ConsistencyCheck(meta, host, mode, progress).run();
-            } finally {
-                writes.allocLock.unlock();
             }
         });
     }

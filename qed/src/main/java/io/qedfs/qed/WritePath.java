@@ -2,13 +2,12 @@ package io.qedfs.qed;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Writes, zero writes and the NEED_CHECK lifecycle.
  *
  * <p>Writes to allocated clusters go straight to the file, in parallel, without a lock. Everything that
- * changes metadata (allocating writes, zero clusters, the header) holds {@link #allocLock}, and looks the
+ * changes metadata (allocating writes, zero clusters, the header) holds the allocation lock ({@link Allocator}), and looks the
  * range up again under it: another writer may have allocated the cluster since the unlocked lookup, and
  * allocating it twice would leak one copy and lose the other's data.
  *
@@ -18,26 +17,39 @@ import java.util.concurrent.locks.ReentrantLock;
  * slice, and synced), then L1. docs/architecture.md, "The path of a write", draws the whole path.
  */
 final class WritePath {
-    final ReentrantLock allocLock = new ReentrantLock();
     private final ImageMetadata meta;
+    private final Allocator allocator;
     private final Backing backing; // null when the image has none
     private final HostFile host;
+    /** Read without a lock; written under the allocation lock. */
     private volatile long lastAllocationNanos;
-    /** NEED_CHECK was written but its sync failed, so it may not be on disk (guarded by allocLock). */
+    /** NEED_CHECK was written but its sync failed, so it may not be on disk (guarded by the allocation lock). */
     private boolean needCheckUnsynced;
-    /** Why no metadata may change (a background check stopped, or left corruption), or null (guarded by allocLock). */
+    /** Why no metadata may change (a background check stopped, or left corruption), or null (guarded by the allocation lock). */
     private String refusal;
 
     WritePath(ImageMetadata meta, Backing backing, HostFile host) {
         this.meta = meta;
+        this.allocator = meta.allocator;
         this.backing = backing;
         this.host = host;
     }
 
     void write(long pos, ByteBuffer src) throws IOException {
+        write(pos, src, null);
+    }
+
+    /**
+     * As {@link #write(long, ByteBuffer)}; {@code seen} is what {@link #writeInPlace} saw at {@code pos}, or null.
+     * A run that needs allocating is taken as it is: the allocating path looks its range up again under the lock
+     * in any case. A data run is looked up anew: between the two calls a repair may have pointed its entry
+     * elsewhere.
+     */
+    void write(long pos, ByteBuffer src, Run seen) throws IOException {
+        assert seen == null || seen.pos() == pos && seen.length() <= src.remaining();
         long at = pos;
         while (src.hasRemaining()) {
-            Run run = meta.lookup(at, src.remaining());
+            Run run = at == pos && seen != null && seen.kind() != Run.Kind.DATA ? seen : meta.lookup(at, src.remaining());
             int n = (int) run.length(); // fits: at most src.remaining()
             ByteBuffer piece = src.slice(src.position(), n);
             if (run.kind() == Run.Kind.DATA) {
@@ -51,28 +63,30 @@ final class WritePath {
     }
 
     /**
-     * Writes {@code src} in place when every cluster of the range already holds data (no metadata changes);
-     * returns false, having written nothing, otherwise. One lookup in the usual case: the range is one run.
+     * Writes {@code src} in place when every cluster of the range already holds data (no metadata changes) and
+     * returns null. Otherwise writes nothing and returns the run the range starts with, for
+     * {@link #write(long, ByteBuffer, Run)}, so that it is not looked up twice. One lookup in the usual case: the
+     * range is one run.
      */
-    boolean writeInPlace(long pos, ByteBuffer src) throws IOException {
+    Run writeInPlace(long pos, ByteBuffer src) throws IOException {
         long end = pos + src.remaining();
         Run first = meta.lookup(pos, end - pos);
         if (first.kind() != Run.Kind.DATA) {
-            return false;
+            return first;
         }
         if (first.length() == end - pos) {
             FileIo.writeFully(meta.channel, first.fileOffset(), src);
-            return true;
+            return null;
         }
         for (long at = pos + first.length(); at < end; ) {
             Run run = meta.lookup(at, end - at);
             if (run.kind() != Run.Kind.DATA) {
-                return false;
+                return first;
             }
             at += run.length();
         }
         write(pos, src);
-        return true;
+        return null;
     }
 
     /**
@@ -87,11 +101,8 @@ final class WritePath {
             zeroRange(pos, len);
             return;
         }
-        allocLock.lock();
-        try {
+        try (Allocator.Held locked = allocator.hold()) {
             zeroRange(pos, len);
-        } finally {
-            allocLock.unlock();
         }
     }
 
@@ -145,8 +156,7 @@ final class WritePath {
             return;
         }
         Geometry g = meta.geometry;
-        allocLock.lock();
-        try {
+        try (Allocator.Held locked = allocator.hold()) {
             long end = run.pos() + run.length();
             for (long at = run.pos(); at < end; ) {
                 Run again = meta.lookup(at, end - at);
@@ -160,14 +170,11 @@ final class WritePath {
                 }
                 at += again.length();
             }
-        } finally {
-            allocLock.unlock();
         }
     }
 
     private void writeAllocating(long pos, ByteBuffer piece) throws IOException {
-        allocLock.lock();
-        try {
+        try (Allocator.Held locked = allocator.hold()) {
             long at = pos;
             while (piece.hasRemaining()) {
                 Run run = meta.lookup(at, piece.remaining());
@@ -181,13 +188,12 @@ final class WritePath {
                 piece.position(piece.position() + n);
                 at += n;
             }
-        } finally {
-            allocLock.unlock();
         }
     }
 
-    // expects allocLock; the data covers exactly the run
+    // the data covers exactly the run
     private void allocateAndWrite(Run run, ByteBuffer data) throws IOException {
+        assert allocator.isHeldByCurrentThread();
         Geometry g = meta.geometry;
         markDirty();
         long first = g.clusterStart(run.pos());
@@ -196,7 +202,7 @@ final class WritePath {
         // a length, not an end offset: the image's last cluster may end at 2^63
         long bytes = g.wholeClusters(tail);
         int clusters = (int) (bytes >> g.clusterBits); // fits: within one L2 table
-        long fileOffset = meta.allocate(bytes);
+        long fileOffset = allocator.allocate(bytes);
         try {
             // new space past the end of the file, allocated and covered by the file's length, reads as zeroes:
             // then only the data is stored, without filling the clusters around it
@@ -212,13 +218,13 @@ final class WritePath {
                 meta.sync();
             }
         } catch (IOException | RuntimeException e) {
-            meta.release(fileOffset); // no table points here yet (a full disk, say): give the space back
+            allocator.release(fileOffset); // no table points here yet (a full disk, say): give the space back
             throw e;
         }
         try {
             meta.setEntries(first, clusters, fileOffset, g.clusterSize);
         } catch (ImageMetadata.NothingRecordedException e) {
-            meta.release(fileOffset);
+            allocator.release(fileOffset);
             throw e.getCause();
         }
         lastAllocationNanos = System.nanoTime();
@@ -263,9 +269,10 @@ final class WritePath {
      * Sets NEED_CHECK and syncs it before the first metadata change (QEMU leaves this write unsynced). Setting
      * it counts as a metadata change: an idle image is marked clean again whatever made it dirty. Until that
      * sync has succeeded every metadata change fails here: the header in memory says NEED_CHECK, but the disk
-     * may not. Caller holds allocLock.
+     * may not. Caller holds the allocation lock.
      */
     void markDirty() throws IOException {
+        assert allocator.isHeldByCurrentThread();
         if (refusal != null) {
             throw new IOException(refusal);
         }
@@ -283,21 +290,14 @@ final class WritePath {
 
     /** Syncs everything and clears NEED_CHECK: the image is consistent on disk. */
     void markClean() throws IOException {
-        allocLock.lock();
-        try {
-            meta.sync();
-            QedHeader h = meta.header();
-            if (h.needsCheck()) {
-                meta.writeHeader(h.withFeatures(h.features() & ~QedHeader.F_NEED_CHECK));
-                meta.sync();
-            }
-        } finally {
-            allocLock.unlock();
+        try (Allocator.Held locked = allocator.hold()) {
+            meta.markClean();
         }
     }
 
-    /** From now on every metadata change fails with {@code why}. Caller holds allocLock. */
+    /** From now on every metadata change fails with {@code why}. Caller holds the allocation lock. */
     void refuseChanges(String why) {
+        assert allocator.isHeldByCurrentThread();
         refusal = why;
     }
 
