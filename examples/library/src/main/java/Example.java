@@ -76,7 +76,7 @@ public final class Example {
             System.out.printf("check: %d of %d clusters allocated, %d corruptions, %d leaks, %d check errors%n",
                     report.allocatedClusters(), report.totalClusters(), report.corruptions(), report.leaks(),
                     report.checkErrors());
-            report.problems().forEach(p -> System.out.println("  " + p));
+            report.problems().forEach(p -> System.out.println("  " + p.message()));
             return same && report.isClean();
         }
     }

@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.CheckProblem;
 import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.Printable;
 import io.qedfs.qed.QedFormatException;
@@ -115,8 +116,8 @@ final class CheckCommand extends BaseCommand {
     /** qemu-img check's wording, with our per-problem lines (what the first pass found) in front. */
     private void printHuman(CheckReport first, CheckReport r) {
         StringBuilder sb = new StringBuilder();
-        for (String p : first.problems()) {
-            sb.append(Printable.escape(p)).append('\n');
+        for (CheckProblem p : first.problems()) {
+            sb.append(Printable.escape(p.message())).append('\n');
         }
         if (r != first) {
             sb.append("The following inconsistencies were found and repaired:\n\n")

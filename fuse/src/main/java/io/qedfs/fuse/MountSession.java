@@ -1,5 +1,6 @@
 package io.qedfs.fuse;
 
+import io.qedfs.qed.CheckProblem;
 import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.FileStatus;
 import io.qedfs.qed.ImageSummary;
@@ -266,8 +267,8 @@ public final class MountSession {
                 + r.checkErrors() + " check errors");
         LOG.info("check of {}: {}; repaired {} corruptions, reclaimed {} leaked clusters{}", image, verdict,
                 r.corruptionsFixed(), r.leaksFixed(), options.readOnly() ? " (read-only: nothing changed)" : "");
-        for (String p : r.problems()) {
-            LOG.info("  {}: {}", image.getFileName(), p);
+        for (CheckProblem p : r.problems()) {
+            LOG.info("  {}: {}", image.getFileName(), p.message());
         }
     }
 

@@ -14,11 +14,15 @@ import java.util.List;
  * @param leaksFixed         leaked clusters reclaimed (file truncated or holes punched)
  * @param checkErrors        tables that could not be read
  * @param imageEndOffset     end of the last referenced cluster (the file's useful length)
- * @param problems           one line per problem, naming table, entry and offset
+ * @param problems           what was found and repaired, each naming table, entry and offset, in the order
+ *                           found; the first {@link #MAX_PROBLEMS} only
  */
 public record CheckReport(long totalClusters, long allocatedClusters, long fragmentedClusters, long corruptions,
                           long corruptionsFixed, long leaks, long leaksFixed, long checkErrors, long imageEndOffset,
-                          List<String> problems) {
+                          List<CheckProblem> problems) {
+    /** The most problems a report lists: the counters count them all, a damaged table can hold millions. */
+    public static final int MAX_PROBLEMS = 1000;
+
     /** qemu-img check's exit code: 0 clean, 1 check error, 2 corruption, 3 leaks only. */
     public int exitCode() {
         if (checkErrors > 0) {
