@@ -272,8 +272,9 @@ public final class MountSession {
     }
 
     private String[] fuseArgs() {
-        // default_permissions: the kernel checks every access against the owner and mode getattr reports
-        List<String> o = new ArrayList<>(List.of("default_permissions", "big_writes", "direct_io", "auto_unmount", "subtype=qedfs",
+        // default_permissions: the kernel checks every access against the owner and mode getattr reports;
+        // atomic_o_trunc: an open with O_TRUNC reaches open() as a flag instead of a truncate to 0 before it
+        List<String> o = new ArrayList<>(List.of("default_permissions", "big_writes", "direct_io", "atomic_o_trunc", "auto_unmount", "subtype=qedfs",
                 "fsname=" + MountTable.sourceName(ProcessHandle.current().pid())));
         if (options.readOnly()) {
             o.add("ro");
