@@ -20,14 +20,14 @@ import picocli.CommandLine.Parameters;
             "Without -f the command returns once the mount is ready, leaving a background process serving it;"
                 + " stop it with 'qedfs unmount MOUNTPOINT' (or fusermount -u, umount, SIGTERM)."},
         footerHeading = "%nExamples:%n",
-        footer = {"  qedfs mount disk.qed /mnt/q && ls -l /mnt/q          # /mnt/q/disk.raw",
-            "  qedfs mount -r images/ /mnt/q                         # every QED image in images/, read-only",
-            "  mount -o loop /mnt/q/disk.raw /mnt/guest               # the guest file system inside",
-            "  qedfs mount --partitions disk.qed /mnt/q     # and disk-p1.raw, disk-p2.raw...",
+        footer = {"  qedfs mount disk.qed /mnt/q && ls -l /mnt/q   # /mnt/q/disk.raw",
+            "  qedfs mount -r images/ /mnt/q   # every QED image in images/, read-only",
+            "  mount -o loop /mnt/q/disk.raw /mnt/guest      # the guest file system inside",
+            "  qedfs mount --partitions disk.qed /mnt/q      # also disk-p1.raw, disk-p2.raw",
             "  mount -o loop /mnt/q/disk-p2.raw /mnt/guest   # the file system in partition 2",
             "  qedfs unmount /mnt/q",
-            "  qedfs mount --overlay evidence.qed /mnt/q   # evidence.qed never changes",
-            "  qedfs mount --overlay-dir ovl disk.qed /mnt/q  # kept: ovl/disk.overlay.qed",
+            "  qedfs mount --overlay evidence.qed /mnt/q     # evidence.qed never changes",
+            "  qedfs mount --overlay-dir ovl disk.qed /mnt/q # kept: ovl/disk.overlay.qed",
             "  qedfs unmount /mnt/q && qedfs commit ovl/disk.overlay.qed   # into disk.qed"})
 final class MountCommand extends BaseCommand {
     @Option(names = "-f", description = "Serve in the foreground (logs to stderr unless --log).")
@@ -95,11 +95,12 @@ final class MountCommand extends BaseCommand {
                     + " qedfs.fuse.loop, else pool.")
     String fuseLoop;
 
-    @Option(names = "--fuse-threads", hidden = true, paramLabel = "N",
-            description = "Threads of the pool loop. Default: system property qedfs.fuse.threads, else 4.")
+    @Option(names = "--fuse-threads", paramLabel = "N",
+            description = "Threads that serve FUSE requests (default 4, or the system property qedfs.fuse.threads):"
+                    + " more let more requests to different clusters run at once.")
     Integer fuseThreads;
 
-    @Parameters(arity = "2..*", paramLabel = "SOURCE... MOUNTPOINT",
+    @Parameters(arity = "2..*", paramLabel = "SOURCE... MOUNTPOINT", hideParamSyntax = true,
             description = "Images or directories of images, then the mountpoint (an existing directory).")
     List<Path> paths;
 

@@ -30,7 +30,7 @@ class CommandLineTest {
 
     /** What a user asks of --help: what the command does, and a few command lines to start from. */
     @ParameterizedTest
-    @ValueSource(strings = {"mount", "unmount", "create", "info", "check", "map", "convert", "resize"})
+    @ValueSource(strings = {"mount", "unmount", "create", "info", "check", "map", "convert", "resize", "compact", "commit", "rebase"})
     void everyCommandsHelpHasADescriptionAndExamples(String command) {
         String help = Cli.run(command, "--help").assertOk().out();
         List<String> lines = help.lines().toList();
@@ -42,6 +42,10 @@ class CommandLineTest {
         assertTrue(shown.stream().anyMatch(l -> l.startsWith("  qedfs " + command + " ")), "an example of " + command + ": " + help);
         for (String l : lines) {
             assertTrue(l.length() <= 80, () -> "fits 80 columns: '" + l + "'");
+        }
+        // an example's comment that does not fit would wrap to column 0, where it reads as a command
+        for (String l : lines.subList(examples + 1, lines.size())) {
+            assertTrue(l.isEmpty() || l.startsWith("  ") || l.endsWith(":"), () -> "an example line wrapped: '" + l + "'");
         }
         // the description: the unindented lines after the (indented) rest of the synopsis
         int from = 1;
@@ -115,6 +119,16 @@ class CommandLineTest {
             assertTrue(help.contains("\n  " + cmd + " ") || help.contains("\n  " + cmd + ","), cmd + ": " + help);
         }
         assertTrue(help.contains("Examples:") && help.contains("qedfs mount disk.qed /mnt/q"), help);
+    }
+
+    /** The synopsis names each positional argument once, and the README's --fuse-threads is in the help. */
+    @Test
+    void mountSynopsisReadsAsTyped() {
+        String help = Cli.run("mount", "--help").assertOk().out();
+        String synopsis = help.substring(0, help.indexOf("Serve QED images"));
+        assertEquals(1, synopsis.split("SOURCE", -1).length - 1, synopsis);
+        assertTrue(synopsis.replaceAll("\\s+", " ").contains("SOURCE... MOUNTPOINT"), synopsis);
+        assertTrue(help.contains("--fuse-threads=N"), help);
     }
 
     @Test
