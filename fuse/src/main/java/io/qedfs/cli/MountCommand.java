@@ -111,6 +111,10 @@ final class MountCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
+        if (foreground) {
+            // first: a class with a logger (MountSession's, below) fixes slf4j's settings when it loads
+            Logging.configure(log, verbose);
+        }
         // -o ro alone would make only the kernel refuse writes, the images still opened and locked for writing
         readOnly |= fuseOptions.stream().anyMatch(o -> List.of(o.split(",")).contains("ro"));
         List<Path> sources = paths.subList(0, paths.size() - 1);
@@ -138,7 +142,6 @@ final class MountCommand extends BaseCommand {
             return exit;
         }
         ParentWatch.startIfChild(mountPoint);
-        Logging.configure(log, verbose);
         new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
                 partitions, backingTrust.trusted, checkBeforeReady), overlays).serve(sources);
         return 0;
