@@ -80,7 +80,11 @@ final class ConvertCommand extends BaseCommand {
                 throw e; // DEST is in use (a mount, QEMU): refused untouched, and not ours to remove
             } catch (IOException | RuntimeException | Error e) {
                 if (Files.isRegularFile(dst)) {
-                    Files.deleteIfExists(dst); // a half-written output; never a device or FIFO that was refused
+                    try {
+                        Files.deleteIfExists(dst); // a half-written output; never a device or FIFO that was refused
+                    } catch (IOException cannot) {
+                        e.addSuppressed(cannot); // a file on a mount that deletes nothing: the first error says why
+                    }
                 }
                 throw e;
             }

@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.fuse.ImageSources;
 import io.qedfs.fuse.MountSession;
 import io.qedfs.fuse.Overlays;
+import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -109,6 +110,18 @@ final class MountCommand extends BaseCommand {
         return paths == null || paths.isEmpty() ? null : paths.get(paths.size() - 1).toString();
     }
 
+    /** An error about one of the sources names that source: the mountpoint in front would only confuse. */
+    @Override
+    String subjectFor(Exception ex) {
+        String text = ErrorReporter.message(ex, null);
+        for (Path source : paths.subList(0, paths.size() - 1)) {
+            if (text.contains(source.toString())) {
+                return null;
+            }
+        }
+        return subject();
+    }
+
     @Override
     int run() throws Exception {
         if (foreground) {
@@ -118,6 +131,7 @@ final class MountCommand extends BaseCommand {
         // -o ro alone would make only the kernel refuse writes, the images still opened and locked for writing
         readOnly |= fuseOptions.stream().anyMatch(o -> List.of(o.split(",")).contains("ro"));
         List<Path> sources = paths.subList(0, paths.size() - 1);
+        refuseSwappedArguments(sources, paths.get(paths.size() - 1));
         Path mountPoint = paths.get(paths.size() - 1).toAbsolutePath().normalize();
         MountSession.Loop loop = loop();
         int threads = fuseThreads != null ? fuseThreads : MountSession.threadsFromSystemProperties();
@@ -130,8 +144,14 @@ final class MountCommand extends BaseCommand {
             if (overlayDir != null) {
                 Overlays.refuseExisting(names.keySet(), overlayDir); // the serving process checks again
             }
-            int exit = new Daemonizer(quiet ? null : out(), err()).start(childArgs(sources, mountPoint, loop, threads), mountPoint,
-                    names.keySet().iterator().next(), log);
+            // the serving process's words name absolute paths: shown as typed
+            java.io.StringWriter said = new java.io.StringWriter();
+            java.io.StringWriter failed = new java.io.StringWriter();
+            int exit = new Daemonizer(quiet ? null : new java.io.PrintWriter(said, true), new java.io.PrintWriter(failed, true))
+                    .start(childArgs(sources, mountPoint, loop, threads), mountPoint, names.keySet().iterator().next(), log);
+            TypedPaths typed = typedPaths();
+            out().print(typed.apply(said.toString()));
+            err().print(typed.apply(failed.toString()));
             if (exit == 0 && overlays != null && !quiet) {
                 out().println(overlays.keepDir() == null
                         ? "qedfs: writes go to temporary overlays, deleted at unmount; the images are not changed"
@@ -142,9 +162,40 @@ final class MountCommand extends BaseCommand {
             return exit;
         }
         ParentWatch.startIfChild(mountPoint);
-        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
-                partitions, backingTrust.trusted, checkBeforeReady), overlays).serve(sources);
+        try {
+            new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
+                    partitions, backingTrust.trusted, checkBeforeReady), overlays).serve(sources);
+        } catch (java.io.IOException e) {
+            throw new CommandFailedException(typedPaths().apply(ErrorReporter.message(e, null)), e);
+        }
         return 0;
+    }
+
+    /**
+     * A file where the mountpoint belongs is a usage error, and when it is a QED image behind a directory, the
+     * two were most likely swapped: the hint shows them in order.
+     */
+    private void refuseSwappedArguments(List<Path> sources, Path last) throws java.io.IOException {
+        if (!java.nio.file.Files.isRegularFile(last)) {
+            return; // a directory, or missing: the mount says what is wrong with it
+        }
+        String hint = "";
+        if (QedImage.isQed(last) && sources.size() == 1 && java.nio.file.Files.isDirectory(sources.get(0))) {
+            hint = "; the image comes first, the mountpoint last: qedfs mount " + last + " " + sources.get(0);
+        }
+        throw usage("the mountpoint " + last + " is a file, not a directory" + hint);
+    }
+
+    /** The paths of this command line (sources, mountpoint, overlay directory, log) as typed. */
+    private TypedPaths typedPaths() {
+        List<Path> given = new ArrayList<>(paths);
+        if (overlayDir != null) {
+            given.add(overlayDir);
+        }
+        if (log != null) {
+            given.add(log);
+        }
+        return new TypedPaths(given);
     }
 
     /** The overlay settings, or null without --overlay; refused with -r (an overlay exists to be written). */

@@ -88,6 +88,8 @@ public final class MountSession {
     }
 
     private final Path mountPoint;
+    /** Set by the first stop signal, so that a second one (a second Ctrl-C) does not start another unmount. */
+    private final java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
     private final Options options;
     private final Overlays.Mode overlay; // null: the images themselves are written
     /** What every image of the mount, and every backing file, caches and queues, together. */
@@ -207,6 +209,14 @@ public final class MountSession {
         if (MountTable.isMountPoint(mountPoint)) {
             throw new IOException(mountPoint + ": something is already mounted there");
         }
+        if (!wantsOption("nonempty")) {
+            try (java.util.stream.Stream<Path> entries = Files.list(mountPoint)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IOException(mountPoint + ": the mountpoint is not empty (the mount would hide its files);"
+                            + " mount on an empty directory, or add -o nonempty to hide them");
+                }
+            }
+        }
     }
 
     /**
@@ -269,6 +279,12 @@ public final class MountSession {
         for (String p : r.problems()) {
             LOG.info("  {}: {}", image.getFileName(), p);
         }
+    }
+
+    /** Whether the -o options name {@code option}. */
+    private boolean wantsOption(String option) {
+        return options.fuseOptions().stream().flatMap(group -> java.util.Arrays.stream(group.split(",")))
+                .anyMatch(o -> o.strip().equals(option));
     }
 
     private String[] fuseArgs() {
@@ -334,6 +350,10 @@ public final class MountSession {
      */
     private void onSignal() {
         if (closed.getCount() == 0) {
+            return;
+        }
+        if (!signalled.compareAndSet(false, true)) {
+            LOG.info("signal received again: already unmounting {}", mountPoint);
             return;
         }
         unmounting = true;

@@ -220,6 +220,33 @@ class CommandLineTest {
         assertTrue(r.err().contains("not a QED image"), r.err());
     }
 
+    /** A disk image of another format is named as qemu-img names it, by every command and by mount. */
+    @ParameterizedTest
+    @ValueSource(strings = {"qcow2", "vmdk", "vdi", "vhdx", "vpc", "raw"})
+    void anotherFormatIsNamed(String format) throws Exception {
+        Path img = dir.resolve("disk." + format);
+        QemuTool.assumeAvailable();
+        QemuTool.ok("qemu-img", "create", "-q", "-f", format, img.toString(), "16M");
+        String expected = format.equals("raw") ? "not a QED image: it has no disk image format's header, so it is raw data"
+                : "not a QED image but a " + format + " ";
+        for (String[] args : new String[][] {{"info", img.toString()}, {"check", img.toString()}, {"map", img.toString()},
+                {"mount", img.toString(), dir.toString()}}) {
+            Cli.Result r = Cli.run(args).assertOneLineError(img.toString());
+            assertTrue(r.err().startsWith("qedfs: " + img + ": " + expected), String.join(" ", args) + ": " + r.err());
+        }
+    }
+
+    /** {@code qedfs mount mp disk.qed}: a usage error that shows the order. */
+    @Test
+    void swappedMountArgumentsGetAHint() throws Exception {
+        Path img = dir.resolve("good.qed");
+        Cli.run("create", "-q", img.toString(), "1M").assertOk();
+        Path mp = Files.createDirectory(dir.resolve("mp"));
+        Cli.Result r = Cli.run("mount", mp.toString(), img.toString()).assertUsageError("qedfs mount");
+        assertTrue(r.err().startsWith("qedfs: the mountpoint " + img + " is a file, not a directory; the image comes first,"
+                + " the mountpoint last: qedfs mount " + img + " " + mp + "\n"), r.err());
+    }
+
     @Test
     void debugAddsTheStackTrace() {
         String missing = dir.resolve("no-such.qed").toString();
