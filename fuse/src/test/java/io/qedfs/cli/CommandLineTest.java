@@ -225,8 +225,8 @@ class CommandLineTest {
     @ValueSource(strings = {"qcow2", "vmdk", "vdi", "vhdx", "vpc", "raw"})
     void anotherFormatIsNamed(String format) throws Exception {
         Path img = dir.resolve("disk." + format);
-        QemuTool.assumeAvailable();
-        QemuTool.ok("qemu-img", "create", "-q", "-f", format, img.toString(), "16M");
+        io.qedfs.qed.Qemu.assumeAvailable();
+        io.qedfs.qed.Qemu.ok("qemu-img", "create", "-q", "-f", format, img.toString(), "16M");
         String expected = format.equals("raw") ? "not a QED image: it has no disk image format's header, so it is raw data"
                 : "not a QED image but a " + format + " ";
         for (String[] args : new String[][] {{"info", img.toString()}, {"check", img.toString()}, {"map", img.toString()},
