@@ -10,8 +10,12 @@ import java.nio.file.Path;
  * /proc, to tell a user who ran out of them (EMFILE, "Too many open files") what the limit is and how to raise it.
  */
 public final class FileDescriptors {
-    /** How close to the limit counts as out of descriptors: what a mount still opens (fusermount, pipes, /dev/fuse). */
-    private static final int MARGIN = 16;
+    /**
+     * How close to the limit counts as out of descriptors: what a mount opens after its images (the host file
+     * store, /dev/fuse, libfuse's socketpair, fusermount's pipes, the mount record), with room to spare. Running
+     * out in any of those fails the mount at a random place, with the JDK's or libfuse's words.
+     */
+    private static final int MARGIN = 32;
 
     private FileDescriptors() {
     }

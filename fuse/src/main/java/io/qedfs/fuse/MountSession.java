@@ -143,6 +143,11 @@ public final class MountSession {
             closeChecks(checks);
             throw e;
         }
+        if (FileDescriptors.nearLimit()) {
+            closeAll(images);
+            closeChecks(checks);
+            throw new IOException(mountPoint + ": " + FileDescriptors.tooManyOpen());
+        }
         Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
         QedFileSystem fs;
         try {
