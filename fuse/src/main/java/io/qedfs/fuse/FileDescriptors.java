@@ -15,7 +15,7 @@ public final class FileDescriptors {
      * store, /dev/fuse, libfuse's socketpair, fusermount's pipes, the mount record), with room to spare. Running
      * out in any of those fails the mount at a random place, with the JDK's or libfuse's words.
      */
-    private static final int MARGIN = 32;
+    private static final int MARGIN = 12;
 
     private FileDescriptors() {
     }
