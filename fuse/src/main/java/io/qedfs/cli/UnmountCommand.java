@@ -20,14 +20,14 @@ import picocli.CommandLine.Parameters;
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:unmounted; every image flushed, marked clean and closed",
                 "1:error (unmounted, but the images were not closed cleanly; or it could not unmount)",
-                "2:bad usage",
-                "3:nothing is mounted at MOUNTPOINT (as guestunmount)",
-                "4:the mount is busy and stays mounted (the message names the processes and loop devices using it)"})
+                "2:the mount is busy and stays mounted (the message names the processes and loop devices using it)",
+                "3:nothing is mounted at MOUNTPOINT",
+                "64:bad usage"})
 final class UnmountCommand extends BaseCommand {
+    /** Exit code of a busy mount: guestunmount's. */
+    static final int EXIT_BUSY = 2;
     /** Exit code when nothing is mounted there: guestunmount's. */
     static final int EXIT_NOT_MOUNTED = 3;
-    /** Exit code of a busy mount (guestunmount's 2 is qedfs's bad usage). */
-    static final int EXIT_BUSY = 4;
 
     @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "120",
             description = "How long to wait for the images to be closed (default 120).")
