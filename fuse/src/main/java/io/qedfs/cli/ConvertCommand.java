@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
                 + " sparse. Shows progress on a terminal when the copy takes a while (-p always, -q never)."},
         footerHeading = "%nExamples:%n",
         footer = {"  qedfs convert -p -O qed disk.img disk.qed   # raw to QED",
-            "  qedfs convert disk.qed disk.img             # QED (and its backing files) to raw",
+            "  qedfs convert disk.qed disk.img   # QED (and its backing files) to raw",
             "  qedfs convert -O qed -o cluster_size=1M old.qed new.qed"})
 final class ConvertCommand extends BaseCommand {
     /** Output (and forced input) formats. */
