@@ -2,7 +2,14 @@
 # The main job on a built-in example: a QED image holding an ext4 file system, mounted as a raw file.
 # Run by `make demo`. Works without root (debugfs reads the guest); with root it also loop-mounts the guest.
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) echo "usage: $0   (what make demo runs: makes a QED image with an ext4 guest in a new temporary"
+    echo "directory, mounts it, shows the guest's files, and leaves the image there to try more on)"; exit 0 ;;
+  ?*) echo "usage: $0   (no arguments)" >&2; exit 2 ;;
+esac
 cd "$(dirname "$0")/.."
+# mkfs.ext4 and debugfs live in /usr/sbin, which is not on a normal user's PATH on Debian
+PATH=$PATH:/usr/sbin:/sbin
 QEDFS=(java -jar fuse/target/qedfs.jar)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/qedfs-demo.XXXXXX")
 MNT="$WORK/mnt"
@@ -55,16 +62,29 @@ if command -v qemu-img >/dev/null; then
 fi
 
 REPO=$(pwd)
-SUDO=$([ "$(id -u)" = 0 ] || echo "sudo ")
 step "Try next: the example image stays in $WORK"
 if ! command -v qedfs >/dev/null; then
   echo "  alias qedfs='java -jar $REPO/fuse/target/qedfs.jar'   # or: make install (qedfs on the PATH, with tab completion)"
 fi
+echo "  cd $WORK"
+echo "  qedfs mount disk.qed mnt && ls -ls mnt   # read-write: mnt/disk.raw is a disk to dd, fdisk, mkfs"
+if [ "$(id -u)" = 0 ]; then
+  cat <<NEXT
+  mount -o loop mnt/disk.raw guest && ls guest   # the guest's files, read-write
+  umount guest; qedfs unmount mnt
+NEXT
+else
+  # a loop device needs root, and root may not enter another user's FUSE mount (only one mounted with
+  # -o allow_root, which needs user_allow_other in /etc/fuse.conf): so root mounts the image itself
+  cat <<NEXT
+  /usr/sbin/debugfs -R 'ls -l /docs' mnt/disk.raw   # the guest's files without root (debugfs -w: write)
+  qedfs unmount mnt
+  # a loop mount needs root, and root cannot enter your FUSE mount: root mounts the image itself
+  sudo java -jar $REPO/fuse/target/qedfs.jar mount disk.qed mnt && sudo mount -o loop mnt/disk.raw guest && ls guest
+  sudo umount guest; sudo java -jar $REPO/fuse/target/qedfs.jar unmount mnt
+NEXT
+fi
 cat <<NEXT
-  cd $WORK
-  qedfs mount disk.qed mnt && ls -ls mnt   # read-write: mnt/disk.raw is a disk to dd, fdisk, mkfs
-  ${SUDO}mount -o loop mnt/disk.raw guest && ls guest   # the guest's files, read-write
-  ${SUDO}umount guest; qedfs unmount mnt
   qedfs map disk.qed                       # which guest ranges are stored where
   $REPO/examples/inspect.sh disk.qed        # and dd-test.sh, loop-mount.sh (root)
   qedfs --help; qedfs mount --help         # every command, with examples

@@ -2,8 +2,13 @@
 # Inspect an image without changing it: mount read-only, look at the raw disk, unmount.
 # Usage: examples/inspect.sh IMAGE.qed
 set -euo pipefail
-[ $# -ge 1 ] || { echo "usage: $0 IMAGE.qed   (make demo leaves one to try)" >&2; exit 2; }
+case "${1:-}" in
+  -h|--help) echo "usage: $0 IMAGE.qed   (read-only: IMAGE is not changed; make demo leaves one to try)"; exit 0 ;;
+  ""|-*) echo "usage: $0 IMAGE.qed   (make demo leaves one to try)" >&2; exit 2 ;;
+esac
 IMAGE=$1
+# fdisk, blkid and debugfs live in /usr/sbin, which is not on a normal user's PATH on Debian
+PATH=$PATH:/usr/sbin:/sbin
 QEDFS=${QEDFS:-"java -jar $(dirname "$0")/../fuse/target/qedfs.jar"}
 MNT=$(mktemp -d "${TMPDIR:-/tmp}/qedfs-inspect.XXXXXX")
 trap '$QEDFS unmount "$MNT" 2>/dev/null; rmdir "$MNT"' EXIT

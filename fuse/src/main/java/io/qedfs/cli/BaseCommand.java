@@ -24,6 +24,11 @@ abstract class BaseCommand implements Callable<Integer> {
     /** The file an error message names when the message itself does not; null if none. */
     abstract String subject();
 
+    /** The file to name in front of {@code ex}'s message: {@link #subject()} unless a command knows better. */
+    String subjectFor(Exception ex) {
+        return subject();
+    }
+
     @Override
     public final Integer call() throws Exception {
         try {

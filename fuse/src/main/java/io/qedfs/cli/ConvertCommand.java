@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
                 + " sparse. Shows progress on a terminal when the copy takes a while (-p always, -q never)."},
         footerHeading = "%nExamples:%n",
         footer = {"  qedfs convert -p -O qed disk.img disk.qed   # raw to QED",
-            "  qedfs convert disk.qed disk.img             # QED (and its backing files) to raw",
+            "  qedfs convert disk.qed disk.img   # QED (and its backing files) to raw",
             "  qedfs convert -O qed -o cluster_size=1M old.qed new.qed"})
 final class ConvertCommand extends BaseCommand {
     /** Output (and forced input) formats. */
@@ -80,7 +80,11 @@ final class ConvertCommand extends BaseCommand {
                 throw e; // DEST is in use (a mount, QEMU): refused untouched, and not ours to remove
             } catch (IOException | RuntimeException | Error e) {
                 if (Files.isRegularFile(dst)) {
-                    Files.deleteIfExists(dst); // a half-written output; never a device or FIFO that was refused
+                    try {
+                        Files.deleteIfExists(dst); // a half-written output; never a device or FIFO that was refused
+                    } catch (IOException cannot) {
+                        e.addSuppressed(cannot); // a file on a mount that deletes nothing: the first error says why
+                    }
                 }
                 throw e;
             }

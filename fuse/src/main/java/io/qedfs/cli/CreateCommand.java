@@ -19,8 +19,8 @@ import picocli.CommandLine.Parameters;
                 + " unless it is in use (mounted, or open in QEMU): then nothing changes."},
         footerHeading = "%nExamples:%n",
         footer = {"  qedfs create disk.qed 20G",
-            "  qedfs create -o cluster_size=1M disk.qed 2T      # bigger clusters: fewer tables",
-            "  qedfs create -b base.qed -F qed overlay.qed      # same size as base.qed"})
+            "  qedfs create -o cluster_size=1M disk.qed 2T   # bigger clusters: fewer tables",
+            "  qedfs create -b base.qed -F qed overlay.qed   # same size as base.qed"})
 final class CreateCommand extends BaseCommand {
     @Option(names = "-f", paramLabel = "qed", description = "Image format; only qed (accepted for qemu-img compatibility).")
     String format;

@@ -23,7 +23,7 @@ final class ErrorReporter implements IExecutionExceptionHandler {
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
-        String subject = cmd.getCommand() instanceof BaseCommand c ? c.subject() : null;
+        String subject = cmd.getCommand() instanceof BaseCommand c ? c.subjectFor(ex) : null;
         return report(cmd.getErr(), ex, subject, debug(parseResult));
     }
 
@@ -92,6 +92,9 @@ final class ErrorReporter implements IExecutionExceptionHandler {
     private static String fileProblem(FileSystemException e, String fallback) {
         String file = e.getFile();
         String reason = e.getReason() == null ? fallback : e.getReason();
+        if (reason.equals("Too many open files")) {
+            reason = io.qedfs.fuse.FileDescriptors.tooManyOpen();
+        }
         if (e.getOtherFile() != null && !reason.contains(e.getOtherFile())) {
             reason = reason + " (" + e.getOtherFile() + ")";
         }

@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.fuse.ImageSources;
 import io.qedfs.fuse.MountSession;
 import io.qedfs.fuse.Overlays;
+import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -20,14 +21,14 @@ import picocli.CommandLine.Parameters;
             "Without -f the command returns once the mount is ready, leaving a background process serving it;"
                 + " stop it with 'qedfs unmount MOUNTPOINT' (or fusermount -u, umount, SIGTERM)."},
         footerHeading = "%nExamples:%n",
-        footer = {"  qedfs mount disk.qed /mnt/q && ls -l /mnt/q          # /mnt/q/disk.raw",
-            "  qedfs mount -r images/ /mnt/q                         # every QED image in images/, read-only",
-            "  mount -o loop /mnt/q/disk.raw /mnt/guest               # the guest file system inside",
-            "  qedfs mount --partitions disk.qed /mnt/q     # and disk-p1.raw, disk-p2.raw...",
+        footer = {"  qedfs mount disk.qed /mnt/q && ls -l /mnt/q   # /mnt/q/disk.raw",
+            "  qedfs mount -r images/ /mnt/q   # every QED image in images/, read-only",
+            "  mount -o loop /mnt/q/disk.raw /mnt/guest      # the guest file system inside",
+            "  qedfs mount --partitions disk.qed /mnt/q      # also disk-p1.raw, disk-p2.raw",
             "  mount -o loop /mnt/q/disk-p2.raw /mnt/guest   # the file system in partition 2",
             "  qedfs unmount /mnt/q",
-            "  qedfs mount --overlay evidence.qed /mnt/q   # evidence.qed never changes",
-            "  qedfs mount --overlay-dir ovl disk.qed /mnt/q  # kept: ovl/disk.overlay.qed",
+            "  qedfs mount --overlay evidence.qed /mnt/q     # evidence.qed never changes",
+            "  qedfs mount --overlay-dir ovl disk.qed /mnt/q # kept: ovl/disk.overlay.qed",
             "  qedfs unmount /mnt/q && qedfs commit ovl/disk.overlay.qed   # into disk.qed"})
 final class MountCommand extends BaseCommand {
     @Option(names = "-f", description = "Serve in the foreground (logs to stderr unless --log).")
@@ -95,11 +96,12 @@ final class MountCommand extends BaseCommand {
                     + " qedfs.fuse.loop, else pool.")
     String fuseLoop;
 
-    @Option(names = "--fuse-threads", hidden = true, paramLabel = "N",
-            description = "Threads of the pool loop. Default: system property qedfs.fuse.threads, else 4.")
+    @Option(names = "--fuse-threads", paramLabel = "N",
+            description = "Threads that serve FUSE requests (default 4, or the system property qedfs.fuse.threads):"
+                    + " more let more requests to different clusters run at once.")
     Integer fuseThreads;
 
-    @Parameters(arity = "2..*", paramLabel = "SOURCE... MOUNTPOINT",
+    @Parameters(arity = "2..*", paramLabel = "SOURCE... MOUNTPOINT", hideParamSyntax = true,
             description = "Images or directories of images, then the mountpoint (an existing directory).")
     List<Path> paths;
 
@@ -108,11 +110,28 @@ final class MountCommand extends BaseCommand {
         return paths == null || paths.isEmpty() ? null : paths.get(paths.size() - 1).toString();
     }
 
+    /** An error about one of the sources names that source: the mountpoint in front would only confuse. */
+    @Override
+    String subjectFor(Exception ex) {
+        String text = ErrorReporter.message(ex, null);
+        for (Path source : paths.subList(0, paths.size() - 1)) {
+            if (text.contains(source.toString())) {
+                return null;
+            }
+        }
+        return subject();
+    }
+
     @Override
     int run() throws Exception {
+        if (foreground) {
+            // first: a class with a logger (MountSession's, below) fixes slf4j's settings when it loads
+            Logging.configure(log, verbose);
+        }
         // -o ro alone would make only the kernel refuse writes, the images still opened and locked for writing
         readOnly |= fuseOptions.stream().anyMatch(o -> List.of(o.split(",")).contains("ro"));
         List<Path> sources = paths.subList(0, paths.size() - 1);
+        refuseSwappedArguments(sources, paths.get(paths.size() - 1));
         Path mountPoint = paths.get(paths.size() - 1).toAbsolutePath().normalize();
         MountSession.Loop loop = loop();
         int threads = fuseThreads != null ? fuseThreads : MountSession.threadsFromSystemProperties();
@@ -125,8 +144,14 @@ final class MountCommand extends BaseCommand {
             if (overlayDir != null) {
                 Overlays.refuseExisting(names.keySet(), overlayDir); // the serving process checks again
             }
-            int exit = new Daemonizer(quiet ? null : out(), err()).start(childArgs(sources, mountPoint, loop, threads), mountPoint,
-                    names.keySet().iterator().next(), log);
+            // the serving process's words name absolute paths: shown as typed
+            java.io.StringWriter said = new java.io.StringWriter();
+            java.io.StringWriter failed = new java.io.StringWriter();
+            int exit = new Daemonizer(quiet ? null : new java.io.PrintWriter(said, true), new java.io.PrintWriter(failed, true))
+                    .start(childArgs(sources, mountPoint, loop, threads), mountPoint, names.keySet().iterator().next(), log);
+            TypedPaths typed = typedPaths();
+            out().print(typed.apply(said.toString()));
+            err().print(typed.apply(failed.toString()));
             if (exit == 0 && overlays != null && !quiet) {
                 out().println(overlays.keepDir() == null
                         ? "qedfs: writes go to temporary overlays, deleted at unmount; the images are not changed"
@@ -137,10 +162,40 @@ final class MountCommand extends BaseCommand {
             return exit;
         }
         ParentWatch.startIfChild(mountPoint);
-        Logging.configure(log, verbose);
-        new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
-                partitions, backingTrust.trusted, checkBeforeReady), overlays).serve(sources);
+        try {
+            new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
+                    partitions, backingTrust.trusted, checkBeforeReady), overlays).serve(sources);
+        } catch (java.io.IOException e) {
+            throw new CommandFailedException(typedPaths().apply(ErrorReporter.message(e, null)), e);
+        }
         return 0;
+    }
+
+    /**
+     * A file where the mountpoint belongs is a usage error, and when it is a QED image behind a directory, the
+     * two were most likely swapped: the hint shows them in order.
+     */
+    private void refuseSwappedArguments(List<Path> sources, Path last) throws java.io.IOException {
+        if (!java.nio.file.Files.isRegularFile(last)) {
+            return; // a directory, or missing: the mount says what is wrong with it
+        }
+        String hint = "";
+        if (QedImage.isQed(last) && sources.size() == 1 && java.nio.file.Files.isDirectory(sources.get(0))) {
+            hint = "; the image comes first, the mountpoint last: qedfs mount " + last + " " + sources.get(0);
+        }
+        throw usage("the mountpoint " + last + " is a file, not a directory" + hint);
+    }
+
+    /** The paths of this command line (sources, mountpoint, overlay directory, log) as typed. */
+    private TypedPaths typedPaths() {
+        List<Path> given = new ArrayList<>(paths);
+        if (overlayDir != null) {
+            given.add(overlayDir);
+        }
+        if (log != null) {
+            given.add(log);
+        }
+        return new TypedPaths(given);
     }
 
     /** The overlay settings, or null without --overlay; refused with -r (an overlay exists to be written). */

@@ -19,6 +19,8 @@ final class QedSink implements ConvertSink {
             QedImage.create(path, options);
         } catch (IllegalArgumentException e) {
             throw new IOException(name + ": " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw Inputs.naming(name, e);
         }
         this.image = QedImage.open(path, QedOpenOptions.readWrite().withCheck(QedOpenOptions.CheckPolicy.NEVER));
         this.granularity = Math.min(image.clusterSize(), maxGranularity);

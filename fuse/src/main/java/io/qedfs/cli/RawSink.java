@@ -28,8 +28,14 @@ final class RawSink implements ConvertSink {
                 throw new FileOpener.FileTypeException(path, name + ": is a block device; convert -O raw writes"
                         + " regular files only (they stay sparse)");
             }
-            file.setLength(0);
-            file.setLength(size);
+            try {
+                file.setLength(0);
+                file.setLength(size);
+            } catch (IOException e) {
+                throw new CommandFailedException(name + ": cannot be cut to the new size (" + e.getMessage() + "): it is a"
+                        + " disk of fixed size, such as a raw file of a qedfs mount, and convert -O raw writes files it can"
+                        + " size; copy onto a disk with dd conv=notrunc", e);
+            }
         } catch (IOException e) {
             file.close();
             throw Inputs.naming(name, e);

@@ -25,6 +25,9 @@ final class FuseDiagnosis {
         if (!Files.isReadable(DEVICE) || !Files.isWritable(DEVICE)) {
             return "/dev/fuse: permission denied for this user (see ls -l /dev/fuse; mount as root or get access)";
         }
+        if (FileDescriptors.nearLimit()) {
+            return FileDescriptors.tooManyOpen();
+        }
         boolean root = isRoot();
         if (!root && !onPath("fusermount") && !onPath("fusermount3")) {
             return "fusermount is not installed; mounting without root needs it (apt-get install fuse3)";
@@ -32,8 +35,7 @@ final class FuseDiagnosis {
         if (!root && wantsAllowOther(fuseOptions) && !userAllowOther()) {
             return "-o allow_other (or allow_root) needs a line 'user_allow_other' in /etc/fuse.conf when not root";
         }
-        return "libfuse refused (its message is printed above, or in the --log file); is the mountpoint in use?"
-                + " In a container, FUSE needs --device /dev/fuse --cap-add SYS_ADMIN";
+        return "libfuse refused it (its reason is in brackets, or above, or in the --log file)";
     }
 
     private static boolean isRoot() {

@@ -73,7 +73,7 @@ public final class ImageSources {
     private static List<Path> imagesIn(Path source) throws IOException {
         if (!Files.isDirectory(source)) {
             if (!QedImage.isQed(source)) {
-                throw new io.qedfs.qed.QedFormatException(source + ": not a QED image (no QED magic)");
+                throw new io.qedfs.qed.QedFormatException(QedImage.notQedReason(source, source.toString()));
             }
             return List.of(source);
         }

@@ -89,6 +89,8 @@ public final class MountSession {
     }
 
     private final Path mountPoint;
+    /** Set by the first stop signal, so that a second one (a second Ctrl-C) does not start another unmount. */
+    private final java.util.concurrent.atomic.AtomicBoolean signalled = new java.util.concurrent.atomic.AtomicBoolean();
     private final Options options;
     private final Overlays.Mode overlay; // null: the images themselves are written
     /** What every image of the mount, and every backing file, caches and queues, together. */
@@ -141,6 +143,11 @@ public final class MountSession {
         } catch (IOException | RuntimeException | Error e) {
             closeChecks(checks);
             throw e;
+        }
+        if (FileDescriptors.nearLimit()) {
+            closeAll(images);
+            closeChecks(checks);
+            throw new IOException(mountPoint + ": " + FileDescriptors.tooManyOpen());
         }
         Thread hook = new Thread(this::onSignal, "qedfs-shutdown");
         QedFileSystem fs;
@@ -208,6 +215,14 @@ public final class MountSession {
         if (MountTable.isMountPoint(mountPoint)) {
             throw new IOException(mountPoint + ": something is already mounted there");
         }
+        if (!wantsOption("nonempty")) {
+            try (java.util.stream.Stream<Path> entries = Files.list(mountPoint)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IOException(mountPoint + ": the mountpoint is not empty (the mount would hide its files);"
+                            + " mount on an empty directory, or add -o nonempty to hide them");
+                }
+            }
+        }
     }
 
     /**
@@ -272,9 +287,16 @@ public final class MountSession {
         }
     }
 
+    /** Whether the -o options name {@code option}. */
+    private boolean wantsOption(String option) {
+        return options.fuseOptions().stream().flatMap(group -> java.util.Arrays.stream(group.split(",")))
+                .anyMatch(o -> o.strip().equals(option));
+    }
+
     private String[] fuseArgs() {
-        // default_permissions: the kernel checks every access against the owner and mode getattr reports
-        List<String> o = new ArrayList<>(List.of("default_permissions", "big_writes", "direct_io", "auto_unmount", "subtype=qedfs",
+        // default_permissions: the kernel checks every access against the owner and mode getattr reports;
+        // atomic_o_trunc: an open with O_TRUNC reaches open() as a flag instead of a truncate to 0 before it
+        List<String> o = new ArrayList<>(List.of("default_permissions", "big_writes", "direct_io", "atomic_o_trunc", "auto_unmount", "subtype=qedfs",
                 "fsname=" + MountTable.sourceName(ProcessHandle.current().pid())));
         if (options.readOnly()) {
             o.add("ro");
@@ -334,6 +356,10 @@ public final class MountSession {
      */
     private void onSignal() {
         if (closed.getCount() == 0) {
+            return;
+        }
+        if (!signalled.compareAndSet(false, true)) {
+            LOG.info("signal received again: already unmounting {}", mountPoint);
             return;
         }
         unmounting = true;

@@ -37,8 +37,10 @@ import ru.serce.jnrfuse.struct.Timespec;
  *
  * <p>Errno contract: every callback catches Throwable (jnr-fuse would report 0) and maps it through
  * {@link Errno}. Reads past the end are short (EOF); writes past the end fail with ENOSPC (a disk does not
- * grow by writing); truncate grows an image and refuses to shrink (EINVAL), and refuses any change of a
- * partition file's size (EINVAL); fsync flushes the image; fallocate PUNCH_HOLE and ZERO_RANGE zero whole
+ * grow by writing); truncate grows an image, succeeds to the same size, and refuses to shrink (EINVAL), and refuses
+ * any change of a partition file's size (EINVAL); an open with O_TRUNC (dd without conv=notrunc, a shell's
+ * {@code >}) keeps the size and the bytes, as a block device and QEMU's FUSE export do: a disk is not emptied by
+ * opening it, and the writes that follow replace bytes in place; fsync flushes the image; fallocate PUNCH_HOLE and ZERO_RANGE zero whole
  * clusters without storing data; lseek SEEK_DATA and SEEK_HOLE find data and holes from the tables ({@link #seek}).
  * A partition file's offsets are translated by the partition's start and never reach outside it.
  *
@@ -57,6 +59,7 @@ public final class QedFileSystem extends FuseStubFS {
     private static final int FALLOC_FL_ZERO_RANGE = 0x10;
     private static final int O_ACCMODE = 3;
     private static final int O_RDONLY = 0;
+    private static final int O_TRUNC = 01000;
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
 
@@ -202,8 +205,12 @@ public final class QedFileSystem extends FuseStubFS {
                 return -ErrorCodes.ENOENT();
             }
             ImageView m = find(path);
-            if (readOnly(m) && (fi.flags.get() & O_ACCMODE) != O_RDONLY) {
+            int flags = fi.flags.get();
+            if (readOnly(m) && (flags & O_ACCMODE) != O_RDONLY) {
                 return -ErrorCodes.EROFS();
+            }
+            if ((flags & O_TRUNC) != 0) {
+                LOG.info("open {} with O_TRUNC: the disk keeps its size and bytes (a disk is not emptied by opening it)", path);
             }
             m.image().acquire();
             fi.fh.set(handle);
@@ -318,7 +325,8 @@ public final class QedFileSystem extends FuseStubFS {
             try {
                 long current = image.size();
                 if (size < current) {
-                    LOG.warn("truncate {} to {} refused: shrinking a QED image is not supported (size {})", path, size, current);
+                    LOG.warn("truncate {} to {} refused: a disk does not shrink, and shrinking a QED image is not supported"
+                            + " (size {}; dd: use conv=notrunc)", path, size, current);
                     return -ErrorCodes.EINVAL();
                 }
                 if (size > current) {

@@ -16,23 +16,59 @@ public final class Unmounter {
     private Unmounter() {
     }
 
+    /** Nothing is mounted at the mountpoint. */
+    public static final class NotMountedException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotMountedException(String message) {
+            super(message);
+        }
+    }
+
+    /** The mount is in use and stays mounted; the message names who uses it where that can be found. */
+    public static final class BusyException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        BusyException(String message) {
+            super(message);
+        }
+    }
+
     /**
      * Unmounts {@code mountPoint} (not lazily: a busy mount is reported, not hidden), waits up to
      * {@code waitSeconds} for the serving process to exit, and then reads from its {@link MountRecord} how it
      * ended: an IOException naming what went wrong unless every image was flushed, marked clean and closed.
+     * Messages name the mountpoint as the caller gave it.
+     *
+     * @throws NotMountedException when nothing is mounted there
+     * @throws BusyException       when the mount is in use (it stays mounted)
      */
     public static void unmount(Path mountPoint, long waitSeconds) throws IOException, InterruptedException {
-        MountTable.Entry entry = MountTable.find(mountPoint).orElseThrow(() ->
-                new IOException(mountPoint.toAbsolutePath().normalize() + ": not a qedfs mount"));
+        Optional<MountTable.Entry> found;
+        try {
+            found = MountTable.find(mountPoint);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new NotMountedException(mountPoint + ": not mounted (no such directory)");
+        }
+        if (found.isEmpty()) {
+            if (MountTable.isMountPoint(mountPoint)) {
+                throw new IOException(mountPoint + ": mounted, but not by qedfs; use umount or fusermount -u");
+            }
+            throw new NotMountedException(mountPoint + ": not mounted");
+        }
+        MountTable.Entry entry = found.get();
         Path mp = entry.mountPoint();
         boolean wasServed = entry.isServed();
         ProcessResult r = run(List.of("fusermount", "-u", mp.toString()));
         if (r.exit != 0) {
             if (r.output.contains("busy")) {
-                throw new IOException(mp + ": the mount is busy (a process, or a loop device set up with losetup or "
-                        + "mount -o loop, still uses it); release it and try again");
+                List<String> users = MountUsers.of(mp);
+                throw new BusyException(mountPoint + ": the mount is busy, left mounted: " + (users.isEmpty()
+                        ? "a process, or a loop device set up with losetup or mount -o loop, still uses it (fuser -vm "
+                                + mountPoint + " may name it)"
+                        : String.join("; ", users)) + "; release it and try again");
             }
-            throw new IOException(mp + ": fusermount -u failed: " + r.output.strip());
+            throw new IOException(mountPoint + ": fusermount -u failed: " + r.output.strip());
         }
         // polled, not onExit(): for a process that is not our child the JDK polls from 300 ms upwards
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
@@ -40,15 +76,14 @@ public final class Unmounter {
             Thread.sleep(10);
         }
         if (entry.isServed()) {
-            throw new IOException(mp + ": unmounted, but the qedfs process " + entry.pid()
+            throw new IOException(mountPoint + ": unmounted, but the qedfs process " + entry.pid()
                     + " has not finished closing its images after " + waitSeconds + " s");
         }
-        reportOutcome(entry, wasServed);
+        reportOutcome(entry, mountPoint, wasServed);
     }
 
     /** Returns if the record says the images were closed cleanly; throws with what it says otherwise. */
-    private static void reportOutcome(MountTable.Entry entry, boolean wasServed) throws IOException {
-        Path mp = entry.mountPoint();
+    private static void reportOutcome(MountTable.Entry entry, Path mp, boolean wasServed) throws IOException {
         Optional<MountRecord.Contents> record = MountRecord.read(entry.ownerUid(), entry.device())
                 .filter(c -> c.isFrom(entry.pid(), entry.startTicks()));
         if (record.isEmpty()) {

@@ -30,7 +30,7 @@ class CommandLineTest {
 
     /** What a user asks of --help: what the command does, and a few command lines to start from. */
     @ParameterizedTest
-    @ValueSource(strings = {"mount", "unmount", "create", "info", "check", "map", "convert", "resize"})
+    @ValueSource(strings = {"mount", "unmount", "create", "info", "check", "map", "convert", "resize", "compact", "commit", "rebase"})
     void everyCommandsHelpHasADescriptionAndExamples(String command) {
         String help = Cli.run(command, "--help").assertOk().out();
         List<String> lines = help.lines().toList();
@@ -42,6 +42,10 @@ class CommandLineTest {
         assertTrue(shown.stream().anyMatch(l -> l.startsWith("  qedfs " + command + " ")), "an example of " + command + ": " + help);
         for (String l : lines) {
             assertTrue(l.length() <= 80, () -> "fits 80 columns: '" + l + "'");
+        }
+        // an example's comment that does not fit would wrap to column 0, where it reads as a command
+        for (String l : lines.subList(examples + 1, lines.size())) {
+            assertTrue(l.isEmpty() || l.startsWith("  ") || l.endsWith(":"), () -> "an example line wrapped: '" + l + "'");
         }
         // the description: the unindented lines after the (indented) rest of the synopsis
         int from = 1;
@@ -115,6 +119,16 @@ class CommandLineTest {
             assertTrue(help.contains("\n  " + cmd + " ") || help.contains("\n  " + cmd + ","), cmd + ": " + help);
         }
         assertTrue(help.contains("Examples:") && help.contains("qedfs mount disk.qed /mnt/q"), help);
+    }
+
+    /** The synopsis names each positional argument once, and the README's --fuse-threads is in the help. */
+    @Test
+    void mountSynopsisReadsAsTyped() {
+        String help = Cli.run("mount", "--help").assertOk().out();
+        String synopsis = help.substring(0, help.indexOf("Serve QED images"));
+        assertEquals(1, synopsis.split("SOURCE", -1).length - 1, synopsis);
+        assertTrue(synopsis.replaceAll("\\s+", " ").contains("SOURCE... MOUNTPOINT"), synopsis);
+        assertTrue(help.contains("--fuse-threads N") || help.contains("--fuse-threads=N"), help);
     }
 
     @Test
@@ -204,6 +218,37 @@ class CommandLineTest {
         Files.write(raw, new byte[4096]);
         Cli.Result r = Cli.run("info", raw.toString()).assertOneLineError(raw.toString());
         assertTrue(r.err().contains("not a QED image"), r.err());
+    }
+
+    /** A disk image of another format is named as qemu-img names it, by every command and by mount. */
+    @ParameterizedTest
+    @ValueSource(strings = {"qcow2", "vmdk", "vdi", "vhdx", "vpc", "raw"})
+    void anotherFormatIsNamed(String format) throws Exception {
+        Path img = dir.resolve("disk." + format);
+        io.qedfs.qed.Qemu.assumeAvailable();
+        io.qedfs.qed.Qemu.ok("qemu-img", "create", "-q", "-f", format, img.toString(), "16M");
+        String expected = format.equals("raw") ? "not a QED image: it has no disk image format's header, so it is raw data"
+                : "not a QED image but a " + format + " ";
+        for (String[] args : new String[][] {{"info", img.toString()}, {"check", img.toString()}, {"map", img.toString()},
+                {"mount", img.toString(), dir.toString()}}) {
+            Cli.Result r = Cli.run(args);
+            // check exits as qemu-img check does for a file it cannot check: 63
+            assertEquals(args[0].equals("check") ? 63 : 1, r.exit(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("qedfs: " + img + ": " + expected), String.join(" ", args) + ": " + r.err());
+            r.assertNoStackTrace();
+        }
+    }
+
+    /** {@code qedfs mount mp disk.qed}: a usage error that shows the order. */
+    @Test
+    void swappedMountArgumentsGetAHint() throws Exception {
+        Path img = dir.resolve("good.qed");
+        Cli.run("create", "-q", img.toString(), "1M").assertOk();
+        Path mp = Files.createDirectory(dir.resolve("mp"));
+        Cli.Result r = Cli.run("mount", mp.toString(), img.toString()).assertUsageError("qedfs mount");
+        assertTrue(r.err().startsWith("qedfs: the mountpoint " + img + " is a file, not a directory; the image comes first,"
+                + " the mountpoint last: qedfs mount " + img + " " + mp + "\n"), r.err());
     }
 
     @Test

@@ -42,6 +42,46 @@ class ExamplesIT {
     }
 
     @Test
+    void ddTestOnAGivenImageLeavesItUnchanged() throws Exception {
+        Path img = dir.resolve("given.qed");
+        Qedfs.ok(Qedfs.run(java.util.List.of("qemu-img", "create", "-q", "-f", "qed", img.toString(), "64M")), "create");
+        Qedfs.ok(Qedfs.run(java.util.List.of("qemu-io", "-c", "write -P 0x5a 0 2M", "-c", "write -P 0xa5 1048576 4096", img.toString())),
+                "someone's data");
+        byte[] before = java.nio.file.Files.readAllBytes(img);
+        Qedfs.Result r = example("dd-test.sh", "given.qed");
+        assertEquals(4, r.out().lines().filter(l -> l.contains("read back identical")).count(), r.out());
+        assertTrue(r.out().contains("offset 123456789: skipped, past the end") && r.out().contains("No errors were found")
+                && r.out().contains("qemu-img convert sees the same pattern"), r.out());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, java.nio.file.Files.readAllBytes(img), "dd-test.sh changed the image it was given");
+    }
+
+    @Test
+    void everyScriptAnswersHelpAndDoesNothingElse() throws Exception {
+        for (String script : new String[] {"dd-test.sh", "inspect.sh", "loop-mount.sh", "demo.sh"}) {
+            Qedfs.Result r = Qedfs.sh("cd " + dir + " && TMPDIR=" + dir + " " + EXAMPLES.resolve(script) + " --help </dev/null");
+            assertEquals(0, r.exit(), script + ": " + r.all());
+            assertTrue(r.out().startsWith("usage: ") && r.err().isEmpty(), script + ": " + r.all());
+            try (java.util.stream.Stream<Path> left = java.nio.file.Files.list(dir)) {
+                assertEquals(java.util.List.of(), left.toList(), script + " --help left files behind");
+            }
+        }
+    }
+
+    @Test
+    void loopMountRefusesADiskWithDataButNoFileSystem() throws Exception {
+        assumeTrue(Qedfs.isRoot(), "loop devices need root");
+        Path img = dir.resolve("data.qed");
+        Qedfs.ok(Qedfs.run(java.util.List.of("qemu-img", "create", "-q", "-f", "qed", img.toString(), "64M")), "create");
+        Qedfs.ok(Qedfs.run(java.util.List.of("qemu-io", "-c", "write -P 0x5a 0 1M", img.toString())), "someone's data");
+        byte[] before = java.nio.file.Files.readAllBytes(img);
+        Qedfs.Result r = Qedfs.sh("cd " + dir + " && TMPDIR=" + dir + " QEDFS='java -jar " + Qedfs.jar().toAbsolutePath() + "' "
+                + EXAMPLES.resolve("loop-mount.sh") + " data.qed");
+        assertEquals(1, r.exit(), r.all());
+        assertTrue(r.err().contains("data.qed holds data but no file system") && r.err().contains("nothing changed"), r.all());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(before, java.nio.file.Files.readAllBytes(img), "loop-mount.sh changed the image");
+    }
+
+    @Test
     void loopMountThenInspect() throws Exception {
         assumeTrue(Qedfs.isRoot(), "loop devices need root");
         Qedfs.ok(Qedfs.sh("qemu-img create -q -f qed " + dir.resolve("g.qed") + " 64M && echo hello-guest > " + dir.resolve("note.txt")), "create");

@@ -84,7 +84,15 @@ public final class FileOpener {
             int type = LIBC.fileType(fd);
             refuseUnusable(path, type, subject);
             Path same = Path.of("/proc/self/fd/" + fd);
-            return new Checked<>(reopen.open(Files.exists(same) ? same : path), type == S_IFREG); // no /proc: the path
+            try {
+                return new Checked<>(reopen.open(Files.exists(same) ? same : path), type == S_IFREG); // no /proc: the path
+            } catch (java.nio.file.FileSystemException e) {
+                if (!same.toString().equals(e.getFile())) {
+                    throw e;
+                }
+                // the reopen's error names /proc/self/fd/N, which means nothing to the user: name the file
+                throw (IOException) new java.nio.file.FileSystemException(subject, null, e.getReason()).initCause(e);
+            }
         } finally {
             LIBC.close(fd);
         }

@@ -230,6 +230,13 @@ public final class QedImage implements Closeable {
         }
     }
 
+    /** Why {@code path} is not a QED image, in one line naming it as {@code name} and what format it is instead. */
+    public static String notQedReason(Path path, String name) throws IOException {
+        try (FileChannel ch = FileOpener.open(path, false, name)) {
+            return ForeignFormat.notQed(name, ch);
+        }
+    }
+
     /** True when the file starts with the QED magic. */
     public static boolean isQed(Path path) throws IOException {
         try (FileChannel ch = FileOpener.open(path, false, path.toString())) {
@@ -253,8 +260,7 @@ public final class QedImage implements Closeable {
         FileIo.readFully(ch, 0, b, name);
         b.flip();
         if (!QedHeader.hasMagic(b)) {
-            throw new QedFormatException(String.format("%s: not a QED image (magic 0x%08x, expected 0x%08x)",
-                    name, b.order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt(0), QedHeader.MAGIC));
+            throw new QedFormatException(ForeignFormat.notQed(name, ch));
         }
         return QedHeader.decode(b);
     }

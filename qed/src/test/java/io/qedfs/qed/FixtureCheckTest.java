@@ -106,7 +106,7 @@ class FixtureCheckTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "bad-truncated.qed|l1_table_offset 0x1000 is invalid",
-        "bad-magic.qed|not a QED image (magic",
+        "bad-magic.qed|not a QED image: it has no disk image format's header, so it is raw data",
         "bad-cluster-size.qed|cluster_size 0xffffffff is invalid (allowed: a power of 2 from 4096 to 67108864)",
         "bad-table-size.qed|table_size 0xffffffff is invalid",
         "bad-header-size.qed|header_size 0xffffffff is invalid",
