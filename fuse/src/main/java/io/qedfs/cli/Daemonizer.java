@@ -1,25 +1,21 @@
 package io.qedfs.cli;
 
-import io.qedfs.fuse.MountTable;
 import io.qedfs.fuse.ServerSignals;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Starts the serving process in its own session (so a terminal's Ctrl-C does not reach it) and returns only
- * when the mount is really ready: the mount table lists a mount at the mountpoint's real path that this very
- * process has recorded as its own, and its first file answers. If the process exits first, its one-line error
- * becomes ours.
+ * when the mount is really ready, as the process reports it ({@link ServerReport}: recorded in the mount table
+ * as its own, and its first file answers); if the mount fails, the process's one-line error becomes ours. This
+ * is {@code qedfs mount} under {@code java -jar}; the launcher script starts the serving process itself.
  *
  * <p>The process runs in {@code /}, as a daemon should: it keeps no directory of the caller busy, and writes no
  * file into one (a JVM crash report goes beside the log, else into the temporary directory). It gets
@@ -28,89 +24,78 @@ import java.util.Optional;
 final class Daemonizer {
     private static final long READY_TIMEOUT_MILLIS = 600_000; // a dirty multi-terabyte image takes a while to check
 
-    /** Where the "mounted at" line goes; null: nowhere (mount -q). */
-    private final PrintWriter out;
     private final PrintWriter err;
 
-    Daemonizer(PrintWriter out, PrintWriter err) {
-        this.out = out;
+    Daemonizer(PrintWriter err) {
         this.err = err;
     }
 
-    int start(List<String> args, Path mountPoint, String probeName, Path log) throws IOException, InterruptedException {
-        Path errors = Files.createTempFile("qedfs-mount-", ".err");
+    /** Runs {@code qedfs ARGS} as the serving process; its report goes to {@code out} and our stderr; the exit code. */
+    int start(List<String> args, PrintWriter out) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("setsid", javaBinary()));
-        cmd.addAll(serverJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments(), crashReportDir(log)));
+        cmd.addAll(serverJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments(), crashReportDir(logOf(args))));
         cmd.addAll(List.of("-cp", absoluteClassPath(System.getProperty("java.class.path")), Main.class.getName()));
         cmd.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(new java.io.File("/"))
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .redirectError(errors.toFile());
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         builder.environment().putIfAbsent(ServerSignals.SUSPEND_SIGNAL_VARIABLE, ServerSignals.SUSPEND_SIGNAL);
-        builder.environment().put(ParentWatch.PARENT_ENV, Long.toString(ProcessHandle.current().pid()));
+        builder.environment().put(ServerReport.PARENT_ENV, Long.toString(ProcessHandle.current().pid()));
         Process child = builder.start();
-        // The process has the file open now; without a name it leaves nothing in the temporary directory, even
-        // if this command is killed before the mount is ready.
-        FileChannel errorsRead = FileChannel.open(errors, StandardOpenOption.READ);
-        Files.delete(errors);
         // Ctrl-C (or SIGTERM, SIGHUP) while waiting stops the server too: it runs in a session of its own, where
         // the signal never reaches it; a SIGKILL here is seen by the server's ParentWatch instead
         Thread stopChild = new Thread(child::destroy, "qedfs-stop-server");
         Runtime.getRuntime().addShutdownHook(stopChild);
+        Thread timeout = startTimeout(child);
         try {
-            long deadline = System.currentTimeMillis() + READY_TIMEOUT_MILLIS;
-            while (System.currentTimeMillis() < deadline) {
-                if (!child.isAlive()) {
-                    err.println(lastError(errorsRead, child.exitValue()));
-                    return child.exitValue() == 0 ? 1 : child.exitValue();
-                }
-                Optional<MountTable.Entry> entry = MountTable.find(mountPoint);
-                if (entry.isPresent() && entry.get().pid() == child.pid() && entry.get().isServed()
-                        && Files.exists(mountPoint.resolve(probeName))) {
-                    if (out != null) {
-                        out.println("qedfs: mounted at " + mountPoint + " (process " + child.pid()
-                                + (log == null ? "" : ", log " + log.toAbsolutePath()) + ")");
-                    }
-                    return 0;
-                }
-                Thread.sleep(20);
-            }
-            child.destroy(); // SIGTERM: the process unmounts and closes what it opened
-            err.println("qedfs: " + mountPoint + ": the mount did not become ready within "
-                    + READY_TIMEOUT_MILLIS / 1000 + " s; stopped it");
-            return 1;
+            // not closed: fusermount, the server's child, holds the pipe while the mount lasts (see ServerReport)
+            BufferedReader report = new BufferedReader(new InputStreamReader(child.getErrorStream(), StandardCharsets.UTF_8));
+            ServerReport.Result r = ServerReport.follow(report, out, err);
+            return switch (r.outcome()) {
+                case READY -> 0;
+                case EXIT -> r.exitCode() == 0 ? 1 : r.exitCode();
+                case FOREGROUND -> 1; // never asked for: its arguments have no -f
+                case ENDED -> ended(child, r.lastLine());
+            };
         } finally {
+            timeout.interrupt();
             try {
                 Runtime.getRuntime().removeShutdownHook(stopChild);
             } catch (IllegalStateException e) {
                 // already shutting down: the hook is stopping the server
             }
-            errorsRead.close();
         }
     }
 
-    /**
-     * The serving process's own error line ("qedfs: ..."), with what libfuse and fusermount said (their lines
-     * would otherwise be lost with the process's stderr), or its last words.
-     */
-    static String lastError(FileChannel errors, int exit) throws IOException {
-        List<String> lines = new String(Channels.newInputStream(errors.position(0)).readAllBytes(), StandardCharsets.UTF_8)
-                .lines().toList();
-        String last = null;
-        List<String> fuse = new ArrayList<>();
-        for (String l : lines) {
-            if (l.startsWith("qedfs: ")) {
-                last = l;
-            } else if (l.startsWith("fuse: ") || l.startsWith("fusermount")) {
-                fuse.add(l.strip());
+    /** The serving process ended without a report: killed, or its JVM could not start. */
+    private int ended(Process child, String lastLine) throws InterruptedException {
+        int exit = child.waitFor();
+        err.println("qedfs: the mount process exited with code " + exit + " before the mount was ready: " + lastLine);
+        err.flush();
+        return exit == 0 ? 1 : exit;
+    }
+
+    /** Stops the server (SIGTERM: it unmounts and closes what it opened) if it is not ready in time. */
+    private Thread startTimeout(Process child) {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(READY_TIMEOUT_MILLIS);
+                err.println("qedfs: the mount did not become ready within " + READY_TIMEOUT_MILLIS / 1000 + " s; stopping it");
+                err.flush();
+                child.destroy();
+            } catch (InterruptedException e) {
+                // ready, or failed, in time
             }
-        }
-        if (last != null) {
-            return fuse.isEmpty() ? last : last + " [" + String.join("; ", fuse) + "]";
-        }
-        String tail = lines.isEmpty() ? "no output" : lines.get(lines.size() - 1).strip();
-        return "qedfs: the mount process exited with code " + exit + " before the mount was ready: " + tail;
+        }, "qedfs-mount-timeout");
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** The --log file among the serving process's arguments, or null. */
+    private static Path logOf(List<String> args) {
+        int i = args.indexOf("--log");
+        return i >= 0 && i + 1 < args.size() ? Path.of(args.get(i + 1)) : null;
     }
 
     /**

@@ -9,6 +9,11 @@ final class Logging {
     private Logging() {
     }
 
+    /** Nothing is logged at all (no line is even formatted): a serving process without --log. */
+    static void off() {
+        System.setProperty(P + "defaultLogLevel", "off");
+    }
+
     /** {@code file} null logs to stderr; {@code verbose} adds debug lines. */
     static void configure(Path file, boolean verbose) {
         System.setProperty(P + "logFile", file == null ? "System.err" : file.toAbsolutePath().toString());

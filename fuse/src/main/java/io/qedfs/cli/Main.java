@@ -5,6 +5,7 @@ import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
+import picocli.CommandLine;
 
 /** Entry point of {@code qedfs}: runs the command line and exits with its code. */
 public final class Main {
@@ -15,20 +16,33 @@ public final class Main {
 
     public static void main(String[] args) {
         // binding the native calls takes a few hundredths of a second, making the annotation proxies some more:
-        // both run on the other core while this one parses the arguments (a plain check without picocli)
+        // both run on the other core while this one parses the arguments (a plain check, mount or unmount
+        // without picocli)
         onSecondCore("qedfs-bind", QedImage::bindNativeCalls);
-        Integer checked = CheckShortcut.run(args, writer(System.out, "sun.stdout.encoding"),
-                writer(System.err, "sun.stderr.encoding"));
-        if (checked != null) {
-            System.exit(checked);
+        ServerReport report = ServerReport.ofThisProcess(); // a serving process a waiting qedfs mount started
+        PrintWriter out = report != null ? report.out() : writer(System.out, "sun.stdout.encoding");
+        PrintWriter err = writer(System.err, "sun.stderr.encoding");
+        Integer exit = CheckShortcut.run(args, out, err);
+        if (exit == null) {
+            exit = MountShortcut.run(args, out, err);
         }
-        onSecondCore("qedfs-annotations", () -> QedfsCommand.readAnnotationsAhead(args));
-        // no option takes a date, time or SQL type: without this picocli loads ~100 classes of java.time and
-        // java.sql on every start to register converters for them
-        if (System.getProperty(CONVERTER_EXCLUDES) == null) {
-            System.setProperty(CONVERTER_EXCLUDES, "java\\.sql\\..*,java\\.time\\..*");
+        if (exit == null) {
+            onSecondCore("qedfs-annotations", () -> QedfsCommand.readAnnotationsAhead(args));
+            // no option takes a date, time or SQL type: without this picocli loads ~100 classes of java.time and
+            // java.sql on every start to register converters for them
+            if (System.getProperty(CONVERTER_EXCLUDES) == null) {
+                System.setProperty(CONVERTER_EXCLUDES, "java\\.sql\\..*,java\\.time\\..*");
+            }
+            CommandLine commandLine = QedfsCommand.commandLine(args);
+            if (report != null) {
+                commandLine.setOut(out);
+            }
+            exit = commandLine.execute(args);
         }
-        System.exit(QedfsCommand.commandLine(args).execute(args));
+        if (report != null) {
+            report.exit(exit); // unless ready (or foreground) was reported already
+        }
+        System.exit(exit);
     }
 
     /** A writer on {@code stream} in the charset picocli would choose for it (the JVM's for a terminal). */

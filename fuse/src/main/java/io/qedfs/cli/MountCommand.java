@@ -5,6 +5,7 @@ import io.qedfs.fuse.MountSession;
 import io.qedfs.fuse.Overlays;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -124,9 +125,24 @@ final class MountCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
-        if (foreground) {
-            // first: a class with a logger (MountSession's, below) fixes slf4j's settings when it loads
+        ServerReport report = ServerReport.ofThisProcess();
+        if (foreground && report != null) {
+            report.foreground(); // started to serve in the background: the launcher runs this again itself
+            return 0;
+        }
+        if (report != null) {
+            // first: opening the log (a FIFO, say) or an image may block, and the waiting command may give up
+            ParentWatch.start(report, paths.get(paths.size() - 1).toAbsolutePath().normalize());
+        }
+        // first: a class with a logger (MountSession's, below) fixes slf4j's settings when it loads. The serving
+        // process logs to --log (-f: to stderr without it); a waiting command logs nothing
+        if (foreground || (report != null && log != null)) {
             Logging.configure(log, verbose);
+        } else {
+            Logging.off();
+        }
+        if (foreground || report != null) {
+            MountSession.prepareOnSecondCore();
         }
         // -o ro alone would make only the kernel refuse writes, the images still opened and locked for writing
         readOnly |= fuseOptions.stream().anyMatch(o -> List.of(o.split(",")).contains("ro"));
@@ -140,33 +156,64 @@ final class MountCommand extends BaseCommand {
         }
         Overlays.Mode overlays = overlays();
         Map<String, Path> names = ImageSources.resolve(sources); // bad sources fail here, before any process starts
-        if (!foreground) {
+        MountSession.Options options = new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads,
+                syncWrites, partitions, backingTrust.trusted, checkBeforeReady);
+        if (foreground) {
+            try {
+                new MountSession(mountPoint, options, overlays, () -> { }).serve(sources);
+            } catch (java.io.IOException e) {
+                throw new CommandFailedException(typedPaths().apply(ErrorReporter.message(e, null)), e);
+            }
+            return 0;
+        }
+        if (report == null) {
             if (overlayDir != null) {
                 Overlays.refuseExisting(names.keySet(), overlayDir); // the serving process checks again
             }
             // the serving process's words name absolute paths: shown as typed
             java.io.StringWriter said = new java.io.StringWriter();
             java.io.StringWriter failed = new java.io.StringWriter();
-            int exit = new Daemonizer(quiet ? null : new java.io.PrintWriter(said, true), new java.io.PrintWriter(failed, true))
-                    .start(childArgs(sources, mountPoint, loop, threads), mountPoint, names.keySet().iterator().next(), log);
+            int exit = new Daemonizer(new PrintWriter(failed, true)).start(childArgs(sources, mountPoint, loop, threads),
+                    new PrintWriter(said, true));
             TypedPaths typed = typedPaths();
             out().print(typed.apply(said.toString()));
             err().print(typed.apply(failed.toString()));
-            if (exit == 0 && overlays != null && !quiet) {
-                out().println(overlays.keepDir() == null
-                        ? "qedfs: writes go to temporary overlays, deleted at unmount; the images are not changed"
-                        : "qedfs: writes go to overlays in " + overlays.keepDir() + " (kept at unmount: "
-                                + Overlays.overlayName(names.keySet().iterator().next()) + (names.size() > 1 ? ", ..." : "")
-                                + "); the images are not changed");
-            }
             return exit;
         }
-        ParentWatch.startIfChild(mountPoint);
+        return serveInBackground(report, sources, mountPoint, options, overlays, names);
+    }
+
+    /**
+     * This process is the serving one, which a waiting {@code qedfs mount} started in a session of its own:
+     * serves from {@code /}, logs only to --log, and reports to the waiting command once the mount is ready.
+     * What it says names the paths as they were typed.
+     */
+    private int serveInBackground(ServerReport report, List<Path> sources, Path mountPoint, MountSession.Options options,
+            Overlays.Mode overlays, Map<String, Path> names) throws Exception {
+        List<Path> absoluteSources = sources.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+        Path absoluteLog = log == null ? null : log.toAbsolutePath();
+        TypedPaths typed = typedPaths(); // before the move to /: relative paths are the caller's
+        RootDirectory.enter(); // the overlay directory and the mountpoint are absolute already
+        PrintWriter out = out();
+        Runnable ready = () -> {
+            if (!quiet) {
+                out.println(typed.apply("qedfs: mounted at " + mountPoint + " (process " + ProcessHandle.current().pid()
+                        + (absoluteLog == null ? "" : ", log " + absoluteLog) + ")"));
+                if (overlays != null) {
+                    out.println(typed.apply(overlays.keepDir() == null
+                            ? "qedfs: writes go to temporary overlays, deleted at unmount; the images are not changed"
+                            : "qedfs: writes go to overlays in " + overlays.keepDir() + " (kept at unmount: "
+                                    + Overlays.overlayName(names.keySet().iterator().next()) + (names.size() > 1 ? ", ..." : "")
+                                    + "); the images are not changed"));
+                }
+            }
+            out.flush();
+            report.ready();
+        };
         try {
-            new MountSession(mountPoint, new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads, syncWrites,
-                    partitions, backingTrust.trusted, checkBeforeReady), overlays).serve(sources);
+            new MountSession(mountPoint, options, overlays, ready).serve(absoluteSources);
         } catch (java.io.IOException e) {
-            throw new CommandFailedException(typedPaths().apply(ErrorReporter.message(e, null)), e);
+            throw new CommandFailedException(typed.apply(ErrorReporter.message(e, null)), e);
         }
         return 0;
     }
@@ -219,9 +266,9 @@ final class MountCommand extends BaseCommand {
         }
     }
 
-    /** The same mount, in the foreground, for the background process. */
+    /** The same mount, for the serving process (its paths absolute: it runs in /). */
     private List<String> childArgs(List<Path> sources, Path mountPoint, MountSession.Loop loop, int threads) {
-        List<String> args = new ArrayList<>(List.of("mount", "-f", "--check", check.name().toLowerCase(),
+        List<String> args = new ArrayList<>(List.of("mount", "--check", check.name().toLowerCase(),
                 "--fuse-loop", loop.name().toLowerCase(Locale.ROOT), "--fuse-threads", Integer.toString(threads)));
         if (readOnly) {
             args.add("-r");
@@ -252,8 +299,13 @@ final class MountCommand extends BaseCommand {
             args.add("-o");
             args.add(o);
         }
-        args.add("--log");
-        args.add(log == null ? "/dev/null" : log.toAbsolutePath().toString());
+        if (log != null) {
+            args.add("--log");
+            args.add(log.toAbsolutePath().toString());
+        }
+        if (quiet) {
+            args.add("-q");
+        }
         sources.forEach(s -> args.add(s.toAbsolutePath().toString()));
         args.add(mountPoint.toString());
         return args;

@@ -1,7 +1,5 @@
 package io.qedfs.cli;
 
-import io.qedfs.fuse.MountTable;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -9,52 +7,45 @@ import java.util.Optional;
  * Ends a serving process whose {@code qedfs mount} went away before the mount was ready. The serving process
  * runs in a session of its own, so a Ctrl-C or a kill of the waiting command never reaches it: without this,
  * a server still opening (or checking) its images when the user gave up would mount later with nobody told,
- * or wait forever. The waiting command names itself in {@link #PARENT_ENV}; once the mount is listed for this
- * process the watch ends (the command returns then, and its exit must not take the mount down).
+ * or wait forever. The watch ends once the server has reported to the waiting command ({@link ServerReport}):
+ * the command returns then, and its exit must not take the mount down.
  */
 final class ParentWatch {
-    /** The environment variable that carries the waiting command's process id to the serving process. */
-    static final String PARENT_ENV = "QEDFS_MOUNT_PARENT";
     private static final long POLL_MILLIS = 100;
 
     private ParentWatch() {
     }
 
-    /** Starts the watch when this process was started by a waiting {@code qedfs mount}; else does nothing. */
-    static void startIfChild(Path mountPoint) {
-        String parent = System.getenv(PARENT_ENV);
-        if (parent == null) {
-            return;
-        }
-        Optional<ProcessHandle> waiting;
-        try {
-            waiting = ProcessHandle.of(Long.parseLong(parent.strip()));
-        } catch (NumberFormatException e) {
-            return;
-        }
-        Thread t = new Thread(() -> watch(waiting, mountPoint), "qedfs-parent-watch");
+    /** Watches the command that waits for {@code report}, on a daemon thread. */
+    static void start(ServerReport report, Path mountPoint) {
+        Optional<ProcessHandle> waiting = ProcessHandle.of(report.parentPid());
+        Thread t = new Thread(() -> watch(report, waiting, mountPoint), "qedfs-parent-watch");
         t.setDaemon(true);
         t.start();
     }
 
-    private static void watch(Optional<ProcessHandle> waiting, Path mountPoint) {
-        long self = ProcessHandle.current().pid();
+    private static void watch(ServerReport report, Optional<ProcessHandle> waiting, Path mountPoint) {
         try {
-            while (!mountedBy(mountPoint, self)) {
-                // looked up again once the command is gone: it returns as soon as it sees the mount listed
-                if ((waiting.isEmpty() || !waiting.get().isAlive()) && !mountedBy(mountPoint, self)) {
-                    System.err.println("qedfs: " + mountPoint + ": the qedfs mount command that started this server"
-                            + " is gone before the mount was ready; stopping");
-                    System.exit(1);
+            while (!report.isSettled()) {
+                if (waiting.isEmpty() || !waiting.get().isAlive()) {
+                    boolean stop;
+                    synchronized (report) { // not settled meanwhile by the mount becoming ready
+                        stop = !report.isSettled();
+                        if (stop) {
+                            System.err.println("qedfs: " + mountPoint + ": the qedfs mount command that started this"
+                                    + " server is gone before the mount was ready; stopping");
+                            report.exit(1);
+                        }
+                    }
+                    if (stop) {
+                        System.exit(1); // the shutdown hook unmounts, if it got that far, and closes the images
+                    }
+                    return;
                 }
                 Thread.sleep(POLL_MILLIS);
             }
-        } catch (IOException | InterruptedException e) {
-            // without the mount table there is nothing to decide on: the server goes on as it would have
+        } catch (InterruptedException e) {
+            // a daemon thread: the process is ending
         }
-    }
-
-    private static boolean mountedBy(Path mountPoint, long pid) throws IOException {
-        return MountTable.find(mountPoint).filter(e -> e.pid() == pid).isPresent();
     }
 }

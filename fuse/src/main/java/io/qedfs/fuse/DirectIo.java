@@ -1,13 +1,10 @@
 package io.qedfs.fuse;
 
+import com.kenai.jffi.Closure;
 import com.kenai.jffi.MemoryIO;
+import com.kenai.jffi.Type;
 import java.nio.charset.StandardCharsets;
-import jnr.ffi.Memory;
-import jnr.ffi.Runtime;
-import jnr.ffi.annotations.Delegate;
-import jnr.ffi.types.intptr_t;
-import jnr.ffi.types.off_t;
-import jnr.ffi.types.size_t;
+import jnr.ffi.Struct;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
 import ru.serce.jnrfuse.struct.FuseOperations;
 
@@ -19,34 +16,40 @@ import ru.serce.jnrfuse.struct.FuseOperations;
  * no path and no struct (docs/architecture.md, "Direct read and write").
  */
 final class DirectIo {
-    /** read(path, buf, size, offset, fi) or write(...), every pointer as its address. */
-    public interface Transfer {
-        @Delegate
-        int transfer(@intptr_t long path, @intptr_t long buf, @size_t long size, @off_t long offset, @intptr_t long fi);
-    }
-
     /** Where {@code fh} lies in libfuse2's struct fuse_file_info, as jnr-fuse lays it out. */
-    private static final long FH_OFFSET = FuseFileInfo.of(Memory.allocateDirect(Runtime.getSystemRuntime(), 64)).fh.offset();
+    private static final long FH_OFFSET = FuseFileInfo.of(null).fh.offset();
     private static final MemoryIO MEMORY = MemoryIO.getInstance();
+    // read and write (path, buf, size, offset, fi): size_t and off_t are 64-bit words, as pointers are
+    private static final Type[] TRANSFER = {Type.POINTER, Type.POINTER, Type.ULONG, Type.SLONG, Type.POINTER};
 
-    private final Transfer read;
-    private final Transfer write;
+    private final FuseCallbacks fs;
+    private final Closure.Handle read;
+    private final Closure.Handle write;
 
-    private DirectIo(Transfer read, Transfer write) {
-        this.read = read;
-        this.write = write;
+    private DirectIo(FuseCallbacks fs) {
+        this.fs = fs;
+        this.read = NativeCallback.to(this, "read", Type.SINT, TRANSFER);
+        this.write = NativeCallback.to(this, "write", Type.SINT, TRANSFER);
     }
 
     /**
-     * Points the struct's read and write at {@code read} and {@code write}. Keep the result as long as the struct
-     * is in use: it holds the callbacks, whose native stubs live only as long as they do.
+     * Points the struct's read and write at {@code fs}'s. Keep the result as long as the struct is in use: it
+     * holds the callbacks, whose native stubs live only as long as they do.
      */
-    static DirectIo install(FuseOperations ops, Transfer read, Transfer write) {
-        DirectIo io = new DirectIo(read, write);
-        var closures = ops.getRuntime().getClosureManager();
-        ops.read.getMemory().putPointer(ops.read.offset(), closures.getClosurePointer(Transfer.class, io.read));
-        ops.write.getMemory().putPointer(ops.write.offset(), closures.getClosurePointer(Transfer.class, io.write));
+    static DirectIo install(FuseOperations ops, FuseCallbacks fs) {
+        DirectIo io = new DirectIo(fs);
+        Struct.getMemory(ops).putAddress(ops.read.offset(), io.read.getAddress());
+        Struct.getMemory(ops).putAddress(ops.write.offset(), io.write.getAddress());
         return io;
+    }
+
+    // called by libfuse2 through the handles above (NativeCallback), with its arguments as they are
+    private int read(long path, long buf, long size, long offset, long fi) {
+        return fs.read(path, buf, size, offset, fi);
+    }
+
+    private int write(long path, long buf, long size, long offset, long fi) {
+        return fs.write(path, buf, size, offset, fi);
     }
 
     /** The handle an open stored in {@code fi}. */

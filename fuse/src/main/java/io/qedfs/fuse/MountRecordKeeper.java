@@ -42,8 +42,12 @@ final class MountRecordKeeper {
             MountRecord.write(uid, contents(mount, MountRecord.State.SERVING, List.of()));
             recorded = mount;
         }
-        MountRecord.pruneStale(uid);
         return true;
+    }
+
+    /** Deletes the records of mounts and processes long gone (left by killed servers); best effort. */
+    void pruneStale() {
+        MountRecord.pruneStale(uid);
     }
 
     /** Touches the record, so no cleaner of old files in /tmp takes it while the mount lasts. */

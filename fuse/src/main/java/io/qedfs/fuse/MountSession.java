@@ -83,6 +83,16 @@ public final class MountSession {
         }
     }
 
+    /**
+     * Binds libfuse2 and loads the FUSE layer's classes on a thread of their own, which a 2-core machine runs
+     * while this one opens the images: they are on the way to every ready mount.
+     */
+    public static void prepareOnSecondCore() {
+        Thread t = new Thread(NativeOperations::prepare, "qedfs-prepare-fuse");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** System property {@code qedfs.fuse.threads}; {@link SessionLoop#DEFAULT_THREADS} when unset. */
     public static int threadsFromSystemProperties() {
         return Integer.getInteger("qedfs.fuse.threads", SessionLoop.DEFAULT_THREADS);
@@ -102,18 +112,24 @@ public final class MountSession {
     /** The mount's fuse connection, once the mount is seen in the mount table. */
     private volatile MountTable.Entry mounted;
     private final MountRecordKeeper record;
-    /** Why the mount could not be recorded (it is then unmounted again), or null. */
+    /** Why the mount was unmounted again as soon as it was set up (not recorded, or not answering), or null. */
     private volatile String recordFailure;
+    /** Runs once the mount is ready: recorded, and its first file answers. */
+    private final Runnable onReady;
 
     public MountSession(Path mountPoint, Options options) {
-        this(mountPoint, options, null);
+        this(mountPoint, options, null, () -> { });
     }
 
-    /** A session whose writes go to overlays ({@code overlay} non-null; see {@link Overlays}). */
-    public MountSession(Path mountPoint, Options options, Overlays.Mode overlay) {
+    /**
+     * A session whose writes go to overlays ({@code overlay} non-null; see {@link Overlays}), which runs
+     * {@code onReady} once the mount is ready (for whoever waits for that; never if the mount fails).
+     */
+    public MountSession(Path mountPoint, Options options, Overlays.Mode overlay, Runnable onReady) {
         this.mountPoint = mountPoint.toAbsolutePath().normalize();
         this.options = options;
         this.overlay = overlay;
+        this.onReady = onReady;
         this.record = new MountRecordKeeper(this.mountPoint);
     }
 
@@ -169,12 +185,13 @@ public final class MountSession {
         List<String> failures = new ArrayList<>();
         this.served = images;
         try (IdleCleaner cleaner = new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS, IDLE_CLOSE_MILLIS)) {
-            announceWhenMounted(images.size());
+            String firstFile = images.keySet().iterator().next().substring(1);
             if (options.loop() == Loop.POOL) {
-                new SessionLoop(fs.operations(), fs::seek, options.threads())
-                        .serve(mountPoint, options.debugFuse(), fuseArgs());
+                new SessionLoop(new NativeOperations(fs), fs::seek, options.threads())
+                        .serve(mountPoint, options.debugFuse(), fuseArgs(), () -> announce(images.size(), firstFile));
             } else {
-                fs.mount(mountPoint, true, options.debugFuse(), fuseArgs());
+                announceWhenListed(images.size(), firstFile);
+                new JnrFuseMount(fs).mount(mountPoint, true, options.debugFuse(), fuseArgs());
             }
         } catch (FuseException e) {
             throw new IOException(mountPoint + ": mount failed: " + FuseDiagnosis.explain(options.fuseOptions()), e);
@@ -306,24 +323,59 @@ public final class MountSession {
     }
 
     /**
-     * Waits until the mount shows in the mount table, then writes its {@link MountRecord}: only then is it a
-     * qedfs mount for {@code mount} (which returns) and {@code unmount}. A mount that cannot be recorded is
-     * unmounted again: nobody could learn how it ended. The record is touched hourly while mounted.
+     * Once the file system is mounted and served: writes its {@link MountRecord} (only then is it a qedfs mount
+     * for {@code unmount}), checks that its first file answers through the kernel, and tells {@link #onReady}.
+     * A mount that cannot be recorded, or that is not the one at the mountpoint, is unmounted again: nobody
+     * could learn how it ended. The record is touched hourly while mounted. Called once, on the thread that
+     * set up the mount; never throws.
      */
-    private void announceWhenMounted(int count) {
+    private void announce(int count, String firstFile) {
+        try {
+            Path real = MountTable.realPath(mountPoint);
+            var line = MountTable.topmostFuse(MountInfo.read(), real);
+            if (line.isEmpty()) {
+                detach(mountPoint + ": the mount is not in the mount table (another mount over it?)");
+                return;
+            }
+            mounted = new MountTable.Entry(real, 0, -1, line.get().device(), line.get().ownerUid());
+            if (!recordServing(line.get())) {
+                return;
+            }
+            if (!Files.exists(mountPoint.resolve(firstFile))) {
+                detach(mountPoint + ": the mount does not answer: " + firstFile + " is missing");
+                return;
+            }
+            LOG.info("serving {} image(s) at {}", count, mountPoint);
+            onReady.run();
+            Thread keeper = new Thread(this::keepRecord, "qedfs-record-keeper");
+            keeper.setDaemon(true);
+            keeper.start();
+        } catch (IOException | RuntimeException e) {
+            detach(mountPoint + ": cannot check the mount: " + e);
+        }
+    }
+
+    private void keepRecord() {
+        record.pruneStale(); // once the mount is ready: the waiting command need not wait for it
+        try {
+            while (!closed.await(1, TimeUnit.HOURS)) {
+                record.touch();
+            }
+        } catch (InterruptedException e) {
+            // a daemon thread: the process is ending
+        }
+    }
+
+    /**
+     * For jnr-fuse's loop, which mounts and serves in one call: {@link #announce} once the mount shows in
+     * the mount table (polled; that loop is kept for comparisons only).
+     */
+    private void announceWhenListed(int count, String firstFile) {
         Thread probe = new Thread(() -> {
             try {
                 while (!unmounting && closed.getCount() > 0) {
-                    Path real = MountTable.realPath(mountPoint);
-                    var line = MountTable.topmostFuse(MountInfo.read(), real);
-                    if (line.isPresent()) {
-                        mounted = new MountTable.Entry(real, 0, -1, line.get().device(), line.get().ownerUid());
-                        if (recordServing(line.get())) {
-                            LOG.info("serving {} image(s) at {}", count, mountPoint);
-                            while (!closed.await(1, TimeUnit.HOURS)) {
-                                record.touch();
-                            }
-                        }
+                    if (MountTable.topmostFuse(MountInfo.read(), MountTable.realPath(mountPoint)).isPresent()) {
+                        announce(count, firstFile);
                         return;
                     }
                     Thread.sleep(10);
@@ -336,15 +388,20 @@ public final class MountSession {
         probe.start();
     }
 
+    /** Unmounts again (lazily) a mount that must not be served; {@code why} becomes the session's failure. */
+    private void detach(String why) {
+        recordFailure = why;
+        LOG.error("{}; unmounting", why);
+        unmounting = true;
+        Unmounter.requestLazy(mountPoint);
+    }
+
     /** Writes the "serving" record; false (and the mount detached) when it cannot be written. */
     private boolean recordServing(MountInfo.Line line) {
         try {
             return record.serving(line);
         } catch (IOException e) {
-            recordFailure = mountPoint + ": cannot record the mount for qedfs unmount: " + e.getMessage();
-            LOG.error("{}; unmounting", recordFailure);
-            unmounting = true;
-            Unmounter.requestLazy(mountPoint);
+            detach(mountPoint + ": cannot record the mount for qedfs unmount: " + e.getMessage());
             return false;
         }
     }

@@ -24,10 +24,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.ErrorCodes;
 import ru.serce.jnrfuse.FuseFillDir;
-import ru.serce.jnrfuse.FuseStubFS;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.FuseFileInfo;
-import ru.serce.jnrfuse.struct.FuseOperations;
 import ru.serce.jnrfuse.struct.Statvfs;
 import ru.serce.jnrfuse.struct.Timespec;
 
@@ -52,7 +50,7 @@ import ru.serce.jnrfuse.struct.Timespec;
  * from the image's; the mountpoint directory keeps the owner, group, mode and times it had before the mount.
  * chmod and chown fail with EPERM: the raw file follows its image file, so change that instead.
  */
-public final class QedFileSystem extends FuseStubFS {
+public final class QedFileSystem implements FuseCallbacks {
     private static final Logger LOG = LoggerFactory.getLogger(QedFileSystem.class);
     private static final int FALLOC_FL_KEEP_SIZE = 0x01;
     private static final int FALLOC_FL_PUNCH_HOLE = 0x02;
@@ -70,7 +68,6 @@ public final class QedFileSystem extends FuseStubFS {
     private final boolean readOnly;
     private final FileStatus mountPoint; // the directory as it was before the mount, shown as the root
     private final FileStore hostStore;
-    private final DirectIo directIo; // held: the read and write callbacks libfuse calls
 
     /**
      * The images, and partition windows onto them (keys "/disk-p1.raw", none equal to an image's key), with the root
@@ -94,15 +91,6 @@ public final class QedFileSystem extends FuseStubFS {
         this.readOnly = readOnly;
         this.mountPoint = mountPoint;
         this.hostStore = Files.getFileStore(images.values().iterator().next().path());
-        this.directIo = DirectIo.install(fuseOperations, this::read, this::write);
-    }
-
-    /**
-     * The {@code fuse_operations} struct jnr-fuse filled with this file system's callbacks (a protected field of
-     * AbstractFuseFS), for {@link SessionLoop}, which runs libfuse2 with it instead of jnr-fuse's mount().
-     */
-    FuseOperations operations() {
-        return fuseOperations;
     }
 
     /** The whole mount is read-only, or this file's image is (a backing file of another image served here). */
@@ -221,7 +209,8 @@ public final class QedFileSystem extends FuseStubFS {
     }
 
     /** FUSE read, called through {@link DirectIo} with libfuse's pointers as addresses. */
-    private int read(long path, long buf, long size, long offset, long fi) {
+    @Override
+    public int read(long path, long buf, long size, long offset, long fi) {
         ImageView m = null;
         try {
             m = find(path, fi);
@@ -241,7 +230,8 @@ public final class QedFileSystem extends FuseStubFS {
     }
 
     /** FUSE write, called through {@link DirectIo} with libfuse's pointers as addresses. */
-    private int write(long path, long buf, long size, long offset, long fi) {
+    @Override
+    public int write(long path, long buf, long size, long offset, long fi) {
         ImageView m = null;
         try {
             m = find(path, fi);

@@ -1,11 +1,10 @@
 package io.qedfs.fuse;
 
+import com.kenai.jffi.Closure;
+import com.kenai.jffi.Type;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import jnr.ffi.annotations.Delegate;
-import jnr.ffi.annotations.IgnoreError;
-import jnr.ffi.types.size_t;
 
 /**
  * A libfuse2 channel that only replies, for the two requests whose answers libfuse2 cannot phrase as this
@@ -45,25 +44,7 @@ final class ReplyChannel {
     private static final int INIT_OUT_MAX_PAGES = 28;
     private static final int INIT_OUT_BYTES = 64;
 
-    /** libfuse2's channel functions. */
-    public interface ChannelLib {
-        @IgnoreError
-        Pointer fuse_chan_new(Pointer ops, int fd, @size_t long bufsize, Pointer data);
-
-        @IgnoreError
-        int fuse_chan_fd(Pointer ch);
-
-        @IgnoreError
-        int fuse_chan_send(Pointer ch, Pointer iov, @size_t long count);
-    }
-
-    /** The send operation of struct fuse_chan_ops. */
-    public interface Send {
-        @Delegate
-        int send(Pointer ch, Pointer iov, @size_t long count);
-    }
-
-    private final ChannelLib lib;
+    private final LibFuse2 lib;
     private final Runtime runtime;
     private final Pointer real;
     private final boolean parallelWrites;
@@ -72,31 +53,36 @@ final class ReplyChannel {
     private final Pointer initChannel;
     private final Object[] keepAlive; // libfuse holds only the native stubs and ops structs
 
-    ReplyChannel(ChannelLib lib, Runtime runtime, Pointer real, long bufsize, boolean parallelWrites,
+    ReplyChannel(LibFuse2 lib, Runtime runtime, Pointer real, long bufsize, boolean parallelWrites,
             boolean bigRequests) {
         this.lib = lib;
         this.runtime = runtime;
         this.real = real;
         this.parallelWrites = parallelWrites;
         this.bigRequests = bigRequests;
-        Send open = this::sendOpen;
-        Send init = this::sendInit;
+        // send(ch, iov, count) of struct fuse_chan_ops
+        Closure.Handle open = NativeCallback.to(this, "sendOpen", Type.SINT, Type.POINTER, Type.POINTER, Type.ULONG);
+        Closure.Handle init = NativeCallback.to(this, "sendInit", Type.SINT, Type.POINTER, Type.POINTER, Type.ULONG);
         Pointer openOps = ops(open);
         Pointer initOps = ops(init);
-        int fd = lib.fuse_chan_fd(real);
-        this.openChannel = lib.fuse_chan_new(openOps, fd, bufsize, null);
-        this.initChannel = lib.fuse_chan_new(initOps, fd, bufsize, null);
-        if (openChannel == null || initChannel == null) {
-            throw new IllegalStateException("fuse_chan_new failed");
-        }
+        int fd = lib.channelFd(real.address());
+        this.openChannel = channel(lib.newChannel(openOps.address(), fd, bufsize));
+        this.initChannel = channel(lib.newChannel(initOps.address(), fd, bufsize));
         this.keepAlive = new Object[] {open, init, openOps, initOps};
     }
 
     // struct fuse_chan_ops (libfuse 2.6+): receive, send, destroy; only send is ever called here
-    private Pointer ops(Send send) {
+    private Pointer ops(Closure.Handle send) {
         Pointer ops = Memory.allocateDirect(runtime, 3L * runtime.addressSize(), true);
-        ops.putPointer(runtime.addressSize(), runtime.getClosureManager().getClosurePointer(Send.class, send));
+        ops.putAddress(runtime.addressSize(), send.getAddress());
         return ops;
+    }
+
+    private Pointer channel(long address) {
+        if (address == 0) {
+            throw new IllegalStateException("fuse_chan_new failed");
+        }
+        return Pointer.wrap(runtime, address);
     }
 
     /** The channel to process the request in {@code mem} (as read from /dev/fuse) with, or null for the usual one. */
@@ -111,18 +97,20 @@ final class ReplyChannel {
         return null;
     }
 
-    private int sendOpen(Pointer ch, Pointer iov, long count) {
+    private int sendOpen(long ch, long iovAddress, long count) {
+        Pointer iov = Pointer.wrap(runtime, iovAddress);
         if (count >= 2 && succeeded(iov) && iov.getLong(IOV_BYTES + 8) >= OPEN_OUT_FLAGS + 4) {
             Pointer openOut = iov.getPointer(IOV_BYTES);
             openOut.putInt(OPEN_OUT_FLAGS, openOut.getInt(OPEN_OUT_FLAGS) | FOPEN_PARALLEL_DIRECT_WRITES);
         }
-        return lib.fuse_chan_send(real, iov, count);
+        return lib.send(real.address(), iovAddress, count);
     }
 
-    private int sendInit(Pointer ch, Pointer iov, long count) {
+    private int sendInit(long ch, long iovAddress, long count) {
+        Pointer iov = Pointer.wrap(runtime, iovAddress);
         long outLen = count >= 2 ? iov.getLong(IOV_BYTES + 8) : 0;
         if (!succeeded(iov) || outLen < INIT_OUT_MAX_WRITE + 4 || outLen > INIT_OUT_BYTES) {
-            return lib.fuse_chan_send(real, iov, count);
+            return lib.send(real.address(), iovAddress, count);
         }
         Pointer header = Memory.allocateDirect(runtime, OUT_HEADER_BYTES, true);
         Pointer initOut = Memory.allocateDirect(runtime, INIT_OUT_BYTES, true);
@@ -141,7 +129,7 @@ final class ReplyChannel {
         newIov.putLong(8, OUT_HEADER_BYTES);
         newIov.putPointer(IOV_BYTES, initOut);
         newIov.putLong(IOV_BYTES + 8, INIT_OUT_BYTES);
-        return lib.fuse_chan_send(real, newIov, 2);
+        return lib.send(real.address(), newIov.address(), 2);
     }
 
     private static boolean succeeded(Pointer iov) {

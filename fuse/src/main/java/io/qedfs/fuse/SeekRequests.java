@@ -43,12 +43,12 @@ final class SeekRequests {
         long seek(long handle, long offset, int whence);
     }
 
-    private final ReplyChannel.ChannelLib lib;
+    private final LibFuse2 lib;
     private final Runtime runtime;
     private final Pointer channel;
     private final Seeker seeker;
 
-    SeekRequests(ReplyChannel.ChannelLib lib, Runtime runtime, Pointer channel, Seeker seeker) {
+    SeekRequests(LibFuse2 lib, Runtime runtime, Pointer channel, Seeker seeker) {
         this.lib = lib;
         this.runtime = runtime;
         this.channel = channel;
@@ -90,7 +90,7 @@ final class SeekRequests {
         Pointer iov = Memory.allocateDirect(runtime, IOV_BYTES, true);
         iov.putPointer(0, out);
         iov.putLong(8, length);
-        int rc = lib.fuse_chan_send(channel, iov, 1);
+        int rc = lib.send(channel.address(), iov.address(), 1);
         if (rc != 0) {
             // as libfuse2 treats a reply it cannot send: ENOENT means the request was interrupted meanwhile
             LOG.debug("lseek reply for request {} not delivered: errno {}", unique, -rc);

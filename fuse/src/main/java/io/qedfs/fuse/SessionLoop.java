@@ -7,20 +7,13 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import jnr.ffi.LibraryLoader;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import jnr.ffi.Struct;
-import jnr.ffi.annotations.IgnoreError;
-import jnr.ffi.byref.IntByReference;
-import jnr.ffi.byref.PointerByReference;
-import jnr.ffi.types.size_t;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.ErrorCodes;
 import ru.serce.jnrfuse.FuseException;
-import ru.serce.jnrfuse.struct.FuseOperations;
 
 /**
  * Serves a libfuse2 mount with a fixed pool of Java threads, instead of jnr-fuse's {@code fuse_main_real}.
@@ -31,8 +24,8 @@ import ru.serce.jnrfuse.struct.FuseOperations;
  * request is read and dispatched by a long-lived Java thread, so a callback never attaches or detaches.
  *
  * <p>How: {@code fuse_setup} does what {@code fuse_main_real} does before its loop (parse the arguments, mount,
- * {@code fuse_new} with jnr-fuse's own {@code fuse_operations} struct, so the callbacks are the ones jnr-fuse
- * registers, but for read and write, which {@link DirectIo} binds without jnr-fuse's per-request objects). Then N threads each repeat what a worker of libfuse2's {@code fuse_loop_mt.c} does:
+ * {@code fuse_new} with the file system's {@code fuse_operations}, {@link NativeOperations}; libfuse2's functions
+ * are bound by {@link LibFuse2}). Then N threads each repeat what a worker of libfuse2's {@code fuse_loop_mt.c} does:
  * {@code fuse_session_receive_buf} into the thread's own buffer of {@code fuse_chan_bufsize} bytes (a read of
  * /dev/fuse; the kernel hands each request to exactly one reader), then {@code fuse_session_process_buf}, which
  * runs the callback and writes the reply (an lseek, which libfuse2 cannot process, is answered by
@@ -64,123 +57,78 @@ public final class SessionLoop {
     private static final int FUSE_BUF_POS = 32;
     private static final int FUSE_BUF_BYTES = 40;
 
-    /** The libfuse2 functions this loop needs; resolved in libfuse.so.2, the library jnr-fuse itself loads. */
-    public interface LibFuse2 {
-        Pointer fuse_setup(int argc, String[] argv, FuseOperations op, @size_t long opSize, PointerByReference mountpoint,
-                IntByReference multithreaded, Pointer userData);
-
-        void fuse_teardown(Pointer fuse, Pointer mountpoint);
-
-        @IgnoreError
-        Pointer fuse_get_session(Pointer fuse);
-
-        @IgnoreError
-        Pointer fuse_session_next_chan(Pointer se, Pointer ch);
-
-        @IgnoreError
-        @size_t long fuse_chan_bufsize(Pointer ch);
-
-        @IgnoreError
-        int fuse_session_receive_buf(Pointer se, Pointer buf, Pointer chp);
-
-        @IgnoreError
-        void fuse_session_process_buf(Pointer se, Pointer buf, Pointer ch);
-
-        @IgnoreError
-        int fuse_session_exited(Pointer se);
-
-        @IgnoreError
-        void fuse_session_exit(Pointer se);
-
-        /** The node-cache pruning thread of {@code -o remember=T}; a no-op otherwise (fuse_loop_mt starts it too). */
-        int fuse_start_cleanup_thread(Pointer fuse);
-
-        void fuse_stop_cleanup_thread(Pointer fuse);
-    }
-
-    private final FuseOperations operations;
+    private final NativeOperations operations;
     private final SeekRequests.Seeker seeker;
     private final int threads;
     private final LibFuse2 lib;
-    private final Runtime runtime;
+    private final Runtime runtime = Runtime.getSystemRuntime();
     /** The channel OPEN and INIT requests are processed with, or null; set before the workers run. */
     private volatile ReplyChannel replies;
     /** What answers lseek requests, or null (libfuse2 then answers ENOSYS); set before the workers run. */
     private volatile SeekRequests seeks;
 
     /**
-     * @param operations jnr-fuse's {@code fuse_operations} of the file system (its callbacks stay reachable from
-     *                   it for as long as the caller keeps the file system)
+     * @param operations the file system's {@code fuse_operations}
      * @param seeker     answers lseek SEEK_DATA and SEEK_HOLE, which libfuse2 has no callback for
      * @param threads    the number of worker threads, at least 1
      */
-    public SessionLoop(FuseOperations operations, SeekRequests.Seeker seeker, int threads) {
+    SessionLoop(NativeOperations operations, SeekRequests.Seeker seeker, int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1: " + threads);
         }
         this.operations = operations;
         this.seeker = seeker;
         this.threads = threads;
-        this.lib = load();
-        this.runtime = Runtime.getRuntime(lib);
-    }
-
-    private static final String LIBFUSE = "libfuse.so.2";
-
-    private static LibFuse2 load() {
-        try {
-            return LibraryLoader.create(LibFuse2.class).failImmediately().load(LIBFUSE);
-        } catch (LinkageError e) {
-            return LibraryLoader.create(LibFuse2.class).failImmediately().load("fuse");
-        }
+        this.lib = LibFuse2.get();
     }
 
     /**
      * Mounts at {@code mountPoint} and serves it in this thread until it is unmounted; returns after the
      * session is torn down (destroy has run). The arguments are those jnr-fuse passes to fuse_main_real.
+     * {@code onServing} runs in this thread once the file system is mounted and every worker reads requests:
+     * from then on the mount answers.
      *
      * @throws FuseException when the mount could not be set up (libfuse prints its reason on stderr)
      * @throws IOException   when the session ended on an error rather than by an unmount (after teardown)
      */
-    public void serve(Path mountPoint, boolean debug, String[] options) throws IOException {
+    public void serve(Path mountPoint, boolean debug, String[] options, Runnable onServing) throws IOException {
         List<String> argv = new ArrayList<>(List.of("qedfs", "-f"));
         if (debug) {
             argv.add("-d");
         }
         argv.add(mountPoint.toAbsolutePath().toString());
         argv.addAll(List.of(options));
-        PointerByReference mountpointOut = new PointerByReference();
-        IntByReference multithreaded = new IntByReference();
-        Pointer fuse = lib.fuse_setup(argv.size(), argv.toArray(String[]::new), operations, Struct.size(operations),
-                mountpointOut, multithreaded, null);
-        if (fuse == null) {
+        Pointer out = Memory.allocateDirect(runtime, 16, true); // char *mountpoint; int multithreaded
+        long fuse = lib.setup(argv.toArray(String[]::new), operations.address(), operations.size(), out.address(),
+                out.address() + 8);
+        if (fuse == 0) {
             throw new FuseException("fuse_setup failed (libfuse's message is on stderr)");
         }
-        Pointer mountpoint = mountpointOut.getValue();
+        long mountpoint = out.getAddress(0);
+        boolean multithreaded = out.getInt(8) != 0;
         Outcome outcome = Outcome.ENDED;
         String reason = null;
         try {
-            Pointer se = lib.fuse_get_session(fuse);
-            Pointer ch = lib.fuse_session_next_chan(se, null);
-            long bufsize = lib.fuse_chan_bufsize(ch);
-            if (lib.fuse_start_cleanup_thread(fuse) != 0) {
+            Pointer se = Pointer.wrap(runtime, lib.session(fuse));
+            Pointer ch = Pointer.wrap(runtime, lib.channel(se.address()));
+            long bufsize = lib.channelBufferSize(ch.address());
+            if (lib.startCleanupThread(fuse) != 0) {
                 throw new FuseException("fuse_start_cleanup_thread failed");
             }
-            ReplyChannel.ChannelLib chanLib = channelLib();
-            replies = chanLib == null ? null : replyChannel(chanLib, ch, bufsize);
-            seeks = chanLib == null ? null : new SeekRequests(chanLib, runtime, ch, seeker);
+            replies = replyChannel(ch, bufsize);
+            seeks = new SeekRequests(lib, runtime, ch, seeker);
             long requestBuffer = BIG_REQUESTS ? Math.max(bufsize, ReplyChannel.BIG_REQUEST_BUFFER) : bufsize;
-            int n = multithreaded.getValue() != 0 ? threads : 1; // "-s" asks for one thread
+            int n = multithreaded ? threads : 1; // "-s" asks for one thread
             LOG.info("FUSE loop for {}: {} Java thread(s), request buffers of {} bytes", mountPoint, n, requestBuffer);
             List<Worker> workers = new ArrayList<>();
-            outcome = runWorkers(mountPoint, se, ch, requestBuffer, n, workers);
+            outcome = runWorkers(mountPoint, se, ch, requestBuffer, n, workers, onServing);
             reason = reason(workers);
             if (outcome == Outcome.ENDED) {
-                lib.fuse_stop_cleanup_thread(fuse);
+                lib.stopCleanupThread(fuse);
             }
         } finally {
             if (outcome == Outcome.ENDED) {
-                lib.fuse_teardown(fuse, mountpoint); // unmounts if still mounted, runs destroy, frees mountpoint
+                lib.teardown(fuse, mountpoint); // unmounts if still mounted, runs destroy, frees mountpoint
             } else {
                 // a thread is still blocked in the kernel with the session: freeing it could crash the JVM
                 LOG.error("{}: FUSE threads did not return; the session is left to the exiting process", mountPoint);
@@ -202,29 +150,15 @@ public final class SessionLoop {
     private static final boolean BIG_REQUESTS = !"false".equals(System.getProperty("qedfs.fuse.bigRequests"));
 
     /**
-     * libfuse2's channel functions, which both reply paths of this loop use, or null when they cannot be bound:
-     * then OPEN and INIT replies are libfuse2's own and lseek gets its ENOSYS, which is only slower.
-     */
-    private static ReplyChannel.ChannelLib channelLib() {
-        try {
-            return LibraryLoader.create(ReplyChannel.ChannelLib.class).failImmediately().load(LIBFUSE);
-        } catch (Throwable t) {
-            LOG.warn("libfuse2's channel functions cannot be bound (128 KiB requests, serialised writes, "
-                    + "no SEEK_DATA/SEEK_HOLE): {}", t.toString());
-            return null;
-        }
-    }
-
-    /**
      * The channel that adjusts OPEN and INIT replies (ReplyChannel), or null when both adjustments are off or it
      * cannot be made: then writes stay serialised by the kernel and requests stay at 128 KiB, only slower.
      */
-    private ReplyChannel replyChannel(ReplyChannel.ChannelLib chanLib, Pointer ch, long bufsize) {
+    private ReplyChannel replyChannel(Pointer ch, long bufsize) {
         if (!PARALLEL_WRITES && !BIG_REQUESTS) {
             return null;
         }
         try {
-            return new ReplyChannel(chanLib, runtime, ch, bufsize, PARALLEL_WRITES, BIG_REQUESTS);
+            return new ReplyChannel(lib, runtime, ch, bufsize, PARALLEL_WRITES, BIG_REQUESTS);
         } catch (Throwable t) {
             LOG.warn("OPEN and INIT replies are libfuse2's own (no parallel direct writes, 128 KiB requests): {}",
                     t.toString());
@@ -233,7 +167,8 @@ public final class SessionLoop {
     }
 
     /** Runs the pool until every worker has returned, or gives up on the ones that never do. */
-    private Outcome runWorkers(Path mountPoint, Pointer se, Pointer ch, long bufsize, int n, List<Worker> workers) {
+    private Outcome runWorkers(Path mountPoint, Pointer se, Pointer ch, long bufsize, int n, List<Worker> workers,
+            Runnable onServing) {
         CountDownLatch anyEnded = new CountDownLatch(1);
         CountDownLatch allEnded = new CountDownLatch(n);
         RequestBuffer.Pool buffers = new RequestBuffer.Pool(runtime, bufsize);
@@ -248,12 +183,19 @@ public final class SessionLoop {
                 LOG.error("starting FUSE thread {} failed: {}", i + 1, t.toString(), t);
                 Worker failed = new Worker(t);
                 workers.add(failed);
-                lib.fuse_session_exit(se);
+                lib.exit(se.address());
                 anyEnded.countDown();
                 for (int j = i; j < n; j++) {
                     allEnded.countDown();
                 }
                 break;
+            }
+        }
+        if (anyEnded.getCount() > 0) {
+            try {
+                onServing.run();
+            } catch (Throwable t) { // the caller's to handle; the workers serve on regardless
+                LOG.error("{}: after the mount was set up: {}", mountPoint, t.toString(), t);
             }
         }
         awaitUninterruptibly(anyEnded, Long.MAX_VALUE);
@@ -321,6 +263,7 @@ public final class SessionLoop {
      */
     private final class Worker implements Runnable {
         private final Pointer se;
+        private final long seAddress;
         private final Pointer ch;
         private final long chAddress;
         private final RequestBuffer.Pool buffers;
@@ -334,6 +277,7 @@ public final class SessionLoop {
         /** A worker that never ran: it only carries why. */
         Worker(Throwable failure) {
             this.se = null;
+            this.seAddress = 0;
             this.ch = null;
             this.chAddress = 0;
             this.buffers = null;
@@ -346,6 +290,7 @@ public final class SessionLoop {
 
         Worker(Pointer se, Pointer ch, RequestBuffer.Pool buffers, CountDownLatch anyEnded, CountDownLatch allEnded) {
             this.se = se;
+            this.seAddress = se.address();
             this.ch = ch;
             this.chAddress = ch.address();
             this.buffers = buffers;
@@ -360,7 +305,7 @@ public final class SessionLoop {
             final int eintr = ErrorCodes.EINTR();
             try {
                 RequestBuffer request = RequestBuffer.bindToThisThread(buffers);
-                while (lib.fuse_session_exited(se) == 0) {
+                while (!lib.exited(seAddress)) {
                     // as fuse_loop_mt.c: a fresh fuse_buf over this thread's memory, and the session's channel
                     Pointer mem = request.forNextRequest();
                     fbuf.putLong(FUSE_BUF_SIZE, buffers.size());
@@ -369,14 +314,14 @@ public final class SessionLoop {
                     fbuf.putInt(FUSE_BUF_FD, 0);
                     fbuf.putLong(FUSE_BUF_POS, 0);
                     chp.putAddress(0, chAddress);
-                    int res = lib.fuse_session_receive_buf(se, fbuf, chp);
+                    int res = lib.receive(seAddress, fbuf.address(), chp.address());
                     if (res == -eintr) {
                         continue;
                     }
                     if (res <= 0) { // 0: the session has ended (unmounted: ENODEV); < 0: a read error
                         if (res < 0) {
                             receiveError = -res;
-                            lib.fuse_session_exit(se);
+                            lib.exit(seAddress);
                         }
                         break;
                     }
@@ -393,13 +338,13 @@ public final class SessionLoop {
                             replyTo = special;
                         }
                     }
-                    lib.fuse_session_process_buf(se, fbuf, replyTo);
+                    lib.process(seAddress, fbuf.address(), replyTo.address());
                 }
             } catch (Throwable t) {
                 failure = t;
                 LOG.error("FUSE worker {} failed: {}", Thread.currentThread().getName(), t.toString(), t);
                 try {
-                    lib.fuse_session_exit(se);
+                    lib.exit(seAddress);
                 } catch (Throwable ignored) {
                     // the pool is being stopped anyway
                 }

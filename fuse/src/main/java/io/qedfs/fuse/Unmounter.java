@@ -9,7 +9,11 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Unmounts a qedfs mount and waits until its serving process has flushed, closed and exited. */
+/**
+ * Unmounts a qedfs mount and waits until its serving process has flushed, closed and exited. Root unmounts with
+ * umount(2) itself ({@link KernelUnmount}), anyone else with fusermount; the wait is on the process's pidfd
+ * ({@link ProcessExit}): nothing on the way polls.
+ */
 public final class Unmounter {
     private static final Logger LOG = LoggerFactory.getLogger(Unmounter.class);
 
@@ -59,27 +63,37 @@ public final class Unmounter {
         MountTable.Entry entry = found.get();
         Path mp = entry.mountPoint();
         boolean wasServed = entry.isServed();
-        ProcessResult r = run(List.of("fusermount", "-u", mp.toString()));
-        if (r.exit != 0) {
-            if (r.output.contains("busy")) {
-                List<String> users = MountUsers.of(mp);
-                throw new BusyException(mountPoint + ": the mount is busy, left mounted: " + (users.isEmpty()
-                        ? "a process, or a loop device set up with losetup or mount -o loop, still uses it (fuser -vm "
-                                + mountPoint + " may name it)"
-                        : String.join("; ", users)) + "; release it and try again");
+        if (KernelUnmount.available()) {
+            int errno = KernelUnmount.unmount(mp);
+            if (errno == KernelUnmount.EBUSY) {
+                throw busy(mountPoint, mp);
             }
-            throw new IOException(mountPoint + ": fusermount -u failed: " + r.output.strip());
+            if (errno != 0) {
+                throw new IOException(mountPoint + ": umount failed: " + KernelUnmount.describe(errno));
+            }
+        } else {
+            ProcessResult r = run(List.of("fusermount", "-u", mp.toString()));
+            if (r.exit != 0) {
+                if (r.output.contains("busy")) {
+                    throw busy(mountPoint, mp);
+                }
+                throw new IOException(mountPoint + ": fusermount -u failed: " + r.output.strip());
+            }
         }
-        // polled, not onExit(): for a process that is not our child the JDK polls from 300 ms upwards
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds);
-        while (entry.isServed() && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
-        if (entry.isServed()) {
+        if (!ProcessExit.await(entry.pid(), entry.startTicks(), waitSeconds, TimeUnit.SECONDS)) {
             throw new IOException(mountPoint + ": unmounted, but the qedfs process " + entry.pid()
                     + " has not finished closing its images after " + waitSeconds + " s");
         }
         reportOutcome(entry, mountPoint, wasServed);
+    }
+
+    /** {@code mountPoint} as the caller gave it, {@code mp} its real path. */
+    private static BusyException busy(Path mountPoint, Path mp) {
+        List<String> users = MountUsers.of(mp);
+        return new BusyException(mountPoint + ": the mount is busy, left mounted: " + (users.isEmpty()
+                ? "a process, or a loop device set up with losetup or mount -o loop, still uses it (fuser -vm "
+                        + mountPoint + " may name it)"
+                : String.join("; ", users)) + "; release it and try again");
     }
 
     /** Returns if the record says the images were closed cleanly; throws with what it says otherwise. */

@@ -96,6 +96,37 @@ class InstallIT {
         assertFalse(Files.exists(prefix.resolve("share/bash-completion/completions/qedfs")), "completion left behind");
     }
 
+    /**
+     * The installed launcher's mount: its server's classes come from the class-data archive too (the FUSE binding,
+     * the session loop), and no class is generated for the binding at run time (jnr-ffi's ASM).
+     */
+    @Test
+    void installedMountServesFromTheArchive() throws Exception {
+        Qedfs.assumeFuse();
+        assumeTrue(Qedfs.isRoot(), "the training mount of make install and this mount need FUSE as root");
+        Path prefix = dir.resolve("prefix");
+        make("install", "PREFIX=" + prefix);
+        Path launcher = prefix.resolve("bin/qedfs");
+        Path image = dir.resolve("disk.qed");
+        Path mnt = Files.createDirectory(dir.resolve("mnt"));
+        Path classes = dir.resolve("classes.log");
+        Qedfs.ok(Qedfs.run(List.of("qemu-img", "create", "-q", "-f", "qed", image.toString(), "64M")), "create");
+        try {
+            Qedfs.ok(Qedfs.sh("QEDFS_JAVA_OPTS=-Xlog:class+load:file=" + classes + " '" + launcher + "' mount -q " + image + " " + mnt),
+                    "mount");
+            Qedfs.ok(Qedfs.run(List.of("dd", "if=" + mnt.resolve("disk.raw"), "of=/dev/null", "bs=1M", "count=4")), "read");
+            Qedfs.ok(Qedfs.run(List.of(launcher.toString(), "unmount", mnt.toString())), "unmount");
+        } finally {
+            Qedfs.cleanUp(dir);
+        }
+        String loaded = Files.readString(classes);
+        for (String c : List.of("io.qedfs.fuse.SessionLoop", "io.qedfs.fuse.NativeOperations", "io.qedfs.fuse.MountSession",
+                "io.qedfs.qed.QedImage", "jnr.ffi.Runtime")) {
+            assertTrue(loaded.contains(c + " source: shared objects file"), c + " not from the archive");
+        }
+        assertFalse(loaded.contains("] org.objectweb.asm."), "jnr-ffi generated classes with ASM"); // not the JDK's own
+    }
+
     /** The JIT level the launcher gives the JVM for {@code args}, from the JVM's own list of its flags. */
     private static String tieredStopAtLevel(Path launcher, String args) throws Exception {
         Qedfs.Result r = Qedfs.ok(Qedfs.sh("QEDFS_JAVA_OPTS=-XX:+PrintFlagsFinal '" + launcher + "' " + args), args);
