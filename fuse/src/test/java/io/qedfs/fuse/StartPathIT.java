@@ -90,6 +90,10 @@ class StartPathIT extends MountTestBase {
             // a mountpoint with files in it is refused before libfuse is asked, the cause first
             assertFailure(mount(viaLauncher, img.toString(), full.toString()), 1, full + ": the mountpoint is not empty", how);
             assertFalse(MountTable.isMountPoint(full), how);
+            // an option libfuse2 refuses: its own words come on the same line, in brackets
+            assertFailure(mount(viaLauncher, "-o", "no_such_option", img.toString(), mnt.toString()), 1,
+                    "[fuse: unknown option", how);
+            assertFalse(MountTable.isMountPoint(mnt), how);
 
             Qedfs.Result first = mount(viaLauncher, "-q", img.toString(), mnt.toString());
             assertEquals(0, first.exit(), first.all());
