@@ -108,7 +108,7 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b - a) / 1e6}'; }
 mbps() { awk -v mib="$1" -v a="$2" -v b="$3" 'BEGIN {printf "%.1f", mib * 1048576 / ((b - a) / 1e6) / 1e6}'; }
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0) print "-"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A V    # V[tool|metric] = "round1 round2 ..."
-declare -A SKIPPED  # SKIPPED[workload] = why it did not run
+declare -A SKIPPED=()  # SKIPPED[workload] = why it did not run
 rec() { V[$1|$2]+="$3 "; }
 problem() { PROBLEMS+=("$*"); echo "mount-bench: PROBLEM: $*" >&2; }
 limited() { timeout --foreground -k 10 "$STEP_TIMEOUT" "$@"; }   # --foreground: Ctrl-C still reaches the command
