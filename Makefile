@@ -17,12 +17,14 @@ SOURCES := $(shell find qed/src/main fuse/src/main -path fuse/src/main/sh -prune
 # man pages, one per command (qedfs.1, qedfs-mount.1, ...), from the picocli model: Maven writes them with the jar
 # when asciidoctor is installed (fuse/src/main/man/to-troff.sh)
 MAN_DIR := fuse/target/man
-# mount(8)'s helper for `mount -t fuse.qedfs` and fstab (fuse/target/mount.fuse.qedfs runs this tree's launcher);
-# its text for a launcher in directory $(1)
+# mount(8)'s helper for `mount -t fuse.qedfs` and fstab, and umount(8)'s, which waits until the images are closed
+# (fuse/target/mount.fuse.qedfs and umount.fuse.qedfs run this tree's launcher); the text of helper $(2) for a
+# launcher in directory $(1)
 MOUNT_HELPER := fuse/target/mount.fuse.qedfs
-mount_helper_for = sed 's|@BIN@|$(1)|' fuse/src/main/sh/mount.fuse.qedfs.in
+UMOUNT_HELPER := fuse/target/umount.fuse.qedfs
+helper_for = sed 's|@BIN@|$(1)|' fuse/src/main/sh/$(2).in
 PREFIX ?= /usr/local
-# mount(8) runs helpers from /sbin only: root installing for this machine puts mount.fuse.qedfs there; staged
+# mount(8) and umount(8) run helpers from /sbin only: root installing for this machine puts them there; staged
 # (DESTDIR, packaging) or a user's own PREFIX, it goes to $(PREFIX)/sbin
 MOUNT_HELPER_DIR ?= $(if $(DESTDIR),$(PREFIX)/sbin,$(if $(filter 0,$(shell id -u)),/sbin,$(PREFIX)/sbin))
 DEBIAN_PACKAGES := libfuse2 fuse3 qemu-utils qemu-system-common e2fsprogs fdisk fio bash-completion asciidoctor
@@ -53,10 +55,10 @@ deps:
 	else echo "system packages present: $(DEBIAN_PACKAGES), a JDK and Maven"; fi
 
 ## build: the runnable jar, fuse/target/qedfs.jar, its launcher fuse/target/qedfs (fuse/target/qedfs --help; it
-## starts faster than java -jar), its bash completion, man pages and mount(8)'s helper. Maven runs only when a
+## starts faster than java -jar), its bash completion, man pages and mount(8)'s and umount(8)'s helpers. Maven runs only when a
 ## source is newer than the jar, so a second `make` does nothing, and `sudo make install` after `make build` does not
 ## run Maven as root
-build: $(JAR) $(COMPLETION) $(LAUNCHER) $(PREPARED) $(MOUNT_HELPER)
+build: $(JAR) $(COMPLETION) $(LAUNCHER) $(PREPARED) $(MOUNT_HELPER) $(UMOUNT_HELPER)
 	@ls -l $(JAR) $(LAUNCHER)
 
 # touched: Maven may keep a jar whose content did not change, which would leave it older than its sources
@@ -71,9 +73,9 @@ $(LAUNCHER): fuse/src/main/sh/qedfs.in
 	@mkdir -p $(@D)
 	$(call launcher_for,$(CURDIR)/fuse/target) > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 
-$(MOUNT_HELPER): fuse/src/main/sh/mount.fuse.qedfs.in
+$(MOUNT_HELPER) $(UMOUNT_HELPER): fuse/target/%: fuse/src/main/sh/%.in
 	@mkdir -p $(@D)
-	$(call mount_helper_for,$(CURDIR)/fuse/target) > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
+	$(call helper_for,$(CURDIR)/fuse/target,$*) > $@.tmp && chmod 0755 $@.tmp && mv $@.tmp $@
 
 $(PREPARED): $(JAR) fuse/src/main/sh/prepare-lib.sh
 	fuse/src/main/sh/prepare-lib.sh fuse/target
@@ -95,8 +97,8 @@ demo: deps build
 	examples/demo.sh
 
 ## install: a `qedfs` launcher on the PATH ($(PREFIX)/bin), the jar in $(PREFIX)/lib/qedfs, bash completion in
-## $(PREFIX)/share/bash-completion/completions/qedfs, man pages in $(PREFIX)/share/man/man1 and mount(8)'s helper,
-## mount.fuse.qedfs and mount.qedfs, in MOUNT_HELPER_DIR (/sbin for root). DESTDIR= stages it (packaging, tests)
+## $(PREFIX)/share/bash-completion/completions/qedfs, man pages in $(PREFIX)/share/man/man1, mount(8)'s helper,
+## mount.fuse.qedfs and mount.qedfs, and umount(8)'s, umount.fuse.qedfs, in MOUNT_HELPER_DIR (/sbin for root). DESTDIR= stages it (packaging, tests)
 install: $(JAR) $(COMPLETION)
 	install -d $(DESTDIR)$(PREFIX)/lib/qedfs $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	  $(DESTDIR)$(MOUNT_HELPER_DIR)
@@ -110,10 +112,13 @@ install: $(JAR) $(COMPLETION)
 	  install -d $(DESTDIR)$(PREFIX)/share/man/man1 && install -m 0644 $(MAN_DIR)/*.1 $(DESTDIR)$(PREFIX)/share/man/man1 \
 	  && echo "installed $(PREFIX)/bin/qedfs, bash completion and man pages (man qedfs, man qedfs-mount, ...)"; \
 	else echo "installed $(PREFIX)/bin/qedfs and bash completion; no man pages: the build makes them when asciidoctor is installed (make deps)"; fi
-	$(call mount_helper_for,$(PREFIX)/bin) > $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs
+	$(call helper_for,$(PREFIX)/bin,mount.fuse.qedfs) > $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs
 	chmod 0755 $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs
 	ln -sf mount.fuse.qedfs $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.qedfs
-	@echo "installed $(MOUNT_HELPER_DIR)/mount.fuse.qedfs (mount -t fuse.qedfs, fstab)"
+	@# umount(8) looks its helper up by the mount's type in the mount table, always fuse.qedfs
+	$(call helper_for,$(PREFIX)/bin,umount.fuse.qedfs) > $(DESTDIR)$(MOUNT_HELPER_DIR)/umount.fuse.qedfs
+	chmod 0755 $(DESTDIR)$(MOUNT_HELPER_DIR)/umount.fuse.qedfs
+	@echo "installed $(MOUNT_HELPER_DIR)/mount.fuse.qedfs and umount.fuse.qedfs (mount -t fuse.qedfs, fstab, umount)"
 	@case "$(DESTDIR)$(MOUNT_HELPER_DIR)" in /sbin|/usr/sbin) ;; *) [ -n "$(DESTDIR)" ] || \
 	  echo "  (mount(8) runs helpers from /sbin only, where sudo make install puts it)" ;; esac
 	@# where the launcher is not on this shell's PATH, say when it will be: ~/.local/bin joins the PATH at login
@@ -127,7 +132,8 @@ install: $(JAR) $(COMPLETION)
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/qedfs $(DESTDIR)$(PREFIX)/share/bash-completion/completions/qedfs \
 	  $(DESTDIR)$(PREFIX)/share/man/man1/qedfs.1 $(DESTDIR)$(PREFIX)/share/man/man1/qedfs-*.1
-	rm -f $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.qedfs
+	rm -f $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.qedfs \
+	  $(DESTDIR)$(MOUNT_HELPER_DIR)/umount.fuse.qedfs
 	rm -rf $(DESTDIR)$(PREFIX)/lib/qedfs
 
 ## deb: a Debian package, $(DEB_DIR)/qedfs_VERSION_all.deb: what make install installs for PREFIX=/usr, turned into

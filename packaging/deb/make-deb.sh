@@ -16,10 +16,10 @@ die() { echo "make-deb: $*" >&2; exit 1; }
 [ -f "$lib/qedfs.jar" ] && [ -x "$stage/usr/bin/qedfs" ] || die "$stage holds no make install tree (qedfs.jar, bin/qedfs)"
 ls "$stage"/usr/share/man/man1/qedfs*.1 > /dev/null 2>&1 \
   || die "no man pages to package: the build makes them when asciidoctor is installed (make deps), then run make deb again"
-# The mount helper (mount.fuse.qedfs / mount.qedfs, fuse/src/main/sh) is packaged as make install installs it,
+# The mount helpers (mount.fuse.qedfs / mount.qedfs, umount.fuse.qedfs, fuse/src/main/sh) are packaged as make install installs them,
 # like every other file of the tree; a helper in the sources that make install left out would be a package
 # without it.
-for helper in "$root"/fuse/src/main/sh/mount.*; do
+for helper in "$root"/fuse/src/main/sh/mount.* "$root"/fuse/src/main/sh/umount.*; do
   [ -e "$helper" ] || continue
   name=$(basename "$helper" | sed 's/\.in$//; s/\.sh$//')
   find "$stage" -name "$name" | grep -q . || die "$name is in the sources but make install did not install it"

@@ -41,6 +41,8 @@ public final class MountSession {
     private static final long IDLE_CLOSE_MILLIS = 2000;
     private static final long SHUTDOWN_WAIT_SECONDS = 60;
     private static final long SIGNAL_GRACE_SECONDS = 3;
+    /** Tests only: once unmounted, the images are closed only when this file exists (qedfs.test.holdClose). */
+    private static final String HOLD_CLOSE = System.getProperty("qedfs.test.holdClose");
 
     /**
      * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, which loop
@@ -204,6 +206,7 @@ public final class MountSession {
             if (recordFailure != null) {
                 failures.add(0, recordFailure);
             }
+            holdClose();
             failures.addAll(closeAll(images)); // stops the checks still running
             closeChecks(checks);
             record.ended(failures);
@@ -439,6 +442,25 @@ public final class MountSession {
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * Tests only: a close held until a file exists lets a test see, without a race, whether an unmount command
+     * waits for the images to be closed or returns before.
+     */
+    private void holdClose() {
+        if (HOLD_CLOSE == null) {
+            return;
+        }
+        LOG.info("{} unmounted; closing the images held until {} exists (qedfs.test.holdClose)", mountPoint, HOLD_CLOSE);
+        while (!Files.exists(Path.of(HOLD_CLOSE))) {
+            try {
+                Thread.sleep(20); // tests only
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 

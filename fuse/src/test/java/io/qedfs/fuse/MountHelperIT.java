@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * fstab lines (read from a file of the test's own with {@code mount -T}) mount, serve the image's content, and
  * {@code umount} leaves it flushed, clean and closed. mount(8) runs helpers from /sbin only: the helper
  * {@code make install} put in the test's prefix is laid over /usr/sbin in a mount namespace of the test's own
- * (an overlay), where every mount of the test happens, so the machine's /sbin and mount table stay untouched.
+ * (an overlay), where every mount of the test happens, with a /run/mount of its own (mount(8)'s utab), so the
+ * machine's /sbin, mount table and utab stay untouched.
  */
 @Timeout(300)
 class MountHelperIT {
@@ -53,7 +54,8 @@ class MountHelperIT {
         Qedfs.ok(Qedfs.sh("make -C " + ROOT + " --no-print-directory -o " + jar + " install JAR=" + jar + " COMPLETION="
                 + installed.resolve("qedfs.bash-completion") + " PREFIX=" + prefix + " MOUNT_HELPER_DIR=" + prefix.resolve("sbin")), "make install");
         namespace = new ProcessBuilder("unshare", "--mount", "--propagation", "private", "sh", "-c",
-                "mount -t overlay overlay -o lowerdir=" + prefix.resolve("sbin") + ":/usr/sbin /usr/sbin && echo ready && exec sleep 3600")
+                "mount -t overlay overlay -o lowerdir=" + prefix.resolve("sbin") + ":/usr/sbin /usr/sbin && mkdir -p /run/mount"
+                        + " && mount -t tmpfs tmpfs /run/mount && echo ready && exec sleep 3600")
                 .redirectErrorStream(true).start();
         String first = new BufferedReader(new InputStreamReader(namespace.getInputStream(), StandardCharsets.UTF_8)).readLine();
         assertEquals("ready", first, "a mount namespace with the helper in /usr/sbin");
@@ -148,6 +150,55 @@ class MountHelperIT {
         assertTrue(Files.readString(log).contains("serving 1 image(s)"), "log=FILE is qedfs's --log");
     }
 
+    /**
+     * umount(8) returns only once the server has flushed, marked clean and closed the image, so that a script may
+     * check or copy the image right after it. The server holds its close (qedfs.test.holdClose) until umount has
+     * detached the mount and is still running a helper: an umount that does not wait for the server returns while
+     * the image is still held, whatever the timing.
+     */
+    @Test
+    void umountReturnsOnlyOnceTheImageIsFlushedAndClean() throws Exception {
+        Path img = image("held.qed", 5);
+        Path mp = mountPoint("held");
+        Path release = dir.resolve("release-the-close");
+        ok(inside("env", "QEDFS_JAVA_OPTS=-Dqedfs.test.holdClose=" + release, "mount", "-t", "fuse.qedfs", img.toString(),
+                mp.toString()));
+        long server = serverPid(mp);
+        byte[] data = new byte[3 << 20];
+        new Random(5).nextBytes(data);
+        Path dataFile = Files.write(dir.resolve("held-data"), data);
+        Path expected = qemuView(img);
+        try (var f = new java.io.RandomAccessFile(expected.toFile(), "rw")) {
+            f.seek(4096L * 2000);
+            f.write(data);
+        }
+        ok(inside("dd", "if=" + dataFile, "of=" + mp.resolve("held.raw"), "bs=4096", "seek=2000",
+                "conv=notrunc", "status=none"));
+
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "--target", Long.toString(namespace.pid()), "--mount", "--"));
+        cmd.addAll(List.of("umount", mp.toString()));
+        Process umount = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            while (!umount.waitFor(20, TimeUnit.MILLISECONDS)) {
+                if (!Files.exists(release) && !isMounted(mp) && umount.toHandle().descendants().findAny().isPresent()) {
+                    Files.createFile(release); // detached, and umount's helper is waiting for the server
+                }
+            }
+            String said = new String(umount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, umount.exitValue(), said);
+            assertEquals("", said, "umount says nothing when it works");
+            assertTrue(hasExited(server), "right after umount the server has closed the image and exited");
+        } finally {
+            if (!Files.exists(release)) {
+                Files.createFile(release);
+            }
+            Qedfs.waitExit(server, 60);
+        }
+        assertClean(img);
+        assertFalse(MountIT.needCheck(img), "marked clean");
+        assertEquals(sha256(expected), sha256(qemuView(img)), "what was written through the mount is in the image");
+    }
+
     @Test
     void aFailedMountSaysWhyWithMountsExitCodes() throws Exception {
         Path mp = mountPoint("bad");
@@ -187,12 +238,23 @@ class MountHelperIT {
         return raw;
     }
 
-    /** umount(8) returns at once; the server then flushes, marks the image clean, closes it and exits. */
+    /** umount(8), through umount.fuse.qedfs, returns once the server has flushed, marked the image clean and exited. */
     private void umountAndWaitForTheServer(Path mp) throws Exception {
         long pid = serverPid(mp);
         ok(inside("umount", mp.toString()));
-        Qedfs.waitExit(pid, 60);
+        assertTrue(hasExited(pid), "the server has exited when umount returns");
         assertFalse(isMounted(mp));
+    }
+
+    /** Whether process {@code pid} has ended: gone, or a zombie its new parent has not reaped yet. */
+    private static boolean hasExited(long pid) throws Exception {
+        Path stat = Path.of("/proc", Long.toString(pid), "stat");
+        try {
+            String s = Files.readString(stat);
+            return s.substring(s.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (java.nio.file.NoSuchFileException e) {
+            return true;
+        }
     }
 
     private static void assertClean(Path img) throws Exception {
