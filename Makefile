@@ -37,9 +37,13 @@ REPORTS := qed/target/surefire-reports qed/target/failsafe-reports fuse/target/s
 # make deb: where the package is written
 DEB_DIR ?= .
 
-.PHONY: all deps build test test-long demo install uninstall deb bench bench-convert bench-jmh clean images
+.PHONY: all help deps build test test-long demo install uninstall deb bench bench-convert bench-jmh clean images
 
 all: build
+
+## help: this list of targets and what they do
+help:
+	@sed -n 's/^## \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 ## deps: install the system packages the build, the tests and the mount need (apt-get, only what is missing;
 ## a JDK or Maven already on the PATH, from anywhere, counts)
@@ -55,9 +59,9 @@ deps:
 	else echo "system packages present: $(DEBIAN_PACKAGES), a JDK and Maven"; fi
 
 ## build: the runnable jar, fuse/target/qedfs.jar, its launcher fuse/target/qedfs (fuse/target/qedfs --help; it
-## starts faster than java -jar), its bash completion, man pages and mount(8)'s and umount(8)'s helpers. Maven runs only when a
-## source is newer than the jar, so a second `make` does nothing, and `sudo make install` after `make build` does not
-## run Maven as root
+## starts faster than java -jar), its bash completion, man pages and mount(8)'s and umount(8)'s helpers. Maven runs
+## only when a source is newer than the jar, so a second `make` does nothing, and `sudo make install` after
+## `make build` does not run Maven as root
 build: $(JAR) $(COMPLETION) $(LAUNCHER) $(PREPARED) $(MOUNT_HELPER) $(UMOUNT_HELPER)
 	@ls -l $(JAR) $(LAUNCHER)
 
@@ -98,7 +102,8 @@ demo: deps build
 
 ## install: a `qedfs` launcher on the PATH ($(PREFIX)/bin), the jar in $(PREFIX)/lib/qedfs, bash completion in
 ## $(PREFIX)/share/bash-completion/completions/qedfs, man pages in $(PREFIX)/share/man/man1, mount(8)'s helper,
-## mount.fuse.qedfs and mount.qedfs, and umount(8)'s, umount.fuse.qedfs, in MOUNT_HELPER_DIR (/sbin for root). DESTDIR= stages it (packaging, tests)
+## mount.fuse.qedfs and mount.qedfs, and umount(8)'s, umount.fuse.qedfs, in MOUNT_HELPER_DIR (/sbin for root).
+## DESTDIR= stages it (packaging, tests)
 install: $(JAR) $(COMPLETION)
 	install -d $(DESTDIR)$(PREFIX)/lib/qedfs $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
 	  $(DESTDIR)$(MOUNT_HELPER_DIR)
@@ -137,7 +142,8 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/qedfs
 
 ## deb: a Debian package, $(DEB_DIR)/qedfs_VERSION_all.deb: what make install installs for PREFIX=/usr, turned into
-## a package by packaging/deb/make-deb.sh (dpkg-deb; needs the man pages, so asciidoctor)
+## a package by packaging/deb/make-deb.sh (dpkg-deb; needs the man pages, so asciidoctor). Its Maintainer is
+## DEBFULLNAME <DEBEMAIL>, as for dch, else git's user.name <user.email>
 DEB_STAGE := fuse/target/deb-root
 deb: $(JAR) $(COMPLETION)
 	@rm -rf $(DEB_STAGE)

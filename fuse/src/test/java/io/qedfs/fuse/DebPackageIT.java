@@ -52,7 +52,8 @@ class DebPackageIT {
                 "qedfs is installed on this machine: the test installs and purges its own");
 
         Path jar = Qedfs.jar().toAbsolutePath();
-        Qedfs.ok(Qedfs.sh("make -C " + ROOT + " --no-print-directory -o " + jar + " deb JAR=" + jar + " COMPLETION="
+        Qedfs.ok(Qedfs.sh("DEBFULLNAME='Ada Packager' DEBEMAIL=ada@example.org make -C " + ROOT + " --no-print-directory -o " + jar
+                + " deb JAR=" + jar + " COMPLETION="
                 + dir.resolve("qedfs.bash-completion") + " DEB_STAGE=" + dir.resolve("stage")
                 + " DEB_DIR=" + dir), "make deb");
         String version = Qedfs.ok(Qedfs.qedfs("--version"), "--version").out().strip().replace("qedfs ", "");
@@ -60,6 +61,8 @@ class DebPackageIT {
         assertTrue(Files.isRegularFile(deb), "make deb made no " + deb);
         String depends = Qedfs.ok(Qedfs.run(List.of("dpkg-deb", "-f", deb.toString(), "Depends")), "dpkg-deb -f").out();
         assertTrue(depends.contains("java17-runtime-headless") && depends.contains("libfuse2") && depends.contains("fuse3"), depends);
+        assertEquals("Ada Packager <ada@example.org>", Qedfs.ok(Qedfs.run(List.of("dpkg-deb", "-f", deb.toString(), "Maintainer")),
+                "dpkg-deb -f").out().strip(), "the Maintainer from DEBFULLNAME and DEBEMAIL, as dch takes it");
 
         installed = true;
         apt("install", "./" + deb.getFileName());
@@ -72,7 +75,7 @@ class DebPackageIT {
         }
         for (String expected : List.of("/usr/bin/qedfs", "/usr/lib/qedfs/qedfs.jar", "/usr/share/bash-completion/completions/qedfs",
                 "/usr/share/man/man1/qedfs.1.gz", "/usr/share/man/man1/qedfs-mount.1.gz", "/usr/share/doc/qedfs/copyright",
-                "/usr/sbin/mount.fuse.qedfs", "/usr/sbin/mount.qedfs")) {
+                "/usr/sbin/mount.fuse.qedfs", "/usr/sbin/mount.qedfs", "/usr/sbin/umount.fuse.qedfs")) {
             assertTrue(files.contains(Path.of(expected)), expected + " is not in the package: " + files);
         }
         assertTrue(Files.isRegularFile(LIB.resolve("qedfs.jsa")), "the postinst made no class-data archive");
@@ -109,6 +112,24 @@ class DebPackageIT {
         assertFalse(Files.exists(LIB), LIB + " is left after the purge (what the postinst made?)");
         assertFalse(Files.exists(Path.of("/usr/share/doc/qedfs")), "/usr/share/doc/qedfs is left after the purge");
         assertTrue(dpkgStatus().isEmpty() || dpkgStatus().endsWith("not-installed"), "dpkg still has qedfs: " + dpkgStatus());
+    }
+
+    /**
+     * Without DEBFULLNAME/DEBEMAIL and without git's user.name/user.email (a HOME and git config of the test's own),
+     * make deb says in one line what to set, instead of building a package with a made-up Maintainer.
+     */
+    @Test
+    void aPackageWithoutAMaintainerIsRefusedInOneLine() throws Exception {
+        Path home = Files.createDirectory(dir.resolve("home"));
+        Qedfs.Result r = Qedfs.run(List.of("env", "-u", "DEBFULLNAME", "-u", "DEBEMAIL", "-u", "GIT_CONFIG_GLOBAL", "HOME=" + home,
+                "XDG_CONFIG_HOME=" + home, "GIT_CONFIG_NOSYSTEM=1", ROOT.resolve("packaging/deb/make-deb.sh").toString(),
+                dir.resolve("stage").toString(), dir.toString()));
+        assertEquals(1, r.exit(), r.all());
+        assertEquals("make-deb: who maintains the package? set DEBFULLNAME and DEBEMAIL (as for dch), or git config user.name"
+                + " and user.email\n", r.err());
+        try (var listing = Files.list(dir)) {
+            assertEquals(List.of(home), listing.toList(), "no package written");
+        }
     }
 
     /** What dpkg knows of the package qedfs ("install ok installed", "deinstall ok config-files", ...), or "". */
