@@ -175,28 +175,63 @@ class MountHelperIT {
         ok(inside("dd", "if=" + dataFile, "of=" + mp.resolve("held.raw"), "bs=4096", "seek=2000",
                 "conv=notrunc", "status=none"));
 
-        List<String> cmd = new ArrayList<>(List.of("nsenter", "--target", Long.toString(namespace.pid()), "--mount", "--"));
-        cmd.addAll(List.of("umount", mp.toString()));
-        Process umount = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        try {
-            while (!umount.waitFor(20, TimeUnit.MILLISECONDS)) {
-                if (!Files.exists(release) && !isMounted(mp) && umount.toHandle().descendants().findAny().isPresent()) {
-                    Files.createFile(release); // detached, and umount's helper is waiting for the server
-                }
-            }
-            String said = new String(umount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertEquals(0, umount.exitValue(), said);
-            assertEquals("", said, "umount says nothing when it works");
-            assertTrue(hasExited(server), "right after umount the server has closed the image and exited");
-        } finally {
-            if (!Files.exists(release)) {
-                Files.createFile(release);
-            }
-            Qedfs.waitExit(server, 60);
-        }
+        umountWithTheCloseHeld(List.of("umount", mp.toString()), mp, server, release);
         assertClean(img);
         assertFalse(MountIT.needCheck(img), "marked clean");
         assertEquals(sha256(expected), sha256(qemuView(img)), "what was written through the mount is in the image");
+    }
+
+    /**
+     * A user's fstab line ({@code user,noauto}): the user mounts it with {@code mount MOUNTPOINT} and unmounts it
+     * with {@code umount MOUNTPOINT}, which runs the helper as that user and returns once the image is closed (the
+     * close held as above). The user is a real second one; /dev/fuse and /etc/fstab are the namespace's own: a
+     * 0666 node of the same device, as Debian's udev makes it (fusermount3 opens it with the user's rights),
+     * and the test's fstab.
+     */
+    @Test
+    void aUsersFstabMountEndsWithTheUsersUmountOnceTheImageIsClean() throws Exception {
+        String user = "qedfs-umount" + ProcessHandle.current().pid() % 100_000;
+        ok(Qedfs.run(List.of("useradd", "-M", "-s", "/bin/sh", user)));
+        Path fstab = dir.resolve("fstab");
+        Path fuse = dir.resolve("fuse");
+        try {
+            ok(Qedfs.run(List.of("chmod", "-R", "go+rX", installed.toString())));
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path home = Files.createDirectory(dir.resolve("home"));
+            Path img = image("user.qed", 6);
+            Path mp = mountPoint("user");
+            Path release = dir.resolve("release-the-user-close");
+            ok(Qedfs.run(List.of("chown", user, home.toString(), img.toString(), mp.toString())));
+            Files.writeString(fstab, img + " " + mp + " fuse.qedfs user,noauto 0 0\n");
+            ok(inside("sh", "-c", "mknod " + fuse + " c $((0x$(stat -c %t /dev/fuse))) $((0x$(stat -c %T /dev/fuse)))"
+                    + " && chmod 666 " + fuse + " && mount --bind " + fuse + " /dev/fuse && mount --bind " + fstab + " /etc/fstab"));
+
+            List<String> asUser = List.of("runuser", "-u", user, "--", "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin",
+                    "HOME=" + home, "QEDFS_JAVA_OPTS=-Dqedfs.test.holdClose=" + release);
+            ok(inside(concat(asUser, "mount", mp.toString()).toArray(String[]::new)));
+            String line = ok(inside("findmnt", "-n", "-o", "FSTYPE,SOURCE", mp.toString())).out().strip();
+            assertEquals("fuse.qedfs " + img, line);
+            long server = serverPid(mp);
+            byte[] data = new byte[2 << 20];
+            new Random(6).nextBytes(data);
+            Path dataFile = Files.write(dir.resolve("user-data"), data);
+            Path expected = qemuView(img);
+            try (var f = new java.io.RandomAccessFile(expected.toFile(), "rw")) {
+                f.seek(4096L * 3000);
+                f.write(data);
+            }
+            ok(inside(concat(asUser, "dd", "if=" + dataFile, "of=" + mp.resolve("user.raw"), "bs=4096", "seek=3000",
+                    "conv=notrunc", "status=none").toArray(String[]::new)));
+
+            umountWithTheCloseHeld(concat(asUser, "umount", mp.toString()), mp, server, release);
+            assertClean(img);
+            assertFalse(MountIT.needCheck(img), "marked clean");
+            assertEquals(sha256(expected), sha256(qemuView(img)), "what the user wrote through the mount is in the image");
+        } finally {
+            inside("umount", "/etc/fstab");
+            inside("umount", "/dev/fuse");
+            ok(Qedfs.run(List.of("userdel", user)));
+        }
     }
 
     @Test
@@ -246,6 +281,40 @@ class MountHelperIT {
         assertFalse(isMounted(mp));
     }
 
+    /**
+     * Runs {@code umount} in the namespace while the server holds its close (qedfs.test.holdClose) until umount has
+     * detached the mount and still runs a helper; then the server must have exited when umount returns. An umount
+     * that does not wait for the server returns while the image is still held, whatever the timing.
+     */
+    private static void umountWithTheCloseHeld(List<String> umountCmd, Path mp, long server, Path release) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of("nsenter", "--target", Long.toString(namespace.pid()), "--mount", "--"));
+        cmd.addAll(umountCmd);
+        Process umount = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            while (!umount.waitFor(20, TimeUnit.MILLISECONDS)) {
+                if (!Files.exists(release) && !isMounted(mp) && umount.toHandle().descendants()
+                        .anyMatch(p -> p.info().commandLine().orElse("").contains("umount.fuse.qedfs"))) {
+                    Files.createFile(release); // detached, and umount's helper is waiting for the server
+                }
+            }
+            String said = new String(umount.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, umount.exitValue(), said);
+            assertEquals("", said, "umount says nothing when it works");
+            assertTrue(hasExited(server), "right after umount the server has closed the image and exited");
+        } finally {
+            if (!Files.exists(release)) {
+                Files.createFile(release);
+            }
+            Qedfs.waitExit(server, 60);
+        }
+    }
+
+    private static List<String> concat(List<String> first, String... more) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(List.of(more));
+        return all;
+    }
+
     /** Whether process {@code pid} has ended: gone, or a zombie its new parent has not reaped yet. */
     private static boolean hasExited(long pid) throws Exception {
         Path stat = Path.of("/proc", Long.toString(pid), "stat");
@@ -266,7 +335,7 @@ class MountHelperIT {
     /** The process serving the mount at {@code mp}, from the record qedfs keeps for the mount's device. */
     private static long serverPid(Path mp) throws Exception {
         MountInfo.Line line = mountLine(mp);
-        return MountRecord.read(0, line.device()).orElseThrow(() -> new AssertionError("no record of " + line.device())).pid();
+        return MountRecord.read(Math.max(0, line.ownerUid()), line.device()).orElseThrow(() -> new AssertionError("no record of " + line.device())).pid();
     }
 
     private static boolean isMounted(Path mp) throws Exception {
