@@ -56,6 +56,9 @@ class InstallIT {
         Path helper = prefix.resolve("sbin/mount.fuse.qedfs");
         assertTrue(Files.isExecutable(helper) && Files.readString(helper).contains("qedfs='" + launcher + "'"), "mount helper");
         assertEquals(Path.of("mount.fuse.qedfs"), Files.readSymbolicLink(prefix.resolve("sbin/mount.qedfs")));
+        Path umountHelper = prefix.resolve("sbin/umount.fuse.qedfs");
+        assertTrue(Files.isExecutable(umountHelper) && Files.readString(umountHelper).contains("qedfs='" + launcher + "'"),
+                "umount(8)'s helper");
         assertTrue(Files.isRegularFile(prefix.resolve("lib/qedfs/qedfs.jar")), "jar");
         assertTrue(Files.isRegularFile(prefix.resolve("share/bash-completion/completions/qedfs")), "completion");
 
@@ -91,7 +94,8 @@ class InstallIT {
         make("uninstall", "PREFIX=" + prefix, "MOUNT_HELPER_DIR=" + prefix.resolve("sbin"));
         assertFalse(Files.exists(prefix.resolve("share/man/man1/qedfs-mount.1")), "man page left behind");
         assertFalse(Files.exists(launcher), "launcher left behind");
-        assertFalse(Files.exists(helper) || Files.isSymbolicLink(prefix.resolve("sbin/mount.qedfs")), "mount helper left behind");
+        assertFalse(Files.exists(helper) || Files.isSymbolicLink(prefix.resolve("sbin/mount.qedfs")) || Files.exists(umountHelper),
+                "mount helpers left behind");
         assertFalse(Files.exists(prefix.resolve("lib/qedfs")), "jar left behind");
         assertFalse(Files.exists(prefix.resolve("share/bash-completion/completions/qedfs")), "completion left behind");
     }
@@ -145,9 +149,11 @@ class InstallIT {
         assertFalse(Files.exists(stage.resolve("usr/lib/qedfs/qedfs.jsa")), "an archive made for the staging path");
         assertTrue(Files.isRegularFile(stage.resolve("usr/share/bash-completion/completions/qedfs")));
         assertTrue(Files.readString(stage.resolve("usr/sbin/mount.fuse.qedfs")).contains("qedfs='/usr/bin/qedfs'"), "mount helper");
+        assertTrue(Files.readString(stage.resolve("usr/sbin/umount.fuse.qedfs")).contains("qedfs='/usr/bin/qedfs'"), "umount helper");
         make("uninstall", "DESTDIR=" + stage, "PREFIX=/usr");
         assertFalse(Files.exists(stage.resolve("usr/bin/qedfs")));
         assertFalse(Files.exists(stage.resolve("usr/sbin/mount.fuse.qedfs")));
+        assertFalse(Files.exists(stage.resolve("usr/sbin/umount.fuse.qedfs")));
         assertFalse(Files.exists(stage.resolve("usr/share/bash-completion/completions/qedfs")));
     }
 
