@@ -125,7 +125,7 @@ install: $(JAR) $(COMPLETION)
 	chmod 0755 $(DESTDIR)$(MOUNT_HELPER_DIR)/umount.fuse.qedfs
 	@echo "installed $(MOUNT_HELPER_DIR)/mount.fuse.qedfs and umount.fuse.qedfs (mount -t fuse.qedfs, fstab, umount)"
 	@case "$(DESTDIR)$(MOUNT_HELPER_DIR)" in /sbin|/usr/sbin) ;; *) [ -n "$(DESTDIR)" ] || \
-	  echo "  (mount(8) runs helpers from /sbin only, where sudo make install puts it)" ;; esac
+	  echo "  (mount(8) and umount(8) run helpers from /sbin only, where sudo make install puts them)" ;; esac
 	@# where the launcher is not on this shell's PATH, say when it will be: ~/.local/bin joins the PATH at login
 	@# (~/.profile adds it when it exists), other directories only when the user adds them
 	@if [ -z "$(DESTDIR)" ]; then case ":$$PATH:" in *":$(PREFIX)/bin:"*) ;; \
