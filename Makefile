@@ -120,7 +120,8 @@ install: $(JAR) $(COMPLETION)
 	$(call helper_for,$(PREFIX)/bin,mount.fuse.qedfs) > $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs
 	chmod 0755 $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.fuse.qedfs
 	ln -sf mount.fuse.qedfs $(DESTDIR)$(MOUNT_HELPER_DIR)/mount.qedfs
-	@# umount(8) looks its helper up by the mount's type in the mount table, always fuse.qedfs
+	@# umount(8) runs umount.TYPE for the mount's type, fuse.qedfs (root's umount only when /run/mount/utab has an
+	@# entry for the mount, which mount.fuse.qedfs makes)
 	$(call helper_for,$(PREFIX)/bin,umount.fuse.qedfs) > $(DESTDIR)$(MOUNT_HELPER_DIR)/umount.fuse.qedfs
 	chmod 0755 $(DESTDIR)$(MOUNT_HELPER_DIR)/umount.fuse.qedfs
 	@echo "installed $(MOUNT_HELPER_DIR)/mount.fuse.qedfs and umount.fuse.qedfs (mount -t fuse.qedfs, fstab, umount)"
