@@ -2,6 +2,7 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.CompactResult;
 import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -59,10 +60,10 @@ final class CompactCommand extends BaseCommand {
         }
         Path src = Inputs.existingFile(image);
         if (output != null) {
-            Inputs.refuseOverwritingInputs(image, QedImage.isQed(src), output, backingTrust.trusted);
+            Inputs.refuseOverwritingInputs(image, QedTools.isQed(src), output, backingTrust.trusted);
         }
         Progress bar = Progress.of(err(), 0, progress, quiet);
-        CompactResult r = QedImage.compact(src, output == null ? null : Path.of(output), backingTrust.trusted, bar::update);
+        CompactResult r = QedTools.compact(src, output == null ? null : Path.of(output), backingTrust.trusted, bar::update);
         bar.done();
         if (!quiet) {
             out().println(summary(r));

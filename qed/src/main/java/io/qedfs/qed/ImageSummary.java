@@ -59,7 +59,7 @@ public record ImageSummary(Path path, long size, int clusterSize, boolean needsC
         String name = path.toString();
         try (FileChannel ch = FileOpener.open(path, false, name)) {
             long length = ch.size();
-            QedHeader h = QedImage.readHeader(ch, name, length);
+            QedHeader h = QedHeader.read(ch, name, length);
             HeaderValidator.validate(h, name, length);
             return new Level(path, h, h.hasBackingFile() ? BackingChain.readName(ch, h, name) : null);
         }

@@ -1,7 +1,9 @@
 package io.qedfs.qed;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 
 /**
  * The 64-byte QED header, little-endian, at file offset 0.
@@ -38,6 +40,24 @@ public record QedHeader(
     public static final long F_NEED_CHECK = 0x02;
     public static final long F_BACKING_FORMAT_NO_PROBE = 0x04;
     public static final long KNOWN_FEATURES = F_BACKING_FILE | F_NEED_CHECK | F_BACKING_FORMAT_NO_PROBE;
+
+    /**
+     * Reads the header of the file {@code name}, {@code length} bytes long, open on {@code ch}; refuses a file too
+     * short for one and a file without the QED magic (saying what it is instead). The fields are not validated.
+     */
+    static QedHeader read(FileChannel ch, String name, long length) throws IOException {
+        if (length < SIZE) {
+            throw new QedFormatException(String.format(
+                    "%s: not a QED image: the file is %d bytes, shorter than the %d-byte header", name, length, SIZE));
+        }
+        ByteBuffer b = ByteBuffer.allocate(SIZE);
+        FileIo.readFully(ch, 0, b, name);
+        b.flip();
+        if (!hasMagic(b)) {
+            throw new QedFormatException(ForeignFormat.notQed(name, ch));
+        }
+        return decode(b);
+    }
 
     /** Reads the fields of a header; {@code buf} must hold at least 64 bytes from its position. */
     static QedHeader decode(ByteBuffer buf) {

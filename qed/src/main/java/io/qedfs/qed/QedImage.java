@@ -69,7 +69,7 @@ public final class QedImage implements Closeable {
             hostFile = new HostFile(path, channel, !readOnly, opener.syscalls());
             takenLocks = options.lock() ? ImageLocks.acquire(hostFile, channel, readOnly, name) : null;
             long length = channel.size();
-            QedHeader h = readHeader(channel, name, length);
+            QedHeader h = QedHeader.read(channel, name, length);
             HeaderValidator.validate(h, name, length);
             this.backingName = h.hasBackingFile() ? BackingChain.readName(channel, h, name) : null;
             opened = backingName == null ? null : BackingChain.open(path, backingName, h, ctx);
@@ -135,6 +135,11 @@ public final class QedImage implements Closeable {
         return open(path, options, options.lock());
     }
 
+    /** Opens an image without read-locking its backing files (a commit write-locks the one it writes). */
+    static QedImage openUnlockedChain(Path path, QedOpenOptions options) throws IOException {
+        return open(path, options, false);
+    }
+
     /** Opens an image; its backing files are read-locked only when {@code lockChain}. */
     private static QedImage open(Path path, QedOpenOptions options, boolean lockChain) throws IOException {
         return new QedImage(path, options, new BackingChain.Context(List.of(path.toRealPath()), options.maxChainDepth(),
@@ -154,115 +159,9 @@ public final class QedImage implements Closeable {
         return new QedImage(path, ro, ctx, QedImage::openChannel);
     }
 
-    /**
-     * Creates a new image (replacing any file of that name) and returns it closed and clean. A file in use (a
-     * qedfs mount or a QEMU process has it open) is refused with {@link ImageLockedException}, unchanged.
-     */
-    public static void create(Path path, QedCreateOptions options) throws IOException {
-        ImageCreator.create(path, options);
-    }
-
-    /**
-     * Merges the overlay at {@code path} into its backing file (QED or raw) so that the backing file reads as
-     * the overlay did; then, if {@code emptyOverlay}, drops the overlay's clusters (otherwise it is only read).
-     * {@code progress} receives the guest bytes processed so far.
-     */
-    public static void commit(Path path, boolean emptyOverlay, WorkProgress progress) throws IOException {
-        commit(path, emptyOverlay, false, progress);
-    }
-
-    /**
-     * {@link #commit(Path, boolean, WorkProgress)}; {@code trustBacking}: the chain's files are opened whoever owns
-     * them, and the backing file is written even when the overlay's owner could not write it (see BackingTrust).
-     */
-    public static void commit(Path path, boolean emptyOverlay, boolean trustBacking, WorkProgress progress)
-            throws IOException {
-        QedOpenOptions options = (emptyOverlay ? QedOpenOptions.readWrite()
-                : QedOpenOptions.readOnlyOptions().withCheck(QedOpenOptions.CheckPolicy.AUTO)).withTrustBacking(trustBacking);
-        // The backing file is write-locked by the commit itself (CommitTarget): the overlay's chain must not
-        // hold the read lock that would refuse it.
-        try (QedImage overlay = open(path, options, false)) {
-            overlay.openCheckReport().filter(r -> r.corruptions() > 0).ifPresent(r -> {
-                throw new IllegalStateException(path + ": the image is corrupt (" + r.corruptions()
-                        + " corruptions); run check -r all first");
-            });
-            ImageCommitter.commit(overlay, overlay.meta, overlay.writes, emptyOverlay, trustBacking, progress);
-        }
-    }
-
-    /**
-     * Rewrites the image at {@code path} without leaked clusters and without clusters of zeroes, into
-     * {@code output} or, when that is null, in place; crash-safe through a synced temporary file renamed over
-     * the target (see {@link ImageCompactor}). {@code progress} receives the guest bytes processed so far.
-     */
-    public static CompactResult compact(Path path, Path output, WorkProgress progress) throws IOException {
-        return compact(path, output, false, progress);
-    }
-
-    /** {@link #compact(Path, Path, WorkProgress)}, opening the backing chain whoever owns it when {@code trustBacking}. */
-    public static CompactResult compact(Path path, Path output, boolean trustBacking, WorkProgress progress)
-            throws IOException {
-        return ImageCompactor.compact(path, output, trustBacking, progress);
-    }
-
-    /**
-     * Makes {@code newBacking} (stored as given; null or empty for none) the backing file of the image at
-     * {@code path}, with {@code format} "raw", "qed" or null (probe). Safe mode first copies in whatever the
-     * change would alter, so the guest reads the same; {@code unsafe} only rewrites the reference.
-     */
-    public static void rebase(Path path, String newBacking, String format, boolean unsafe, WorkProgress progress)
-            throws IOException {
-        rebase(path, newBacking, format, unsafe, false, progress);
-    }
-
-    /**
-     * {@link #rebase(Path, String, String, boolean, WorkProgress)}; {@code trustBacking}: the old and the new chain
-     * are opened whoever owns their files (see BackingTrust). Unsafe mode opens neither.
-     */
-    public static void rebase(Path path, String newBacking, String format, boolean unsafe, boolean trustBacking,
-            WorkProgress progress) throws IOException {
-        if (unsafe) {
-            ImageRebaser.rewriteReference(path, newBacking, format);
-            return;
-        }
-        try (QedImage image = open(path, QedOpenOptions.readWrite().withTrustBacking(trustBacking))) {
-            ImageRebaser.rebase(image, image.meta, image.writes, newBacking, format, trustBacking, progress);
-        }
-    }
-
-    /** Why {@code path} is not a QED image, in one line naming it as {@code name} and what format it is instead. */
-    public static String notQedReason(Path path, String name) throws IOException {
-        try (FileChannel ch = FileOpener.open(path, false, name)) {
-            return ForeignFormat.notQed(name, ch);
-        }
-    }
-
-    /** True when the file starts with the QED magic. */
-    public static boolean isQed(Path path) throws IOException {
-        try (FileChannel ch = FileOpener.open(path, false, path.toString())) {
-            ByteBuffer b = ByteBuffer.allocate(4);
-            FileIo.readOrZero(ch, 0, b);
-            return QedHeader.hasMagic(b.flip());
-        }
-    }
-
     /** Never blocks: a FIFO, a character device or a directory is refused, with the file named. */
     private static FileChannel openChannel(Path path, boolean readOnly) throws IOException {
         return FileOpener.open(path, !readOnly, path.toString());
-    }
-
-    static QedHeader readHeader(FileChannel ch, String name, long length) throws IOException {
-        if (length < QedHeader.SIZE) {
-            throw new QedFormatException(String.format(
-                    "%s: not a QED image: the file is %d bytes, shorter than the %d-byte header", name, length, QedHeader.SIZE));
-        }
-        ByteBuffer b = ByteBuffer.allocate(QedHeader.SIZE);
-        FileIo.readFully(ch, 0, b, name);
-        b.flip();
-        if (!QedHeader.hasMagic(b)) {
-            throw new QedFormatException(ForeignFormat.notQed(name, ch));
-        }
-        return QedHeader.decode(b);
     }
 
     private static boolean checkOnOpen(QedOpenOptions.CheckPolicy policy, QedHeader h) {
@@ -374,8 +273,18 @@ public final class QedImage implements Closeable {
         return meta.geometry.tableSize;
     }
 
-    public QedHeader header() {
+    QedHeader header() {
         return meta.header();
+    }
+
+    /**
+     * Tells whether the image is marked for a check (NEED_CHECK): from its first table change until it is marked
+     * clean again, and from the open of an image left dirty until its check has repaired it.
+     *
+     * @return true while a crash now would need a check
+     */
+    public boolean needsCheck() {
+        return meta.header().needsCheck();
     }
 
     /** The backing file name as stored in the header, or null. */
@@ -434,15 +343,6 @@ public final class QedImage implements Closeable {
             dst.position(start + n);
             at += n;
         }
-    }
-
-    /**
-     * Binds the native calls the engine uses (jffi's library and the libc functions) now, on the calling
-     * thread, so that opening an image later does not wait for it: a command line starts this in the
-     * background while it parses its arguments. Safe from any thread, any number of times.
-     */
-    public static void bindNativeCalls() {
-        LibC.get();
     }
 
     /** Writes {@code src.remaining()} bytes at guest offset {@code pos}, allocating clusters as needed. */
@@ -580,7 +480,7 @@ public final class QedImage implements Closeable {
         checkWritable();
         awaitCheck();
         exclusively(() -> {
-            ImageResizer.resize(meta, writes, backing, newSize);
+            ImageResizer.resize(engine(), newSize);
             return null;
         });
     }
@@ -645,6 +545,11 @@ public final class QedImage implements Closeable {
             throw new IllegalArgumentException(name + ": no range [" + pos + ", " + end + ")");
         }
         return Math.min(end, size());
+    }
+
+    /** The engine behind this facade, for the tools that change a whole image (commit, rebase, resize). */
+    ImageEngine engine() {
+        return new ImageEngine(this, meta, writes, backing);
     }
 
     ImageMapper mapper() {

@@ -123,7 +123,7 @@ class CrashSimulationTest {
                 System.arraycopy(base, 0, model, 0, Math.min(base.length, INITIAL_SIZE));
                 create = create.withBacking("base.raw", "raw");
             }
-            QedImage.create(imagePath, create);
+            QedTools.create(imagePath, create);
             RecordedFile file = new RecordedFile(imagePath, dir.resolve("durable.qed"));
             modelAtSync = model.clone();
             sizeAtSync = size;

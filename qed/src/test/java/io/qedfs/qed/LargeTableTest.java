@@ -108,7 +108,7 @@ class LargeTableTest {
         int cluster = 64 << 20;
         Path img = dir.resolve("huge.qed");
         long size = 1L << 45;
-        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(cluster).withTableSize(16));
+        QedTools.create(img, QedCreateOptions.ofSize(size).withClusterSize(cluster).withTableSize(16));
         assertTrue(SparseFiles.allocatedBytes(img) < (1 << 20),
                 "create writes no 1 GiB L1 table of zeroes: " + SparseFiles.allocatedBytes(img) + " bytes on disk");
         long tableSpan = (1L << 27) * cluster;
