@@ -2,7 +2,7 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.CheckProblem;
 import io.qedfs.qed.CheckReport;
-import io.qedfs.qed.Printable;
+import io.qedfs.qed.host.Printable;
 import io.qedfs.qed.QedFormatException;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;

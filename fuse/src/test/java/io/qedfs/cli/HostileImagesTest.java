@@ -8,7 +8,7 @@ import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import io.qedfs.qed.QedTools;
 import io.qedfs.qed.Qemu;
-import io.qedfs.qed.SparseFiles;
+import io.qedfs.qed.host.SparseFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -14,7 +14,7 @@ import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import io.qedfs.qed.QedTools;
 import io.qedfs.qed.RepairMode;
-import io.qedfs.qed.SparseFiles;
+import io.qedfs.qed.host.SparseFiles;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;

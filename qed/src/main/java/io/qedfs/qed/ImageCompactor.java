@@ -1,5 +1,7 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileOpener;
+import io.qedfs.qed.host.WriteLockedFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;

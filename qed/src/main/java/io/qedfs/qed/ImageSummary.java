@@ -1,5 +1,6 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileOpener;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;

@@ -2,6 +2,7 @@ package io.qedfs.qed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.qedfs.qed.host.FileIo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.qedfs.qed.host.LibC;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
