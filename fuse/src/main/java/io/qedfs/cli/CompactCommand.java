@@ -10,7 +10,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code qedfs compact}: rewrites an image without leaked clusters and stored zeroes (QedImage.compact). */
+/** {@code qedfs compact}: rewrites an image without leaked clusters and stored zeroes (QedTools.compact). */
 @Command(name = "compact", sortOptions = false,
         description = {"Rewrite a QED image without leaked clusters and without clusters that hold only zeroes,"
                 + " keeping its cluster size, table size, image size, backing file and guest content.",
