@@ -1,7 +1,6 @@
 package io.qedfs.cli;
 
 import io.qedfs.qed.CompactResult;
-import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedTools;
 import java.nio.file.Path;
 import java.util.Locale;
