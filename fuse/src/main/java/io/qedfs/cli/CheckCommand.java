@@ -2,10 +2,11 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.CheckProblem;
 import io.qedfs.qed.CheckReport;
-import io.qedfs.qed.Printable;
+import io.qedfs.qed.host.Printable;
 import io.qedfs.qed.QedFormatException;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import io.qedfs.qed.RepairMode;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -76,7 +77,7 @@ final class CheckCommand extends BaseCommand {
             // like qemu-img: after a repair, the result shown is a fresh check of the repaired image
             result = repaired ? withFixed(img.check(RepairMode.NONE), first) : first;
         } catch (QedFormatException e) {
-            if (!QedImage.isQed(path)) {
+            if (!QedTools.isQed(path)) {
                 throw new NoCheckSupportException(e);
             }
             throw e;

@@ -1,6 +1,6 @@
 package io.qedfs.cli;
 
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -40,7 +40,7 @@ final class CommitCommand extends BaseCommand {
     @Override
     int run() throws Exception {
         Progress shown = Progress.of(err(), 0, progress, quiet);
-        QedImage.commit(Inputs.existingFile(overlay), !keep, backingTrust.trusted, shown::update);
+        QedTools.commit(Inputs.existingFile(overlay), !keep, backingTrust.trusted, shown::update);
         shown.done();
         if (!quiet) {
             out().println("Image committed.");

@@ -1,7 +1,7 @@
 package io.qedfs.cli;
 
 import io.qedfs.qed.CompactResult;
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.nio.file.Path;
 import java.util.Locale;
 import picocli.CommandLine.Command;
@@ -9,7 +9,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code qedfs compact}: rewrites an image without leaked clusters and stored zeroes (QedImage.compact). */
+/** {@code qedfs compact}: rewrites an image without leaked clusters and stored zeroes (QedTools.compact). */
 @Command(name = "compact", sortOptions = false,
         description = {"Rewrite a QED image without leaked clusters and without clusters that hold only zeroes,"
                 + " keeping its cluster size, table size, image size, backing file and guest content.",
@@ -59,10 +59,10 @@ final class CompactCommand extends BaseCommand {
         }
         Path src = Inputs.existingFile(image);
         if (output != null) {
-            Inputs.refuseOverwritingInputs(image, QedImage.isQed(src), output, backingTrust.trusted);
+            Inputs.refuseOverwritingInputs(image, QedTools.isQed(src), output, backingTrust.trusted);
         }
         Progress bar = Progress.of(err(), 0, progress, quiet);
-        CompactResult r = QedImage.compact(src, output == null ? null : Path.of(output), backingTrust.trusted, bar::update);
+        CompactResult r = QedTools.compact(src, output == null ? null : Path.of(output), backingTrust.trusted, bar::update);
         bar.done();
         if (!quiet) {
             out().println(summary(r));

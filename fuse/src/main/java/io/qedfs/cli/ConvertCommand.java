@@ -2,7 +2,7 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.ImageLockedException;
 import io.qedfs.qed.QedCreateOptions;
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +68,7 @@ final class ConvertCommand extends BaseCommand {
     int run() throws Exception {
         QedCreateOptions qedOptions = outputOptions();
         Path src = Inputs.existingFile(source);
-        boolean qedSource = sourceFormat == null ? QedImage.isQed(src) : sourceFormat == Format.QED;
+        boolean qedSource = sourceFormat == null ? QedTools.isQed(src) : sourceFormat == Format.QED;
         Path dst = Path.of(dest);
         Inputs.refuseOverwritingInputs(source, qedSource, dest, backingTrust.trusted);
         warnOfRawDefault();

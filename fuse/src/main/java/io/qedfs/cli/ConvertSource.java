@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.host.DataRange;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -10,8 +11,8 @@ interface ConvertSource extends Closeable {
     /** Virtual size in bytes. */
     long size();
 
-    /** Ascending, disjoint {start, length} ranges that may hold non-zero data; the rest reads as zeroes. */
-    List<long[]> dataRanges() throws IOException;
+    /** Ascending, disjoint ranges that may hold non-zero data; the rest reads as zeroes. */
+    List<DataRange> dataRanges() throws IOException;
 
     /** Fills {@code dst} (position to limit) with the bytes at {@code pos}. */
     void read(long pos, ByteBuffer dst) throws IOException;

@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import io.qedfs.qed.host.DataRange;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
@@ -69,9 +70,9 @@ final class Copier {
     private void readAll() {
         int granularity = Math.min(sink.granularity(), CHUNK);
         try {
-            for (long[] range : source.dataRanges()) {
-                long end = range[0] + range[1];
-                for (long pos = range[0]; pos < end && !stop; ) {
+            for (DataRange range : source.dataRanges()) {
+                long end = range.end();
+                for (long pos = range.start(); pos < end && !stop; ) {
                     long chunkEnd = Math.min(end, nextBoundary(pos, CHUNK));
                     ByteBuffer buf = nextFree();
                     if (buf == null) {

@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -60,7 +61,7 @@ final class CreateCommand extends BaseCommand {
             throw new CommandFailedException(image + ": is a directory", null);
         }
         try {
-            QedImage.create(path, o);
+            QedTools.create(path, o);
         } catch (IllegalArgumentException e) {
             throw new CommandFailedException(image + ": " + e.getMessage(), e);
         }

@@ -1,6 +1,6 @@
 package io.qedfs.cli;
 
-import io.qedfs.qed.SparseFiles;
+import io.qedfs.qed.host.SparseFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 

@@ -1,6 +1,6 @@
 package io.qedfs.cli;
 
-import io.qedfs.qed.Printable;
+import io.qedfs.qed.host.Printable;
 import java.io.EOFException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;

@@ -2,6 +2,7 @@ package io.qedfs.cli;
 
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -42,10 +43,10 @@ final class ImageChain {
             String backing = image.backingFileName();
             List<String> links = new ArrayList<>();
             for (Path p : image.backingFiles()) {
-                links.add(p.toRealPath() + ": " + (QedImage.isQed(p) ? "qed" : "raw") + ", owner " + owner(p));
+                links.add(p.toRealPath() + ": " + (QedTools.isQed(p) ? "qed" : "raw") + ", owner " + owner(p));
             }
             return new ChainLevel(filename, "qed", image.size(), image.clusterSize(), DiskUsage.bytes(path),
-                    image.header().needsCheck(), backing, backing == null ? null : combine(filename, backing),
+                    image.needsCheck(), backing, backing == null ? null : combine(filename, backing),
                     image.backingFormat(), owner(path), links);
         }
     }

@@ -1,6 +1,6 @@
 package io.qedfs.cli;
 
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -18,7 +18,7 @@ public final class Main {
         // binding the native calls takes a few hundredths of a second, making the annotation proxies some more:
         // both run on the other core while this one parses the arguments (a plain check, mount or unmount
         // without picocli)
-        onSecondCore("qedfs-bind", QedImage::bindNativeCalls);
+        onSecondCore("qedfs-bind", QedTools::bindNativeCalls);
         ServerReport report = ServerReport.ofThisProcess(); // a serving process a waiting qedfs mount started
         PrintWriter out = report != null ? report.out() : writer(System.out, "sun.stdout.encoding");
         PrintWriter err = writer(System.err, "sun.stderr.encoding");

@@ -1,7 +1,7 @@
 package io.qedfs.cli;
 
 import io.qedfs.qed.Extent;
-import io.qedfs.qed.Printable;
+import io.qedfs.qed.host.Printable;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import java.io.PrintWriter;

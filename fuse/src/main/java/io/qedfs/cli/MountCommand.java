@@ -3,8 +3,8 @@ package io.qedfs.cli;
 import io.qedfs.fuse.ImageSources;
 import io.qedfs.fuse.MountSession;
 import io.qedfs.fuse.Overlays;
-import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -227,7 +227,7 @@ final class MountCommand extends BaseCommand {
             return; // a directory, or missing: the mount says what is wrong with it
         }
         String hint = "";
-        if (QedImage.isQed(last) && sources.size() == 1 && java.nio.file.Files.isDirectory(sources.get(0))) {
+        if (QedTools.isQed(last) && sources.size() == 1 && java.nio.file.Files.isDirectory(sources.get(0))) {
             hint = "; the image comes first, the mountpoint last: qedfs mount " + last + " " + sources.get(0);
         }
         throw usage("the mountpoint " + last + " is a file, not a directory" + hint);

@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ final class QedSink implements ConvertSink {
     QedSink(Path path, QedCreateOptions options, int maxGranularity) throws IOException {
         this.name = path.toString();
         try {
-            QedImage.create(path, options);
+            QedTools.create(path, options);
         } catch (IllegalArgumentException e) {
             throw new IOException(name + ": " + e.getMessage(), e);
         } catch (IOException e) {

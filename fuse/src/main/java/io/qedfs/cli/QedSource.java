@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.qed.Extent;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.host.DataRange;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -24,17 +25,17 @@ final class QedSource implements ConvertSource {
     }
 
     @Override
-    public List<long[]> dataRanges() throws IOException {
-        List<long[]> out = new ArrayList<>();
+    public List<DataRange> dataRanges() throws IOException {
+        List<DataRange> out = new ArrayList<>();
         for (Extent e : image.map()) {
             if (!e.data()) {
                 continue; // zero clusters and unallocated ranges read as zeroes at every depth
             }
-            long[] last = out.isEmpty() ? null : out.get(out.size() - 1);
-            if (last != null && last[0] + last[1] == e.start()) {
-                last[1] += e.length();
+            DataRange last = out.isEmpty() ? null : out.get(out.size() - 1);
+            if (last != null && last.end() == e.start()) {
+                out.set(out.size() - 1, new DataRange(last.start(), last.length() + e.length()));
             } else {
-                out.add(new long[] {e.start(), e.length()});
+                out.add(new DataRange(e.start(), e.length()));
             }
         }
         return out;

@@ -1,7 +1,7 @@
 package io.qedfs.cli;
 
-import io.qedfs.qed.FileOpener;
-import io.qedfs.qed.WriteLockedFile;
+import io.qedfs.qed.host.FileOpener;
+import io.qedfs.qed.host.WriteLockedFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -1,7 +1,8 @@
 package io.qedfs.cli;
 
-import io.qedfs.qed.FileOpener;
-import io.qedfs.qed.SparseFiles;
+import io.qedfs.qed.host.DataRange;
+import io.qedfs.qed.host.FileOpener;
+import io.qedfs.qed.host.SparseFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -28,7 +29,7 @@ final class RawSource implements ConvertSource {
     }
 
     @Override
-    public List<long[]> dataRanges() throws IOException {
+    public List<DataRange> dataRanges() throws IOException {
         try {
             return SparseFiles.dataRanges(path);
         } catch (IOException e) {

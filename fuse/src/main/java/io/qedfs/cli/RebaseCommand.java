@@ -1,6 +1,6 @@
 package io.qedfs.cli;
 
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -57,7 +57,7 @@ final class RebaseCommand extends BaseCommand {
             throw usage("a backing format (-F) needs a backing file (-b)");
         }
         Progress shown = Progress.of(err(), 0, progress, quiet || unsafe);
-        QedImage.rebase(Inputs.existingFile(image), backing, format, unsafe, backingTrust.trusted, shown::update);
+        QedTools.rebase(Inputs.existingFile(image), backing, format, unsafe, backingTrust.trusted, shown::update);
         shown.done();
         return 0;
     }

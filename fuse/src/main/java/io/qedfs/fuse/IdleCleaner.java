@@ -35,7 +35,7 @@ final class IdleCleaner implements AutoCloseable {
                 }
                 try {
                     long last = image.lastAllocationNanos();
-                    if (!image.isReadOnly() && image.header().needsCheck() && last != 0 && System.nanoTime() - last >= cleanNanos) {
+                    if (!image.isReadOnly() && image.needsCheck() && last != 0 && System.nanoTime() - last >= cleanNanos) {
                         image.markClean();
                         LOG.debug("{} idle: flushed and marked clean", m.name());
                     }

@@ -1,6 +1,6 @@
 package io.qedfs.fuse;
 
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -72,15 +72,15 @@ public final class ImageSources {
 
     private static List<Path> imagesIn(Path source) throws IOException {
         if (!Files.isDirectory(source)) {
-            if (!QedImage.isQed(source)) {
-                throw new io.qedfs.qed.QedFormatException(QedImage.notQedReason(source, source.toString()));
+            if (!QedTools.isQed(source)) {
+                throw new io.qedfs.qed.QedFormatException(QedTools.notQedReason(source, source.toString()));
             }
             return List.of(source);
         }
         List<Path> found = new ArrayList<>();
         try (Stream<Path> entries = Files.list(source)) {
             for (Path p : (Iterable<Path>) entries.sorted()::iterator) {
-                if (Files.isRegularFile(p) && Files.isReadable(p) && QedImage.isQed(p)) {
+                if (Files.isRegularFile(p) && Files.isReadable(p) && QedTools.isQed(p)) {
                     found.add(p);
                 }
             }

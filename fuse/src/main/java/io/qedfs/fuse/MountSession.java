@@ -5,7 +5,7 @@ import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.FileStatus;
 import io.qedfs.qed.ImageSummary;
 import io.qedfs.qed.MemoryBudget;
-import io.qedfs.qed.Printable;
+import io.qedfs.qed.host.Printable;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
 import java.io.IOException;

@@ -5,7 +5,7 @@ import io.qedfs.qed.ImageLockedException;
 import io.qedfs.qed.ImageSummary;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
-import io.qedfs.qed.SparseFiles;
+import io.qedfs.qed.host.SparseFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;

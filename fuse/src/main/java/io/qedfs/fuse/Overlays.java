@@ -4,6 +4,7 @@ import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -102,7 +103,7 @@ public final class Overlays implements Closeable {
         // fails if it exists (O_EXCL): a kept overlay is never replaced, and nobody's file is taken over
         Files.createFile(overlay, PosixFilePermissions.asFileAttribute(readWriteBits(original.fileStatus().permissions())));
         overlays.put(name, overlay);
-        QedImage.create(overlay, QedCreateOptions.ofSize(-1).withClusterSize(original.clusterSize())
+        QedTools.create(overlay, QedCreateOptions.ofSize(-1).withClusterSize(original.clusterSize())
                 .withBacking(image.toAbsolutePath().toString(), "qed"));
         LOG.info("{}: writes go to the overlay {}; the image itself is not changed", image, overlay);
     }

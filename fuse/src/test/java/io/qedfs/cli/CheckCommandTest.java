@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,7 +35,7 @@ class CheckCommandTest {
     void progressCountsTheTablesOnStderr() throws IOException {
         Path img = dir.resolve("tables.qed");
         // 4 KiB clusters and table_size 1: each L2 table covers 2 MiB, so 8 data clusters 2 MiB apart need 8 tables
-        QedImage.create(img, QedCreateOptions.ofSize(16 << 20).withClusterSize(4096).withTableSize(1));
+        QedTools.create(img, QedCreateOptions.ofSize(16 << 20).withClusterSize(4096).withTableSize(1));
         try (QedImage q = QedImage.open(img, QedOpenOptions.readWrite())) {
             for (int i = 0; i < 8; i++) {
                 q.write((long) i << 21, Images.fill(4096, (byte) (i + 1)));

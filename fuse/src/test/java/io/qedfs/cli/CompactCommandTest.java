@@ -169,7 +169,7 @@ class CompactCommandTest {
         assertSameGuest(before, img);
         assertChecksClean(img);
         try (QedImage q = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
-            assertFalse(q.header().needsCheck(), "the compacted image is clean");
+            assertFalse(q.needsCheck(), "the compacted image is clean");
         }
     }
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -60,9 +61,9 @@ class HostileFilesTest {
         Path image = dir.resolve("top.qed");
         Path base = dir.resolve("base.raw");
         Files.write(base, new byte[16 << 20]);
-        QedImage.create(image, QedCreateOptions.ofSize(16 << 20).withBacking("base.raw", "raw"));
+        QedTools.create(image, QedCreateOptions.ofSize(16 << 20).withBacking("base.raw", "raw"));
         Path probed = dir.resolve("probed.qed");
-        QedImage.create(probed, QedCreateOptions.ofSize(16 << 20).withBacking("base.raw", null));
+        QedTools.create(probed, QedCreateOptions.ofSize(16 << 20).withBacking("base.raw", null));
         Files.delete(base);
         mkfifo(base);
         String before = Images.sha256(image);
@@ -117,7 +118,7 @@ class HostileFilesTest {
         Path base = dir.resolve("base.raw");
         Files.write(base, new byte[4096]);
         Path image = dir.resolve("over-dir.qed");
-        QedImage.create(image, QedCreateOptions.ofSize(1 << 20).withBacking("base.raw", "raw"));
+        QedTools.create(image, QedCreateOptions.ofSize(1 << 20).withBacking("base.raw", "raw"));
         Files.delete(base);
         Files.createDirectory(base);
         for (String cmd : new String[] {"info", "check", "map"}) {

@@ -6,8 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import io.qedfs.qed.Qemu;
-import io.qedfs.qed.SparseFiles;
+import io.qedfs.qed.host.SparseFiles;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -109,7 +110,7 @@ class HostileImagesTest {
                 assertEquals(0, r.exit(), ctx + ": a file without the QED magic converts as a raw source");
             } else if (c.refusal() != null) {
                 // qemu-img check's codes: 63 for a file it cannot check (no QED magic), 1 for a check not completed
-                assertEquals(cmd[0].equals("check") && !QedImage.isQed(img) ? 63 : 1, r.exit(), ctx);
+                assertEquals(cmd[0].equals("check") && !QedTools.isQed(img) ? 63 : 1, r.exit(), ctx);
                 assertTrue(r.err().startsWith("qedfs: ") && r.err().contains(img.getFileName().toString()), ctx);
                 assertTrue(r.err().contains(c.refusal()), ctx + " (expected to mention \"" + c.refusal() + "\")");
             } else if (cmd[0].equals("check")) {
@@ -275,7 +276,7 @@ class HostileImagesTest {
         Path d = Files.createDirectories(dir.resolve("pib"));
         Path img = d.resolve("pib.qed");
         long size = 1L << 50;
-        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(65536).withTableSize(16));
+        QedTools.create(img, QedCreateOptions.ofSize(size).withClusterSize(65536).withTableSize(16));
         try (QedImage q = QedImage.open(img, QedOpenOptions.readWrite())) {
             q.write(0, Images.fill(65536, (byte) 1));
             q.write(size - 65536, Images.fill(65536, (byte) 2));

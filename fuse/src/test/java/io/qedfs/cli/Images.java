@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -25,7 +26,7 @@ final class Images {
     /** A 16 MiB image with 4 KiB clusters holding 0xab at guest 0..8K and 0xcd at 1M. */
     static Path smallWithData(Path dir, String name) throws IOException {
         Path p = dir.resolve(name);
-        QedImage.create(p, QedCreateOptions.ofSize(16 << 20).withClusterSize(4096));
+        QedTools.create(p, QedCreateOptions.ofSize(16 << 20).withClusterSize(4096));
         try (QedImage img = QedImage.open(p, QedOpenOptions.readWrite())) {
             img.write(0, fill(8192, (byte) 0xab));
             img.write(1 << 20, fill(4096, (byte) 0xcd));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import io.qedfs.qed.Qemu;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,7 +20,7 @@ class MapCommandTest {
     /** Like qemu-reference.md's ref.qed: 1M, data at 0..64K and at 512K..576K, the rest unallocated. */
     private Path reference() throws IOException {
         Path p = dir.resolve("ref.qed");
-        QedImage.create(p, QedCreateOptions.ofSize(1 << 20));
+        QedTools.create(p, QedCreateOptions.ofSize(1 << 20));
         try (QedImage img = QedImage.open(p, QedOpenOptions.readWrite())) {
             img.write(0, Images.fill(65536, (byte) 0xab));
             img.write(512 << 10, Images.fill(65536, (byte) 0xcd));
@@ -49,7 +50,7 @@ class MapCommandTest {
     @Test
     void emptyImageAsQemuImgShowsIt() throws IOException {
         Path p = dir.resolve("empty.qed");
-        QedImage.create(p, QedCreateOptions.ofSize(0));
+        QedTools.create(p, QedCreateOptions.ofSize(0));
         assertEquals("[{ \"start\": 0, \"length\": 0, \"depth\": 0, \"present\": false, \"zero\": false, \"data\": false}]\n",
                 Cli.run("map", "--output=json", p.toString()).assertOk().out());
         assertEquals("Offset          Length          Mapped to       File\n", Cli.run("map", p.toString()).assertOk().out());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ class MutationFuzzTest {
             Files.write(file, img);
             String ctx = "seed " + seed + " round " + round + " (" + what + ")";
             // qemu-img check's code for a file it cannot check: a mutated magic makes the file no QED image
-            int noCheck = QedImage.isQed(file) ? -1 : 63;
+            int noCheck = QedTools.isQed(file) ? -1 : 63;
             for (String[] cmd : List.of(new String[] {"info", "--output", "json"}, new String[] {"check"},
                     new String[] {"map", "--output", "json"}, new String[] {"convert", "-O", "raw"})) {
                 List<String> args = new ArrayList<>(List.of(cmd));
@@ -99,7 +100,7 @@ class MutationFuzzTest {
         };
         for (int i = 0; i < shapes.length; i++) {
             Path p = dir.resolve("base" + i + ".qed");
-            QedImage.create(p, shapes[i]);
+            QedTools.create(p, shapes[i]);
             try (QedImage q = QedImage.open(p, QedOpenOptions.readWrite())) {
                 Random r = new Random(i);
                 for (int w = 0; w < 12; w++) {

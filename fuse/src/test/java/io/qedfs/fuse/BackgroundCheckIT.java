@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -124,7 +125,7 @@ class BackgroundCheckIT extends MountTestBase {
     /** A 16 MiB image with 1 MiB of data, three leaked clusters at its end, and NEED_CHECK set, as a crash leaves it. */
     private Path dirtyImage() throws Exception {
         Path img = dir.resolve("dirty.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(16 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(16 << 20));
         byte[] data = new byte[DATA];
         new Random(3).nextBytes(data);
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite())) {

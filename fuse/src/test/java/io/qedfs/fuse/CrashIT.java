@@ -11,6 +11,7 @@ import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import io.qedfs.qed.RepairMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -38,7 +39,7 @@ class CrashIT extends MountTestBase {
     @Test
     void sigtermWhileWritingClosesCleanlyAndKeepsCompletedWrites() throws Exception {
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(256L << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(256L << 20));
         long pid = Qedfs.mount("--log", dir.resolve("log").toString(), img.toString(), mnt.toString());
         Writer writer = new Writer(mnt.resolve("disk.raw"), 1, 0, 1_000_000);
         writer.start();
@@ -69,7 +70,7 @@ class CrashIT extends MountTestBase {
                 ok(sh("head -c 50M /dev/urandom > " + base), "base");
                 create = create.withBacking(base.getFileName().toString(), "raw");
             }
-            QedImage.create(img, create);
+            QedTools.create(img, create);
             long pid = Qedfs.mount("--log", dir.resolve("log" + round).toString(), img.toString(), mnt.toString());
             Writer writer = new Writer(mnt.resolve("r" + round + ".raw"), 8, rnd.nextLong(), 1_000_000);
             writer.start();

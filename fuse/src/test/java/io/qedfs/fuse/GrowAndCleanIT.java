@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import io.qedfs.qed.QedCreateOptions;
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -32,12 +32,12 @@ class GrowAndCleanIT extends MountTestBase {
     @Test
     void imagesGrownByTruncateAreCleanOnceIdle() throws Exception {
         Path plain = dir.resolve("plain.qed");
-        QedImage.create(plain, QedCreateOptions.ofSize(16 << 20));
+        QedTools.create(plain, QedCreateOptions.ofSize(16 << 20));
         byte[] base = new byte[48 << 20];
         new Random(1).nextBytes(base);
         Files.write(dir.resolve("base.raw"), base);
         Path over = dir.resolve("over.qed");
-        QedImage.create(over, QedCreateOptions.ofSize(16 << 20).withBacking("base.raw", "raw"));
+        QedTools.create(over, QedCreateOptions.ofSize(16 << 20).withBacking("base.raw", "raw"));
         Qedfs.mount(plain.toString(), over.toString(), mnt.toString());
 
         ok(sh("truncate -s 40M " + mnt.resolve("plain.raw")), "truncate plain");
@@ -69,7 +69,7 @@ class GrowAndCleanIT extends MountTestBase {
     @Test
     void aDirtyImageEndingInLeakedHolesIsCleanAfterMountAndUnmount() throws Exception {
         Path img = dir.resolve("leaky.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(16 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(16 << 20));
         ok(Qedfs.run(List.of("qemu-io", "-f", "qed", "-c", "write -P 0x5a 0 128k", img.toString())), "qemu-io");
         try (RandomAccessFile f = new RandomAccessFile(img.toFile(), "rw")) {
             f.seek(16);

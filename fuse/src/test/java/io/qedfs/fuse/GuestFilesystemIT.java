@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qedfs.qed.QedCreateOptions;
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +38,7 @@ class GuestFilesystemIT {
         assumeTrue(Qedfs.isRoot(), "loop devices need root");
         assumeTrue(Qedfs.onPath("mkfs.ext4") && Qedfs.onPath("losetup"), "e2fsprogs / util-linux missing (make deps)");
         Path img = dir.resolve("guest.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(512L << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(512L << 20));
         Path mnt = Files.createDirectory(dir.resolve("mnt"));
         Path guest = Files.createDirectory(dir.resolve("guest"));
         Path tree = makeTree(Files.createDirectory(dir.resolve("tree")));
@@ -73,7 +73,7 @@ class GuestFilesystemIT {
         Qedfs.assumeFuse();
         assumeTrue(Qedfs.isRoot(), "loop devices need root");
         Path img = dir.resolve("d.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(64 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(64 << 20));
         Path mnt = Files.createDirectory(dir.resolve("mnt"));
         Qedfs.mount(img.toString(), mnt.toString());
         String loop = ok(sh("losetup -f --show " + mnt.resolve("d.raw")), "losetup").out().strip();

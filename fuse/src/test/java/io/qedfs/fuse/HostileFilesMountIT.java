@@ -12,8 +12,9 @@ import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import io.qedfs.qed.RepairMode;
-import io.qedfs.qed.SparseFiles;
+import io.qedfs.qed.host.SparseFiles;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -42,10 +43,10 @@ class HostileFilesMountIT extends MountTestBase {
     @Test
     void aDirectoryHoldingAFifoBackedImageIsRefusedInOneLine() throws Exception {
         Path src = Files.createDirectory(dir.resolve("src"));
-        QedImage.create(src.resolve("good.qed"), QedCreateOptions.ofSize(8 << 20));
+        QedTools.create(src.resolve("good.qed"), QedCreateOptions.ofSize(8 << 20));
         Path base = dir.resolve("base.raw");
         Files.write(base, new byte[1 << 20]);
-        QedImage.create(src.resolve("fifo-backed.qed"), QedCreateOptions.ofSize(1 << 20).withBacking(base.toString(), "raw"));
+        QedTools.create(src.resolve("fifo-backed.qed"), QedCreateOptions.ofSize(1 << 20).withBacking(base.toString(), "raw"));
         Files.delete(base);
         mkfifo(base);
         mkfifo(src.resolve("pipe.qed")); // not an image at all: passed over like any file without the magic
@@ -83,7 +84,7 @@ class HostileFilesMountIT extends MountTestBase {
     @Test
     void aMountCommandKilledWhileWaitingTakesItsServerAlong() throws Exception {
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(8 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(8 << 20));
         Path log = mkfifo(dir.resolve("log.fifo"));
         for (boolean sigkill : new boolean[] {true, false}) {
             Process waiting = new ProcessBuilder("java", "-jar", Qedfs.jar().toString(), "mount", "--log", log.toString(),

@@ -16,6 +16,7 @@ import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import io.qedfs.qed.RepairMode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -72,7 +73,7 @@ class HostileMountIT extends MountTestBase {
         long size = 256L << 20;
         int cluster = QedCreateOptions.DEFAULT_CLUSTER_SIZE;
         Path img = smallFs.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(size));
+        QedTools.create(img, QedCreateOptions.ofSize(size));
         Path log = dir.resolve("log"); // not on the full file system
         Qedfs.mount("--log", log.toString(), img.toString(), mnt.toString());
         Path raw = mnt.resolve("disk.raw");
@@ -149,7 +150,7 @@ class HostileMountIT extends MountTestBase {
         try (QedImage q = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
             CheckReport r = q.check(RepairMode.NONE);
             assertEquals(0, r.exitCode(), r.toString());
-            assertFalse(q.header().needsCheck());
+            assertFalse(q.needsCheck());
             assertImage(q, model, acked, "engine read after unmount (seed " + seed + ")");
         }
         System.out.printf("disk full: ENOSPC after %d bytes acknowledged; qemu-img check clean%n", acked);
@@ -166,7 +167,7 @@ class HostileMountIT extends MountTestBase {
     void corruptTablesGiveEioReadOnlyAndAreRepairedReadWrite() throws Exception {
         int cluster = 64 << 10;
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(8L << 30).withClusterSize(cluster).withTableSize(4)); // an L2 maps 2 GiB
+        QedTools.create(img, QedCreateOptions.ofSize(8L << 30).withClusterSize(cluster).withTableSize(4)); // an L2 maps 2 GiB
         Random rnd = new Random(42);
         // the valid data, under L1 entries 0, 1 and 3
         List<Range> valid = List.of(new Range(MIB + 4113, bytes(rnd, 300_000)), new Range((2L << 30) + 5 * MIB, bytes(rnd, 200_000)),
@@ -271,7 +272,7 @@ class HostileMountIT extends MountTestBase {
     void fioVerifyThroughTheMountAndAfterRemount() throws Exception {
         assumeTrue(Qedfs.onPath("fio"), "fio is not installed (make deps)");
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(256L << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(256L << 20));
         Qedfs.mount("--log", dir.resolve("log").toString(), img.toString(), mnt.toString());
         Path raw = mnt.resolve("disk.raw");
         Qedfs.Result write = fio(raw, "--rw=randwrite", "--do_verify=1");

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -35,7 +36,7 @@ class MountIT extends MountTestBase {
         // stays below 16 MiB, where qemu-img check starts reporting phantom leaks for 4 KiB clusters.
         int size = 12 << 20;
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(4096).withTableSize(2));
+        QedTools.create(img, QedCreateOptions.ofSize(size).withClusterSize(4096).withTableSize(2));
         byte[] model = new byte[size];
         Qedfs.mount("--log", dir.resolve("log").toString(), img.toString(), mnt.toString());
         Path raw = mnt.resolve("disk.raw");
@@ -71,7 +72,7 @@ class MountIT extends MountTestBase {
 
         assertEquals(0, Qedfs.run(List.of("qemu-img", "check", img.toString())).exit(), "qemu-img check is clean");
         try (QedImage q = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
-            assertFalse(q.header().needsCheck(), "unmount clears NEED_CHECK");
+            assertFalse(q.needsCheck(), "unmount clears NEED_CHECK");
         }
         Path reference = dir.resolve("reference.raw");
         Files.write(reference, model);
@@ -88,9 +89,9 @@ class MountIT extends MountTestBase {
         Files.write(bases.resolve("base.raw"), base);
         ok(sh("cd " + bases + " && qemu-img create -q -f qed -b base.raw -F raw mid.qed 8M"
                 + " && qemu-io -f qed -c 'write -P 0x44 1M 100k' mid.qed"), "make mid.qed");
-        QedImage.create(images.resolve("plain.qed"), QedCreateOptions.ofSize(16 << 20));
-        QedImage.create(images.resolve("over-raw.qed"), QedCreateOptions.ofSize(4 << 20).withBacking("../bases/base.raw", "raw"));
-        QedImage.create(images.resolve("over-qed.qed"), QedCreateOptions.ofSize(8 << 20).withBacking("../bases/mid.qed", "qed"));
+        QedTools.create(images.resolve("plain.qed"), QedCreateOptions.ofSize(16 << 20));
+        QedTools.create(images.resolve("over-raw.qed"), QedCreateOptions.ofSize(4 << 20).withBacking("../bases/base.raw", "raw"));
+        QedTools.create(images.resolve("over-qed.qed"), QedCreateOptions.ofSize(8 << 20).withBacking("../bases/mid.qed", "qed"));
         Files.writeString(images.resolve("notes.txt"), "not an image");
         Qedfs.mount(images.toString(), mnt.toString());
         try (var list = Files.list(mnt)) {
@@ -118,7 +119,7 @@ class MountIT extends MountTestBase {
     @Test
     void truncateGrowsRefusesToShrinkAndWritesPastTheEndFail() throws Exception {
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(8 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(8 << 20));
         Qedfs.mount(img.toString(), mnt.toString());
         Path raw = mnt.resolve("disk.raw");
         ok(sh("truncate -s 24M " + raw), "grow");
@@ -149,7 +150,7 @@ class MountIT extends MountTestBase {
     @Test
     void punchHoleAndZeroRangeGiveSpaceBack() throws Exception {
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(64 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(64 << 20));
         Qedfs.mount(img.toString(), mnt.toString());
         Path raw = mnt.resolve("disk.raw");
         byte[] model = new byte[64 << 20];
@@ -182,7 +183,7 @@ class MountIT extends MountTestBase {
     @Test
     void idleImageIsMarkedCleanWhileMounted() throws Exception {
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(16 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(16 << 20));
         Qedfs.mount(img.toString(), mnt.toString());
         ok(sh("head -c 1M /dev/urandom | dd of=" + mnt.resolve("disk.raw") + " bs=64k conv=notrunc status=none"), "write");
         assertTrue(needCheck(img), "NEED_CHECK is set while allocations are fresh");
@@ -196,7 +197,7 @@ class MountIT extends MountTestBase {
     @Test
     void secondMountAndQemuWritersAreRefused() throws Exception {
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(16 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(16 << 20));
         Path mnt2 = Files.createDirectory(dir.resolve("mnt2"));
         Qedfs.mount(img.toString(), mnt.toString());
         Qedfs.Result second = qedfs("mount", img.toString(), mnt2.toString());
@@ -213,7 +214,7 @@ class MountIT extends MountTestBase {
         Path bad = dir.resolve("bad.qed");
         Files.write(bad, new byte[] {'Q', 'E', 'D', 0, 1, 2, 3});
         Path corrupt = dir.resolve("corrupt.qed");
-        QedImage.create(corrupt, QedCreateOptions.ofSize(1 << 20));
+        QedTools.create(corrupt, QedCreateOptions.ofSize(1 << 20));
         try (FileChannel ch = FileChannel.open(corrupt, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, 12345), 4); // cluster_size
         }

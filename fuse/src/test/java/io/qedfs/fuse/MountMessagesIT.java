@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.qedfs.qed.QedCreateOptions;
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -48,7 +48,7 @@ class MountMessagesIT extends MountTestBase {
     void runningOutOfFileDescriptorsSaysUlimit() throws Exception {
         Path images = Files.createDirectory(dir.resolve("images"));
         for (int i = 0; i < 40; i++) {
-            QedImage.create(images.resolve("i" + i + ".qed"), QedCreateOptions.ofSize(1 << 20));
+            QedTools.create(images.resolve("i" + i + ".qed"), QedCreateOptions.ofSize(1 << 20));
         }
         // a limit that runs out while the images are opened, and one that runs out after (at libfuse's socketpair);
         // images named one by one are opened at mount, a directory's on first use

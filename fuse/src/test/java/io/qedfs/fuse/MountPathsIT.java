@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qedfs.qed.QedCreateOptions;
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -77,7 +77,7 @@ class MountPathsIT extends MountTestBase {
 
     private Path image(String name) throws Exception {
         Path img = dir.resolve(name);
-        QedImage.create(img, QedCreateOptions.ofSize(8 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(8 << 20));
         return img;
     }
 

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qedfs.qed.QedCreateOptions;
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -31,7 +31,7 @@ class PartitionsIT extends MountTestBase {
         assumeTrue(Qedfs.isRoot(), "loop devices need root");
         assumeTrue(Qedfs.onPath("sfdisk") && Qedfs.onPath("mkfs.ext4"), "sfdisk / e2fsprogs missing (make deps)");
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(256 * MIB));
+        QedTools.create(img, QedCreateOptions.ofSize(256 * MIB));
         Path guest = Files.createDirectory(dir.resolve("guest"));
         Path raw = mnt.resolve("disk.raw");
         Path p1 = mnt.resolve("disk-p1.raw");
@@ -99,7 +99,7 @@ class PartitionsIT extends MountTestBase {
                 + "disk.raw2 : size=40M, type=5\\ndisk.raw5 : size=10M\\ndisk.raw6 : size=12M\\n' | sfdisk -q " + disk), "sfdisk");
         Path images = Files.createDirectory(dir.resolve("images"));
         ok(Qedfs.run(List.of("qemu-img", "convert", "-f", "raw", "-O", "qed", disk.toString(), images.resolve("mbr.qed").toString())), "convert");
-        QedImage.create(images.resolve("blank.qed"), QedCreateOptions.ofSize(16 * MIB));
+        QedTools.create(images.resolve("blank.qed"), QedCreateOptions.ofSize(16 * MIB));
         Path log = dir.resolve("log");
         Qedfs.mount("--partitions", "--log", log.toString(), images.toString(), mnt.toString());
         assertEquals(List.of("blank.raw", "mbr-p1.raw", "mbr-p5.raw", "mbr-p6.raw", "mbr.raw"), list());

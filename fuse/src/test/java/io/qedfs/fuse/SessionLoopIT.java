@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,7 +31,7 @@ class SessionLoopIT extends MountTestBase {
     @CsvSource({"pool,1", "pool,3", "jnr,4"})
     void servesAndEndsCleanly(String loop, int threads) throws Exception {
         Path img = dir.resolve("d.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(64 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(64 << 20));
         Process p = new ProcessBuilder("java", "-jar", Qedfs.jar().toString(), "mount", "-f", "--fuse-loop", loop,
                 "--fuse-threads", Integer.toString(threads), img.toString(), mnt.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile()).start();

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,7 +36,7 @@ class SmallHeapMountIT extends MountTestBase {
     @Test
     void anExhaustedHeapFailsWritesAndTheProcessStillExits() throws Exception {
         Path img = dir.resolve("big.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(512L << 30));
+        QedTools.create(img, QedCreateOptions.ofSize(512L << 30));
         Path log = dir.resolve("log");
         Qedfs.ok(Qedfs.run(List.of("java", "-Xmx32m", "-jar", Qedfs.jar().toString(), "mount", "-q", "--log",
                 log.toString(), img.toString(), mnt.toString())), "mount");

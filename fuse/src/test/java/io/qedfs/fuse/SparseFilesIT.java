@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qedfs.qed.QedCreateOptions;
-import io.qedfs.qed.QedImage;
+import io.qedfs.qed.QedTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -40,7 +40,7 @@ class SparseFilesIT extends MountTestBase {
     void sparseCopiesOfAnEightGibImageHoldItsBytesAndNoMore() throws Exception {
         long size = 8 * GIB;
         Path img = dir.resolve("disk.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(size));
+        QedTools.create(img, QedCreateOptions.ofSize(size));
         ok(Qedfs.run(List.of("qemu-io", "-f", "qed", "-c", "write -P 17 0 1M", "-c", "write -P 34 3221225572 200k",
                 "-c", "write -z 5G 1M", "-c", "write -P 51 " + (size - 64 * KIB) + " 64k", img.toString())), "qemu-io");
         Path raw = mnt.resolve("disk.raw");

@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -36,7 +37,7 @@ class StraySignalsIT extends MountTestBase {
     @Test
     void straySignalsUnderWriteLoadAreIgnored() throws Exception {
         Path img = dir.resolve("d.qed");
-        QedImage.create(img, QedCreateOptions.ofSize((long) SLOTS * BLOCK));
+        QedTools.create(img, QedCreateOptions.ofSize((long) SLOTS * BLOCK));
         Path cwd = Files.createDirectory(dir.resolve("cwd"));
         Path log = dir.resolve("log");
         ok(sh("cd " + cwd + " && java -jar " + Qedfs.jar().toAbsolutePath() + " mount -q --log " + log + " " + img + " " + mnt),

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,7 +28,7 @@ class TerminalProgressIT {
 
     private Path imageWithTables() throws Exception {
         Path img = dir.resolve("t.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(16 << 20).withClusterSize(4096).withTableSize(1));
+        QedTools.create(img, QedCreateOptions.ofSize(16 << 20).withClusterSize(4096).withTableSize(1));
         try (QedImage q = QedImage.open(img, QedOpenOptions.readWrite())) {
             for (int i = 0; i < 8; i++) {
                 q.write((long) i << 21, ByteBuffer.wrap(new byte[4096]).put(0, (byte) (i + 1))); // 8 L2 tables

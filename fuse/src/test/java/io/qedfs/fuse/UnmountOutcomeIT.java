@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +32,7 @@ class UnmountOutcomeIT extends MountTestBase {
     @Test
     void aWriteLostAfterItsAcknowledgementFailsTheUnmountWithTheServersError() throws Exception {
         Path img = dir.resolve("d.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(8 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(8 << 20));
         Path pattern = dir.resolve("pat8");
         byte[] pat = new byte[8 << 20];
         new Random(8).nextBytes(pat);
@@ -62,7 +63,7 @@ class UnmountOutcomeIT extends MountTestBase {
     @Test
     void aServerKilledBeforeClosingItsImagesFailsTheUnmount() throws Exception {
         Path img = dir.resolve("d.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(32 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(32 << 20));
         long pid = Qedfs.mount(img.toString(), mnt.toString());
         byte[] data = new byte[4 << 20];
         new Random(4).nextBytes(data);
@@ -96,7 +97,7 @@ class UnmountOutcomeIT extends MountTestBase {
     @Test
     void aCleanEndIsSilentAndLeavesNoRecord() throws Exception {
         Path img = dir.resolve("d.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(8 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(8 << 20));
         Qedfs.mount(img.toString(), mnt.toString());
         String device = MountTable.find(mnt).orElseThrow().device();
         ok(sh("head -c 1M /dev/urandom | dd of=" + mnt.resolve("d.raw") + " bs=64k conv=notrunc status=none"), "write");

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ class UnmountWaysIT {
     void endsCleanly(String way) throws Exception {
         Qedfs.assumeFuse();
         Path img = dir.resolve("d.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(32 << 20));
+        QedTools.create(img, QedCreateOptions.ofSize(32 << 20));
         Path mnt = Files.createDirectory(dir.resolve("mnt"));
         Process p = new ProcessBuilder("java", "-jar", Qedfs.jar().toString(), "mount", "-f", img.toString(), mnt.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile()).start();

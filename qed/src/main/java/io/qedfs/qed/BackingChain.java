@@ -1,5 +1,8 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.FileOpener;
+import io.qedfs.qed.host.Printable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

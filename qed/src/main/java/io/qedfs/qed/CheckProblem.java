@@ -5,7 +5,11 @@ package io.qedfs.qed;
  * one line. A {@link CheckReport} holds at most {@link CheckReport#MAX_PROBLEMS} of them.
  */
 public sealed interface CheckProblem {
-    /** The problem in one line, as {@code qedfs check} prints it. */
+    /**
+     * Says the problem.
+     *
+     * @return the problem in one line, as {@code qedfs check} prints it
+     */
     String message();
 
     /** The L1 table's clusters overlap one another (its offset is inside the file, but its size wraps). */

@@ -1,5 +1,7 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.HostFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -126,7 +128,7 @@ final class CheckRepair {
             for (int i : found.l1Clears) {
                 meta.l1.set(i, 0);
             }
-            meta.writeTable(meta.header().l1TableOffset(), meta.l1);
+            meta.tables.write(meta.header().l1TableOffset(), meta.l1);
         }
         for (long at : found.unreachableL1Clears) {
             try {

@@ -23,7 +23,11 @@ public record CheckReport(long totalClusters, long allocatedClusters, long fragm
     /** The most problems a report lists: the counters count them all, a damaged table can hold millions. */
     public static final int MAX_PROBLEMS = 1000;
 
-    /** qemu-img check's exit code: 0 clean, 1 check error, 2 corruption, 3 leaks only. */
+    /**
+     * The exit code {@code qemu-img check} would give.
+     *
+     * @return 0 clean, 1 check errors, 2 corruption, 3 leaks only
+     */
     public int exitCode() {
         if (checkErrors > 0) {
             return 1;
@@ -34,6 +38,11 @@ public record CheckReport(long totalClusters, long allocatedClusters, long fragm
         return leaks > 0 ? 3 : 0;
     }
 
+    /**
+     * Tells whether the check found nothing to report.
+     *
+     * @return true without check errors, corruptions and leaks
+     */
     public boolean isClean() {
         return exitCode() == 0;
     }

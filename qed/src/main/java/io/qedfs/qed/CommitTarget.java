@@ -1,5 +1,9 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.FileOpener;
+import io.qedfs.qed.host.HostFile;
+import io.qedfs.qed.host.ImageLocks;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;

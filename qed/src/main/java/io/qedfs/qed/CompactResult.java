@@ -1,7 +1,7 @@
 package io.qedfs.qed;
 
 /**
- * What {@link QedImage#compact} did.
+ * What {@link QedTools#compact} did.
  *
  * @param oldFileBytes     length of the source file
  * @param newFileBytes     length of the compacted file

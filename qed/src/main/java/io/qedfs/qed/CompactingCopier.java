@@ -1,5 +1,6 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.Buffers;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 
@@ -18,12 +19,12 @@ final class CompactingCopier {
 
     private final QedImage source;
     private final QedImage copy;
-    private final WorkProgress progress;
+    private final ProgressListener progress;
     private final ByteBuffer buf;
     private long dataClusters;
     private long zeroDataClusters;
 
-    CompactingCopier(QedImage source, QedImage copy, WorkProgress progress) {
+    CompactingCopier(QedImage source, QedImage copy, ProgressListener progress) {
         this.source = source;
         this.copy = copy;
         this.progress = progress;
@@ -31,14 +32,14 @@ final class CompactingCopier {
     }
 
     Counts run() throws IOException {
-        progress.update(0, source.size());
+        progress.progress(0, source.size());
         source.mapper().forEachOwnRun(0, source.size(), run -> {
             switch (run.kind()) {
                 case DATA -> copyData(run.pos(), run.length());
                 case ZERO -> copy.writeZeroes(run.pos(), run.length());
                 case UNALLOCATED -> { }
             }
-            progress.update(run.pos() + run.length(), source.size());
+            progress.progress(run.pos() + run.length(), source.size());
         });
         copy.flush();
         return new Counts(dataClusters, zeroDataClusters);
@@ -65,7 +66,7 @@ final class CompactingCopier {
             }
             writeGroup(at + groupStart, groupStart, n, groupZero);
             at += n;
-            progress.update(at, source.size());
+            progress.progress(at, source.size());
         }
     }
 

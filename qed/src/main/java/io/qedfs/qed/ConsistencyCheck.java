@@ -1,5 +1,7 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.HostFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

@@ -1,5 +1,6 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -10,14 +11,14 @@ import java.nio.charset.StandardCharsets;
  * (or, for a fixed VHD, their end), named as qemu-img names them, so that a user who gave a qcow2 file learns that
  * it is one. A file with none of these magics is what qemu-img calls raw.
  */
-public final class ForeignFormat {
+final class ForeignFormat {
     private static final int HEAD = 512;
 
     private ForeignFormat() {
     }
 
     /** The one-line refusal for {@code name}, open on {@code ch}, which lacks the QED magic. */
-    public static String notQed(String name, FileChannel ch) throws IOException {
+    static String notQed(String name, FileChannel ch) throws IOException {
         long size = ch.size();
         if (size == 0) {
             return name + ": not a QED image: the file is empty";

@@ -1,5 +1,6 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -16,8 +17,10 @@ final class ImageCommitter {
     private ImageCommitter() {
     }
 
-    static void commit(QedImage overlay, ImageMetadata meta, WritePath writes, boolean empty, boolean trustBacking,
-            WorkProgress progress) throws IOException {
+    static void commit(ImageEngine engine, boolean empty, boolean trustBacking, ProgressListener progress)
+            throws IOException {
+        QedImage overlay = engine.image();
+        ImageMetadata meta = engine.meta();
         String backingName = overlay.backingFileName();
         if (backingName == null) {
             throw new QedFormatException(meta.name + ": the image has no backing file, so there is nothing to commit it into");
@@ -38,12 +41,12 @@ final class ImageCommitter {
                     case UNALLOCATED -> { }
                 }
                 at += run.length();
-                progress.update(at, size);
+                progress.progress(at, size);
             }
             t.flush();
         }
         if (empty) {
-            dropAllClusters(meta, writes);
+            dropAllClusters(meta, engine.writes());
         }
     }
 

@@ -1,5 +1,7 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileOpener;
+import io.qedfs.qed.host.WriteLockedFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -36,7 +38,7 @@ final class ImageCompactor {
      * use, a corrupt one, and one marked dirty that does not check clean; leaks alone are no reason to refuse
      * (they are what compaction drops).
      */
-    static CompactResult compact(Path image, Path output, boolean trustBacking, WorkProgress progress) throws IOException {
+    static CompactResult compact(Path image, Path output, boolean trustBacking, ProgressListener progress) throws IOException {
         boolean inPlace = output == null;
         QedOpenOptions options = (inPlace ? QedOpenOptions.readWrite() : QedOpenOptions.readOnlyOptions())
                 .withCheck(QedOpenOptions.CheckPolicy.NEVER).withTrustBacking(trustBacking);
@@ -55,7 +57,7 @@ final class ImageCompactor {
     }
 
     /** Writes the compacted copy next to {@code target} and renames it over {@code target}. */
-    private static CompactResult replace(QedImage source, CheckReport health, Path target, WorkProgress progress)
+    private static CompactResult replace(QedImage source, CheckReport health, Path target, ProgressListener progress)
             throws IOException {
         if (Files.exists(target) && !Files.isRegularFile(target)) {
             // the rename would put a regular file where a block device or a FIFO was
@@ -99,7 +101,7 @@ final class ImageCompactor {
                 : String.format("%s: the image is corrupt (%s); run 'qedfs check -r all %s' first", name, what, name));
     }
 
-    private static CompactingCopier.Counts copy(QedImage source, Path tmp, Path dir, WorkProgress progress)
+    private static CompactingCopier.Counts copy(QedImage source, Path tmp, Path dir, ProgressListener progress)
             throws IOException {
         String backingFormat = source.header().hasFeature(QedHeader.F_BACKING_FORMAT_NO_PROBE) ? "raw" : null;
         QedCreateOptions o = new QedCreateOptions(source.size(), source.clusterSize(), source.tableSize(),

@@ -6,6 +6,11 @@ import java.io.IOException;
 public class ImageLockedException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message one line naming the file and the problem
+     */
     public ImageLockedException(String message) {
         super(message);
     }

@@ -1,13 +1,15 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.HostFile;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The metadata of one open image: header, L1 table (always in memory), L2 tables (through the cache), the
- * {@link Allocator} (the allocation lock and pointer), and the cluster lookup. Table entries are read lock-free
+ * {@link Allocator} (the allocation lock and pointer), and the cluster lookup; the tables reach the file
+ * through {@link TableIo}. Table entries are read lock-free
  * (AtomicLongArray); they are only changed by callers holding the allocation lock, and only once they are in
  * the file: a writer
  * that finds an entry writes into its cluster without a lock, and its write must not depend on a table
@@ -35,8 +37,10 @@ final class ImageMetadata {
     final Allocator allocator;
     /** Whatever made the image stop holding what callers were told: reported by every later write, fsync and close. */
     final StickyFailure failure;
+    /** The tables in the file: read and written through it, never cached there. */
+    final TableIo tables;
     private final HostFile host;
-    private final L2Cache.Loader sliceLoader = this::readSlice; // made once: a lookup allocates nothing for it
+    private final L2Cache.Loader sliceLoader; // made once: a lookup allocates nothing for it
     /** Read without a lock; written under the allocation lock (but by the open, before anyone else sees it). */
     private volatile QedHeader header;
     /** Set once a sync failed: every later sync fails too (the kernel may have dropped the pages it could not write). */
@@ -55,9 +59,11 @@ final class ImageMetadata {
         this.host = host;
         this.header = header;
         this.geometry = Geometry.of(header);
+        this.tables = new TableIo(name, channel, host, geometry);
+        this.sliceLoader = tables::readSlice;
         this.allocator = new Allocator(channel, fileLength & -(long) geometry.clusterSize);
         this.reach = header.imageSize();
-        this.l1 = readEntries(header.l1TableOffset(), l1Length(reach));
+        this.l1 = tables.read(header.l1TableOffset(), l1Length(reach));
         this.l2Cache = l2Cache;
         this.failure = new StickyFailure(name);
     }
@@ -120,32 +126,6 @@ final class ImageMetadata {
     }
 
     /**
-     * Reads {@code count} entries at {@code offset}, in pieces of at most one slice. The buffer is on the heap: the
-     * JDK reads through a direct buffer it keeps per thread, where one allocated here would stay in native memory
-     * until a garbage collection, a slice (up to 1 MiB) per table loaded.
-     */
-    AtomicLongArray readEntries(long offset, int count) throws IOException {
-        AtomicLongArray t = new AtomicLongArray(count);
-        ByteBuffer buf = ByteBuffer.allocate(Math.min(count, geometry.sliceEntries) * 8);
-        for (int done = 0; done < count; ) {
-            int n = Math.min(count - done, buf.capacity() / 8);
-            buf.clear().limit(n * 8);
-            FileIo.readFully(channel, offset + done * 8L, buf, name);
-            TableCodec.decodeInto(buf.flip(), t, done, n);
-            done += n;
-        }
-        return t;
-    }
-
-    /** The first {@code entries} entries of the L2 slice at {@code offset}; a slice in a hole of the file is not read. */
-    private AtomicLongArray readSlice(long offset, int entries) throws IOException {
-        if (geometry.sliced() && host.nextData(offset, offset + entries * 8L) < 0) {
-            return new AtomicLongArray(entries);
-        }
-        return readEntries(offset, entries);
-    }
-
-    /**
      * How many entries of the slice holding guest offset {@code pos} are held in memory: those mapping guest bytes
      * below {@link #reach}, rounded up to whole sectors (table entries are written a sector at a time).
      */
@@ -174,7 +154,7 @@ final class ImageMetadata {
             for (int i = 0; i < held.length(); i++) {
                 grown.set(i, held.get(i));
             }
-            AtomicLongArray more = readEntries(header.l1TableOffset() + held.length() * 8L, length - held.length());
+            AtomicLongArray more = tables.read(header.l1TableOffset() + held.length() * 8L, length - held.length());
             for (int i = 0; i < more.length(); i++) {
                 grown.set(held.length() + i, more.get(i));
             }
@@ -193,14 +173,6 @@ final class ImageMetadata {
         return (int) Math.min(geometry.l1Entries, sectors * TableCodec.ENTRIES_PER_SECTOR);
     }
 
-    /** Writes {@code table} (the reachable L1 entries, or one slice) at {@code offset}, a slice at a time. */
-    void writeTable(long offset, AtomicLongArray table) throws IOException {
-        for (int at = 0; at < table.length(); at += geometry.sliceEntries) {
-            int n = Math.min(table.length() - at, geometry.sliceEntries);
-            FileIo.writeFully(channel, offset + at * 8L, TableCodec.encode(table, at, at + n));
-        }
-    }
-
     /**
      * Makes the on-disk L1 table all zeroes and the entries in memory too (the table may be larger than what
      * is in memory: the rest becomes a hole, or zeroes where holes cannot be punched).
@@ -212,10 +184,10 @@ final class ImageMetadata {
             l1.set(i, 0);
         }
         long offset = header.l1TableOffset();
-        writeTable(offset, l1);
+        tables.write(offset, l1);
         long held = l1.length() * 8L;
         if (held < geometry.tableBytes) {
-            host.zeroRange(offset + held, geometry.tableBytes - held);
+            tables.zero(offset + held, geometry.tableBytes - held);
         }
     }
 
@@ -334,68 +306,23 @@ final class ImageMetadata {
             fill(t, from, n, value, step);
             long at = allocator.allocate(geometry.tableBytes);
             try {
-                writeNewTable(at, base, t);
+                tables.writeNew(at, base, t);
                 sync();
             } catch (IOException e) {
                 allocator.release(at);
                 throw new NothingRecordedException(e);
             }
             // a failed L1 write leaves the table a leak (its sector may have reached the disk: it is not released)
-            writeEntries(header.l1TableOffset(), l1, l1Index, 1, at, 0);
+            tables.writeEntries(header.l1TableOffset(), l1, l1Index, 1, at, 0);
             l2Cache.insert(at + base * 8L, t).close(); // before the L1 entry: a lookup through it must find this copy
             l1.set(l1Index, at);
             return;
         }
         try (L2Cache.Ref ref = l2(tableOffset, index, pos)) {
             AtomicLongArray t = ref.table();
-            writeEntries(tableOffset + base * 8L, t, from, n, value, step);
+            tables.writeEntries(tableOffset + base * 8L, t, from, n, value, step);
             fill(t, from, n, value, step);
         }
-    }
-
-    /**
-     * Writes a new L2 table at {@code at}, the end of the file, whose only entries are those of {@code slice}
-     * (the slice from entry {@code base}). A table of one slice is written whole. A larger one is written
-     * sparsely: that slice, and the file extended over the rest (its last sector written), which then reads
-     * as zeroes; bytes an odd-sized file held past its last whole cluster are zeroed first.
-     */
-    private void writeNewTable(long at, int base, AtomicLongArray slice) throws IOException {
-        if (!geometry.sliced()) {
-            writeTable(at, slice);
-            // the entries past those held in memory (past the image end): zeroes, the file may hold stale bytes there
-            for (long from = at + slice.length() * 8L, end = at + geometry.tableBytes; from < end; ) {
-                int n = (int) Math.min(end - from, Buffers.zerosCapacity()); // fits: at most zerosCapacity()
-                FileIo.writeFully(channel, from, Buffers.zeros(n));
-                from += n;
-            }
-            return;
-        }
-        long end = at + geometry.tableBytes;
-        long length = channel.size();
-        if (length > at) {
-            host.zeroRange(at, Math.min(length, end) - at);
-        }
-        writeTable(at + base * 8L, slice);
-        if (channel.size() < end) {
-            FileIo.writeFully(channel, end - TableCodec.SECTOR, Buffers.zeros(TableCodec.SECTOR));
-        }
-    }
-
-    /**
-     * Writes the 512-byte sectors (as QEMU does) of {@code table} (the L1 entries in memory, or an L2 slice) that
-     * hold entries {@code [from, from+n)}, with those entries set to {@code value}, {@code value + step}, ...; the
-     * table in memory is left as it is.
-     */
-    private void writeEntries(long tableOffset, AtomicLongArray table, int from, int n, long value, long step)
-            throws IOException {
-        int first = from - from % TableCodec.ENTRIES_PER_SECTOR;
-        int last = Math.min(table.length(),
-                (from + n + TableCodec.ENTRIES_PER_SECTOR - 1) / TableCodec.ENTRIES_PER_SECTOR * TableCodec.ENTRIES_PER_SECTOR);
-        ByteBuffer sectors = TableCodec.encode(table, first, last);
-        for (int k = 0; k < n; k++) {
-            sectors.putLong((from + k - first) * 8, value + k * step);
-        }
-        FileIo.writeFully(channel, tableOffset + first * 8L, sectors);
     }
 
     private static void fill(AtomicLongArray t, int from, int n, long value, long step) {

@@ -1,5 +1,9 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.Buffers;
+import io.qedfs.qed.host.FileOpener;
+import io.qedfs.qed.host.HostFile;
+import io.qedfs.qed.host.ImageLocks;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,8 +21,10 @@ final class ImageRebaser {
     }
 
     /** Safe mode on an image open read-write; {@code newName} null or empty removes the backing file. */
-    static void rebase(QedImage image, ImageMetadata meta, WritePath writes, String newName, String format,
-            boolean trustBacking, WorkProgress progress) throws IOException {
+    static void rebase(ImageEngine engine, String newName, String format, boolean trustBacking,
+            ProgressListener progress) throws IOException {
+        QedImage image = engine.image();
+        ImageMetadata meta = engine.meta();
         Backing next = newName == null || newName.isEmpty() ? null
                 : BackingChain.openNamed(image.path(), newName, format, true, trustBacking);
         try {
@@ -42,13 +48,13 @@ final class ImageRebaser {
         try (FileChannel ch = FileOpener.open(path, true, name);
                 HostFile host = new HostFile(path, ch, true);
                 ImageLocks locks = ImageLocks.acquire(host, ch, false, name)) {
-            QedHeader h = QedImage.readHeader(ch, name, ch.size());
+            QedHeader h = QedHeader.read(ch, name, ch.size());
             HeaderValidator.validate(h, name, ch.size());
             BackingReference.writeHeader(ch, BackingReference.placeName(ch, h, newName, format, name));
         }
     }
 
-    private static void copyWhereBackingsDiffer(QedImage image, ImageMetadata meta, Backing next, WorkProgress progress)
+    private static void copyWhereBackingsDiffer(QedImage image, ImageMetadata meta, Backing next, ProgressListener progress)
             throws IOException {
         int clusterSize = meta.geometry.clusterSize;
         int chunk = Math.max(clusterSize, CHUNK); // both powers of two: a cluster multiple
@@ -70,7 +76,7 @@ final class ImageRebaser {
                 copyDifferingClusters(image, at, old.flip(), neu.flip(), clusterSize);
             }
             at += n;
-            progress.update(at, size);
+            progress.progress(at, size);
         }
     }
 

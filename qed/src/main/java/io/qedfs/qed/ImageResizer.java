@@ -18,7 +18,8 @@ final class ImageResizer {
     private ImageResizer() {
     }
 
-    static void resize(ImageMetadata meta, WritePath writes, Backing backing, long requested) throws IOException {
+    static void resize(ImageEngine engine, long requested) throws IOException {
+        ImageMetadata meta = engine.meta();
         long newSize = (requested + 511) & ~511L;
         long max = meta.geometry.maxImageSize();
         if (requested < 0 || newSize < 0 || newSize > max) {
@@ -35,7 +36,7 @@ final class ImageResizer {
                 return;
             }
             meta.reachTo(newSize); // the cached slices must hold the grown range's entries before they are zeroed
-            zeroStaleRange(meta, writes, backing, old, newSize);
+            zeroStaleRange(meta, engine.writes(), engine.backing(), old, newSize);
             meta.sync();
             meta.writeHeader(meta.header().withImageSize(newSize));
             meta.sync();

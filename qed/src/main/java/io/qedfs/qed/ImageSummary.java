@@ -1,5 +1,6 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileOpener;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -8,9 +9,10 @@ import java.util.List;
 
 /**
  * What a short look at an image tells, with nothing kept open: its header's size, cluster size and NEED_CHECK
- * bit, and its backing chain as an open would find it. Taking one opens the image file (with {@link FileOpener}'s
- * checks), reads and validates the header, and closes it again; every backing file gets the same, and the checks
- * an open makes before opening one (it exists, no loop, within the depth, trusted: {@link BackingTrust}). No lock
+ * bit, and its backing chain as an open would find it. Taking one opens the image file (refusing what an open
+ * refuses), reads and validates the header, and closes it again; every backing file gets the same, and the checks
+ * an open makes before opening one (it exists, no loop, within the depth, trusted: see
+ * {@link QedOpenOptions#trustBacking}). No lock
  * is taken and no table read, so it is as cheap as a stat and a read of each file; it can be stale as soon as it
  * is taken, and an open reads everything again.
  *
@@ -23,14 +25,28 @@ import java.util.List;
  */
 public record ImageSummary(Path path, long size, int clusterSize, boolean needsCheck, String backingFileName,
         List<Path> backingFiles) {
+    /**
+     * Keeps a copy of {@code backingFiles} that cannot change.
+     *
+     * @param path            the image file
+     * @param size            virtual size in bytes
+     * @param clusterSize     bytes per cluster
+     * @param needsCheck      the header's NEED_CHECK bit
+     * @param backingFileName the backing file name as stored in the header, or null
+     * @param backingFiles    the backing chain's files, nearest first
+     */
     public ImageSummary {
         backingFiles = List.copyOf(backingFiles);
     }
 
     /**
-     * Summarises the image at {@code path}; {@code options} gives the chain's depth limit and whether its files are
-     * trusted whoever owns them. Fails as an open would on a file that is not a valid QED image, and on a chain an
-     * open would refuse.
+     * Summarises an image.
+     *
+     * @param path    the image file
+     * @param options the chain's depth limit and whether its files are trusted whoever owns them
+     * @return the summary
+     * @throws IOException as {@link QedImage#open} would on a file that is not a valid QED image, and on a chain an
+     *                     open would refuse
      */
     public static ImageSummary of(Path path, QedOpenOptions options) throws IOException {
         Level top = read(path);
@@ -59,7 +75,7 @@ public record ImageSummary(Path path, long size, int clusterSize, boolean needsC
         String name = path.toString();
         try (FileChannel ch = FileOpener.open(path, false, name)) {
             long length = ch.size();
-            QedHeader h = QedImage.readHeader(ch, name, length);
+            QedHeader h = QedHeader.read(ch, name, length);
             HeaderValidator.validate(h, name, length);
             return new Level(path, h, h.hasBackingFile() ? BackingChain.readName(ch, h, name) : null);
         }

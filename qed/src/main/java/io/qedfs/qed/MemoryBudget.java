@@ -17,8 +17,11 @@ public final class MemoryBudget {
     private final WriteBuffers writeBuffers;
 
     /**
-     * {@code l2CacheBytes}: unpinned L2 table slices are evicted beyond this; {@code writeBehindBytes}: queued
-     * writes beyond this are written synchronously (rounded down to whole 1 MiB buffers, at least one).
+     * Creates a budget.
+     *
+     * @param l2CacheBytes     unpinned L2 table slices are evicted beyond this
+     * @param writeBehindBytes queued writes beyond this are written synchronously (rounded down to whole 1 MiB
+     *                         buffers, at least one)
      */
     public MemoryBudget(long l2CacheBytes, long writeBehindBytes) {
         if (l2CacheBytes < 1 || writeBehindBytes < 1) {
@@ -31,29 +34,49 @@ public final class MemoryBudget {
     }
 
     /**
-     * The budget for a process whose heap may grow to {@code maxHeapBytes} ({@link Runtime#maxMemory()}): a sixth
-     * of it for L2 tables, at most the 64 MiB one image gets on its own, at least 8 MiB; and 16 write-behind
-     * buffers (outside the heap), two images' worth.
+     * The budget for a process: a sixth of its heap for L2 tables, at most the 64 MiB one image gets on its own,
+     * at least 8 MiB; and 16 write-behind buffers (outside the heap), two images' worth.
+     *
+     * @param maxHeapBytes how large the heap may grow ({@link Runtime#maxMemory()})
+     * @return the budget
      */
     public static MemoryBudget forHeap(long maxHeapBytes) {
         long l2 = Math.max(8L << 20, Math.min(QedOpenOptions.DEFAULT_L2_CACHE_BYTES, maxHeapBytes / 6));
         return new MemoryBudget(l2, 2L * OWN_WRITE_BUFFERS * WriteBehind.MAX_WRITE);
     }
 
+    /**
+     * The L2 cache's bound.
+     *
+     * @return bytes of L2 table slices kept at most, unless pinned
+     */
     public long l2CacheBytes() {
         return l2.capacity();
     }
 
+    /**
+     * The write-behind buffers' bound.
+     *
+     * @return bytes of queued writes held at most
+     */
     public long writeBehindBytes() {
         return (long) writeBuffers.slots() * WriteBehind.MAX_WRITE;
     }
 
-    /** Bytes of L2 table slices cached right now, by every image on this budget (pinned ones included). */
+    /**
+     * How much of the L2 budget is in use.
+     *
+     * @return bytes of L2 table slices cached right now, by every image on this budget (pinned ones included)
+     */
     public long cachedL2Bytes() {
         return l2.used();
     }
 
-    /** Bytes of write-behind buffers holding queued writes right now. */
+    /**
+     * How much of the write-behind budget is in use.
+     *
+     * @return bytes of write-behind buffers holding queued writes right now
+     */
     public long queuedWriteBytes() {
         return (long) writeBuffers.inUse() * WriteBehind.MAX_WRITE;
     }

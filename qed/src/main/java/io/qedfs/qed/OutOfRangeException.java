@@ -6,6 +6,11 @@ import java.io.IOException;
 public class OutOfRangeException extends IOException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message one line naming the file and the problem
+     */
     public OutOfRangeException(String message) {
         super(message);
     }

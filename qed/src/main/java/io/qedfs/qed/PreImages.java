@@ -1,5 +1,6 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;

@@ -7,6 +7,11 @@ package io.qedfs.qed;
 public class QedCorruptionException extends QedFormatException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * Creates the exception.
+     *
+     * @param message one line naming the file and the problem
+     */
     public QedCorruptionException(String message) {
         super(message);
     }

@@ -1,7 +1,10 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.FileIo;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 
 /**
  * The 64-byte QED header, little-endian, at file offset 0.
@@ -19,7 +22,7 @@ import java.nio.ByteOrder;
  * u32 fields are held as non-negative longs so that all-ones values survive decoding and can be named in
  * error messages. {@link #decode} never fails on content; {@link HeaderValidator} decides what is valid.
  */
-public record QedHeader(
+record QedHeader(
         long clusterSize,
         long tableSize,
         long headerSize,
@@ -31,13 +34,31 @@ public record QedHeader(
         long backingNameOffset,
         long backingNameSize) {
 
-    public static final int MAGIC = 0x00444551;
-    public static final int SIZE = 64;
+    static final int MAGIC = 0x00444551;
+    static final int SIZE = 64;
 
-    public static final long F_BACKING_FILE = 0x01;
-    public static final long F_NEED_CHECK = 0x02;
-    public static final long F_BACKING_FORMAT_NO_PROBE = 0x04;
-    public static final long KNOWN_FEATURES = F_BACKING_FILE | F_NEED_CHECK | F_BACKING_FORMAT_NO_PROBE;
+    static final long F_BACKING_FILE = 0x01;
+    static final long F_NEED_CHECK = 0x02;
+    static final long F_BACKING_FORMAT_NO_PROBE = 0x04;
+    static final long KNOWN_FEATURES = F_BACKING_FILE | F_NEED_CHECK | F_BACKING_FORMAT_NO_PROBE;
+
+    /**
+     * Reads the header of the file {@code name}, {@code length} bytes long, open on {@code ch}; refuses a file too
+     * short for one and a file without the QED magic (saying what it is instead). The fields are not validated.
+     */
+    static QedHeader read(FileChannel ch, String name, long length) throws IOException {
+        if (length < SIZE) {
+            throw new QedFormatException(String.format(
+                    "%s: not a QED image: the file is %d bytes, shorter than the %d-byte header", name, length, SIZE));
+        }
+        ByteBuffer b = ByteBuffer.allocate(SIZE);
+        FileIo.readFully(ch, 0, b, name);
+        b.flip();
+        if (!hasMagic(b)) {
+            throw new QedFormatException(ForeignFormat.notQed(name, ch));
+        }
+        return decode(b);
+    }
 
     /** Reads the fields of a header; {@code buf} must hold at least 64 bytes from its position. */
     static QedHeader decode(ByteBuffer buf) {
@@ -65,15 +86,15 @@ public record QedHeader(
         return b.flip();
     }
 
-    public boolean hasFeature(long bit) {
+    boolean hasFeature(long bit) {
         return (features & bit) != 0;
     }
 
-    public boolean needsCheck() {
+    boolean needsCheck() {
         return hasFeature(F_NEED_CHECK);
     }
 
-    public boolean hasBackingFile() {
+    boolean hasBackingFile() {
         return hasFeature(F_BACKING_FILE);
     }
 

@@ -1,5 +1,12 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.Buffers;
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.FileOpener;
+import io.qedfs.qed.host.FileSyscalls;
+import io.qedfs.qed.host.HostFile;
+import io.qedfs.qed.host.ImageLocks;
+import io.qedfs.qed.host.LibC;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -9,11 +16,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * An open QED image: the facade over header, tables, cache, write path, backing chain and check.
+ * An open QED image: read and write guest bytes, flush, grow, map, check and repair it, then close it. Open one
+ * with {@link #open}; make one with {@link QedTools#create}. Every failure is an {@link IOException} whose
+ * message names the file and the problem.
  *
- * <p>Thread-safe: reads and writes of allocated clusters run in parallel with positional I/O; allocations
- * are serialised (see {@link WritePath}). Never interrupt a thread blocked in this class's I/O: an interrupt
- * closes the underlying FileChannel for every thread.
+ * <p>Thread-safe: reads and writes of allocated clusters run in parallel with positional I/O; allocations are
+ * serialised. Never interrupt a thread blocked in this class's I/O: an interrupt closes the underlying
+ * FileChannel for every thread.
  */
 public final class QedImage implements Closeable {
     private final Path path;
@@ -69,7 +78,7 @@ public final class QedImage implements Closeable {
             hostFile = new HostFile(path, channel, !readOnly, opener.syscalls());
             takenLocks = options.lock() ? ImageLocks.acquire(hostFile, channel, readOnly, name) : null;
             long length = channel.size();
-            QedHeader h = readHeader(channel, name, length);
+            QedHeader h = QedHeader.read(channel, name, length);
             HeaderValidator.validate(h, name, length);
             this.backingName = h.hasBackingFile() ? BackingChain.readName(channel, h, name) : null;
             opened = backingName == null ? null : BackingChain.open(path, backingName, h, ctx);
@@ -129,10 +138,24 @@ public final class QedImage implements Closeable {
 
     /**
      * Opens an image and its backing chain. With {@code options.lock()}, the image takes QEMU's read or write
-     * lock and every backing file QEMU's read lock (nobody may write it while this image is open).
+     * lock and every backing file QEMU's read lock (nobody may write it while this image is open). A read-write
+     * open of an image marked dirty checks and repairs it first (see {@link QedOpenOptions#check}).
+     *
+     * @param path    the image file
+     * @param options how to open it: {@link QedOpenOptions#readWrite()} or {@link QedOpenOptions#readOnlyOptions()}
+     * @return the open image; close it to flush it and release its file and locks
+     * @throws QedFormatException     when the file is not a valid QED image, or is corrupt beyond repair
+     * @throws ImageLockedException   when a qedfs mount or a QEMU process has the image open
+     * @throws BackingRefusedException when a backing file may not be opened (see {@link QedOpenOptions#trustBacking})
+     * @throws IOException            when a file cannot be opened or read
      */
     public static QedImage open(Path path, QedOpenOptions options) throws IOException {
         return open(path, options, options.lock());
+    }
+
+    /** Opens an image without read-locking its backing files (a commit write-locks the one it writes). */
+    static QedImage openUnlockedChain(Path path, QedOpenOptions options) throws IOException {
+        return open(path, options, false);
     }
 
     /** Opens an image; its backing files are read-locked only when {@code lockChain}. */
@@ -154,115 +177,9 @@ public final class QedImage implements Closeable {
         return new QedImage(path, ro, ctx, QedImage::openChannel);
     }
 
-    /**
-     * Creates a new image (replacing any file of that name) and returns it closed and clean. A file in use (a
-     * qedfs mount or a QEMU process has it open) is refused with {@link ImageLockedException}, unchanged.
-     */
-    public static void create(Path path, QedCreateOptions options) throws IOException {
-        ImageCreator.create(path, options);
-    }
-
-    /**
-     * Merges the overlay at {@code path} into its backing file (QED or raw) so that the backing file reads as
-     * the overlay did; then, if {@code emptyOverlay}, drops the overlay's clusters (otherwise it is only read).
-     * {@code progress} receives the guest bytes processed so far.
-     */
-    public static void commit(Path path, boolean emptyOverlay, WorkProgress progress) throws IOException {
-        commit(path, emptyOverlay, false, progress);
-    }
-
-    /**
-     * {@link #commit(Path, boolean, WorkProgress)}; {@code trustBacking}: the chain's files are opened whoever owns
-     * them, and the backing file is written even when the overlay's owner could not write it (see BackingTrust).
-     */
-    public static void commit(Path path, boolean emptyOverlay, boolean trustBacking, WorkProgress progress)
-            throws IOException {
-        QedOpenOptions options = (emptyOverlay ? QedOpenOptions.readWrite()
-                : QedOpenOptions.readOnlyOptions().withCheck(QedOpenOptions.CheckPolicy.AUTO)).withTrustBacking(trustBacking);
-        // The backing file is write-locked by the commit itself (CommitTarget): the overlay's chain must not
-        // hold the read lock that would refuse it.
-        try (QedImage overlay = open(path, options, false)) {
-            overlay.openCheckReport().filter(r -> r.corruptions() > 0).ifPresent(r -> {
-                throw new IllegalStateException(path + ": the image is corrupt (" + r.corruptions()
-                        + " corruptions); run check -r all first");
-            });
-            ImageCommitter.commit(overlay, overlay.meta, overlay.writes, emptyOverlay, trustBacking, progress);
-        }
-    }
-
-    /**
-     * Rewrites the image at {@code path} without leaked clusters and without clusters of zeroes, into
-     * {@code output} or, when that is null, in place; crash-safe through a synced temporary file renamed over
-     * the target (see {@link ImageCompactor}). {@code progress} receives the guest bytes processed so far.
-     */
-    public static CompactResult compact(Path path, Path output, WorkProgress progress) throws IOException {
-        return compact(path, output, false, progress);
-    }
-
-    /** {@link #compact(Path, Path, WorkProgress)}, opening the backing chain whoever owns it when {@code trustBacking}. */
-    public static CompactResult compact(Path path, Path output, boolean trustBacking, WorkProgress progress)
-            throws IOException {
-        return ImageCompactor.compact(path, output, trustBacking, progress);
-    }
-
-    /**
-     * Makes {@code newBacking} (stored as given; null or empty for none) the backing file of the image at
-     * {@code path}, with {@code format} "raw", "qed" or null (probe). Safe mode first copies in whatever the
-     * change would alter, so the guest reads the same; {@code unsafe} only rewrites the reference.
-     */
-    public static void rebase(Path path, String newBacking, String format, boolean unsafe, WorkProgress progress)
-            throws IOException {
-        rebase(path, newBacking, format, unsafe, false, progress);
-    }
-
-    /**
-     * {@link #rebase(Path, String, String, boolean, WorkProgress)}; {@code trustBacking}: the old and the new chain
-     * are opened whoever owns their files (see BackingTrust). Unsafe mode opens neither.
-     */
-    public static void rebase(Path path, String newBacking, String format, boolean unsafe, boolean trustBacking,
-            WorkProgress progress) throws IOException {
-        if (unsafe) {
-            ImageRebaser.rewriteReference(path, newBacking, format);
-            return;
-        }
-        try (QedImage image = open(path, QedOpenOptions.readWrite().withTrustBacking(trustBacking))) {
-            ImageRebaser.rebase(image, image.meta, image.writes, newBacking, format, trustBacking, progress);
-        }
-    }
-
-    /** Why {@code path} is not a QED image, in one line naming it as {@code name} and what format it is instead. */
-    public static String notQedReason(Path path, String name) throws IOException {
-        try (FileChannel ch = FileOpener.open(path, false, name)) {
-            return ForeignFormat.notQed(name, ch);
-        }
-    }
-
-    /** True when the file starts with the QED magic. */
-    public static boolean isQed(Path path) throws IOException {
-        try (FileChannel ch = FileOpener.open(path, false, path.toString())) {
-            ByteBuffer b = ByteBuffer.allocate(4);
-            FileIo.readOrZero(ch, 0, b);
-            return QedHeader.hasMagic(b.flip());
-        }
-    }
-
     /** Never blocks: a FIFO, a character device or a directory is refused, with the file named. */
     private static FileChannel openChannel(Path path, boolean readOnly) throws IOException {
         return FileOpener.open(path, !readOnly, path.toString());
-    }
-
-    static QedHeader readHeader(FileChannel ch, String name, long length) throws IOException {
-        if (length < QedHeader.SIZE) {
-            throw new QedFormatException(String.format(
-                    "%s: not a QED image: the file is %d bytes, shorter than the %d-byte header", name, length, QedHeader.SIZE));
-        }
-        ByteBuffer b = ByteBuffer.allocate(QedHeader.SIZE);
-        FileIo.readFully(ch, 0, b, name);
-        b.flip();
-        if (!QedHeader.hasMagic(b)) {
-            throw new QedFormatException(ForeignFormat.notQed(name, ch));
-        }
-        return QedHeader.decode(b);
     }
 
     private static boolean checkOnOpen(QedOpenOptions.CheckPolicy policy, QedHeader h) {
@@ -278,14 +195,20 @@ public final class QedImage implements Closeable {
         return report;
     }
 
-    /** What the open-time check found and fixed, if it ran (a deferred one: once it has run to its end). */
+    /**
+     * What the open-time check found and fixed.
+     *
+     * @return its report, or empty when no check ran at the open (or a deferred one has not run to its end)
+     */
     public Optional<CheckReport> openCheckReport() {
         return Optional.ofNullable(openCheck);
     }
 
     /**
-     * True while the open-time check deferred by {@link QedOpenOptions#deferCheck} has not ended: reads and writes
-     * into allocated clusters are served meanwhile, and everything that changes tables waits for it.
+     * Tells whether the open-time check deferred by {@link QedOpenOptions#deferCheck} has yet to end: reads and
+     * writes into allocated clusters are served meanwhile, and everything that changes tables waits for it.
+     *
+     * @return true while the deferred check has not ended
      */
     public boolean checkPending() {
         return deferred != null && !deferred.isFinished();
@@ -293,10 +216,13 @@ public final class QedImage implements Closeable {
 
     /**
      * Runs the deferred open-time check on the calling thread: the scan, with reads and in-place writes going on,
-     * then, read-write, the repair, with them paused. Returns its report, or empty when it was stopped before its
-     * repair (the image stays marked for a check; from then on every change to its tables fails) or ran already.
-     * A read-write check that leaves corruption behind returns its report, and every later change to the tables
-     * fails as the open would have. {@code progress} hears of each L2 table checked; it may block (a test's).
+     * then, read-write, the repair, with them paused. A read-write check that leaves corruption behind returns its
+     * report, and every later change to the tables fails as the open would have.
+     *
+     * @param progress hears of each L2 table checked; it may block (a test's)
+     * @return the report, or empty when the check was stopped before its repair (the image stays marked for a
+     *         check; from then on every change to its tables fails), ran already or was not deferred
+     * @throws IOException when the image cannot be read or repaired
      */
     public Optional<CheckReport> runDeferredCheck(ProgressListener progress) throws IOException {
         if (deferred == null) {
@@ -336,7 +262,11 @@ public final class QedImage implements Closeable {
         }
     }
 
-    /** True when a stop of the deferred check was asked for (a progress listener that blocks must give way). */
+    /**
+     * Tells whether {@link #stopDeferredCheck} was called: a progress listener that blocks must give way then.
+     *
+     * @return true once a stop of the deferred check was asked for
+     */
     public boolean deferredCheckStopping() {
         return deferred != null && deferred.stopRequested();
     }
@@ -353,32 +283,70 @@ public final class QedImage implements Closeable {
         }
     }
 
+    /**
+     * The image file.
+     *
+     * @return the path the image was opened by
+     */
     public Path path() {
         return path;
     }
 
+    /**
+     * Tells whether the image was opened read-only.
+     *
+     * @return true when writes are refused with {@link ReadOnlyImageException}
+     */
     public boolean isReadOnly() {
         return readOnly;
     }
 
-    /** Virtual (guest-visible) size in bytes. */
+    /**
+     * The guest-visible size.
+     *
+     * @return the virtual size in bytes
+     */
     public long size() {
         return meta.header().imageSize();
     }
 
+    /**
+     * The cluster size: the unit in which the image allocates.
+     *
+     * @return bytes per cluster, a power of two from 4 KiB to 64 MiB
+     */
     public int clusterSize() {
         return meta.geometry.clusterSize;
     }
 
+    /**
+     * The table size: how many clusters one L1 or L2 table takes.
+     *
+     * @return clusters per table, a power of two from 1 to 16
+     */
     public int tableSize() {
         return meta.geometry.tableSize;
     }
 
-    public QedHeader header() {
+    QedHeader header() {
         return meta.header();
     }
 
-    /** The backing file name as stored in the header, or null. */
+    /**
+     * Tells whether the image is marked for a check (NEED_CHECK): from its first table change until it is marked
+     * clean again, and from the open of an image left dirty until its check has repaired it.
+     *
+     * @return true while a crash now would need a check
+     */
+    public boolean needsCheck() {
+        return meta.header().needsCheck();
+    }
+
+    /**
+     * The backing file's name as stored in the header (relative names are relative to the image's directory).
+     *
+     * @return the name, or null without backing file
+     */
     public String backingFileName() {
         return backingName;
     }
@@ -386,22 +354,40 @@ public final class QedImage implements Closeable {
     /**
      * Owner, group, mode and times of the image file this image has open (the same file even when its name has
      * been removed since, as a temporary overlay's is).
+     *
+     * @return the file's status
+     * @throws IOException when it cannot be read
      */
     public FileStatus fileStatus() throws IOException {
         return host.status(path);
     }
 
-    /** The files of the backing chain as opened (relative names resolved), nearest first; empty without one. */
+    /**
+     * The files of the backing chain as opened (relative names resolved), nearest first.
+     *
+     * @return the chain; empty without backing file
+     */
     public List<Path> backingFiles() {
         return backing == null ? List.of() : backing.files();
     }
 
-    /** "raw" or "qed" (probed unless recorded), or null without backing file. */
+    /**
+     * The format of the backing file.
+     *
+     * @return "raw" or "qed" (probed unless the header records it), or null without backing file
+     */
     public String backingFormat() {
         return backing == null ? null : backing.format();
     }
 
-    /** Reads {@code dst.remaining()} bytes at guest offset {@code pos}. */
+    /**
+     * Reads guest bytes. Unallocated clusters read from the backing chain, or as zeroes without one.
+     *
+     * @param pos guest offset
+     * @param dst receives {@code dst.remaining()} bytes; its position ends at its limit
+     * @throws OutOfRangeException when the range reaches past {@link #size()}
+     * @throws IOException         when the image or a backing file cannot be read
+     */
     public void read(long pos, ByteBuffer dst) throws IOException {
         checkRange(pos, dst.remaining());
         if (behind != null) {
@@ -437,24 +423,30 @@ public final class QedImage implements Closeable {
     }
 
     /**
-     * Binds the native calls the engine uses (jffi's library and the libc functions) now, on the calling
-     * thread, so that opening an image later does not wait for it: a command line starts this in the
-     * background while it parses its arguments. Safe from any thread, any number of times.
+     * Writes guest bytes, allocating clusters as needed.
+     *
+     * @param pos guest offset
+     * @param src supplies {@code src.remaining()} bytes; its position ends at its limit
+     * @throws ReadOnlyImageException when the image is open read-only
+     * @throws OutOfRangeException    when the range reaches past {@link #size()}
+     * @throws IOException            when the write fails (the host file system is full, say), or an earlier failure
+     *                                left the image unable to take writes
      */
-    public static void bindNativeCalls() {
-        LibC.get();
-    }
-
-    /** Writes {@code src.remaining()} bytes at guest offset {@code pos}, allocating clusters as needed. */
     public void write(long pos, ByteBuffer src) throws IOException {
         writeMayKeep(pos, src, null);
     }
 
     /**
-     * As {@link #write}, but when {@code giveBack} is not null the image may keep {@code src} itself to apply
-     * later instead of copying it: then it returns true, and the caller must not change the buffer's bytes
-     * until {@code giveBack} has run (on another thread, once they are applied). False: the bytes were
-     * consumed during the call and the buffer is the caller's again.
+     * As {@link #write}, but the image may keep {@code src} itself to apply later instead of copying it (only
+     * with {@link QedOpenOptions#writeBehind}).
+     *
+     * @param pos      guest offset
+     * @param src      supplies {@code src.remaining()} bytes
+     * @param giveBack run on another thread once a kept buffer's bytes are applied; null never lets the image
+     *                 keep the buffer
+     * @return true when the image kept {@code src}: the caller must not change its bytes until {@code giveBack}
+     *         has run; false when the bytes were consumed during the call and the buffer is the caller's again
+     * @throws IOException as {@link #write} does
      */
     public boolean writeMayKeep(long pos, ByteBuffer src, Runnable giveBack) throws IOException {
         checkWritable();
@@ -528,7 +520,15 @@ public final class QedImage implements Closeable {
         }
     }
 
-    /** Makes the range read as zeroes; whole clusters store nothing (zero clusters or host-file holes). */
+    /**
+     * Makes a range read as zeroes; whole clusters store nothing (zero clusters or host-file holes).
+     *
+     * @param pos guest offset
+     * @param len bytes
+     * @throws ReadOnlyImageException when the image is open read-only
+     * @throws OutOfRangeException    when the range reaches past {@link #size()}
+     * @throws IOException            when the image cannot be written
+     */
     public void writeZeroes(long pos, long len) throws IOException {
         checkWritable();
         checkRange(pos, len);
@@ -539,7 +539,13 @@ public final class QedImage implements Closeable {
         });
     }
 
-    /** Discards the range: it reads as zeroes afterwards and its whole clusters give their space back. */
+    /**
+     * Discards a range: it reads as zeroes afterwards, and its whole clusters give their space back.
+     *
+     * @param pos guest offset
+     * @param len bytes
+     * @throws IOException as {@link #writeZeroes} does
+     */
     public void discard(long pos, long len) throws IOException {
         writeZeroes(pos, len);
     }
@@ -547,8 +553,9 @@ public final class QedImage implements Closeable {
     /**
      * Makes every write completed before the call durable: it waits for the queued ones among them, not for
      * writes submitted later. A write into a cluster that another write allocates can only complete once the
-     * cluster's table entries are in the file (see {@link ImageMetadata}), so the sync covers them too. Fails,
-     * and keeps failing, once anything written may be lost ({@link StickyFailure}).
+     * cluster's table entries are in the file, so the sync covers them too.
+     *
+     * @throws IOException when the sync fails; it keeps failing from then on, since anything written may be lost
      */
     public void flush() throws IOException {
         if (!readOnly) {
@@ -559,8 +566,11 @@ public final class QedImage implements Closeable {
     }
 
     /**
-     * Flushes and clears NEED_CHECK: a crash from now until the next allocation needs no check. An image with a
-     * {@link StickyFailure} stays marked and this does nothing: its flushes and its close report the failure.
+     * Flushes and clears NEED_CHECK: a crash from now until the next table change needs no check. An image that
+     * was opened dirty and not checked, or whose writes failed, stays marked and this does nothing (its flushes
+     * and its close report a failure).
+     *
+     * @throws IOException when the flush or the header write fails
      */
     public void markClean() throws IOException {
         if (!readOnly && cleanable && !meta.failure.isSet()) {
@@ -570,27 +580,53 @@ public final class QedImage implements Closeable {
         }
     }
 
-    /** System.nanoTime() of the last metadata change, 0 if none since open. */
+    /**
+     * When the tables last changed, for a caller that marks an idle image clean.
+     *
+     * @return {@link System#nanoTime()} of the last metadata change, 0 if none since the open
+     */
     public long lastAllocationNanos() {
         return writes.lastAllocationNanos();
     }
 
-    /** Grows the image to {@code newSize} (rounded up to 512); shrinking is refused. */
+    /**
+     * Grows the image. Where the backing file reaches into the grown range, the range is zeroed so that the
+     * guest does not see stale backing data.
+     *
+     * @param newSize the new guest size in bytes, rounded up to a multiple of 512
+     * @throws IllegalArgumentException when {@code newSize} is smaller than {@link #size()} or too large
+     * @throws ReadOnlyImageException   when the image is open read-only
+     * @throws IOException              when the image cannot be written
+     */
     public void resize(long newSize) throws IOException {
         checkWritable();
         awaitCheck();
         exclusively(() -> {
-            ImageResizer.resize(meta, writes, backing, newSize);
+            ImageResizer.resize(engine(), newSize);
             return null;
         });
     }
 
-    /** Runs the consistency check; with a repair mode other than NONE, fixes what it can. */
+    /**
+     * Runs the consistency check, as {@code qemu-img check} does.
+     *
+     * @param mode {@link RepairMode#NONE} only reports; the others also fix what they can
+     * @return what the check found and fixed
+     * @throws ReadOnlyImageException when a repair is asked of an image open read-only
+     * @throws IOException            when the image cannot be read or repaired
+     */
     public CheckReport check(RepairMode mode) throws IOException {
         return check(mode, ProgressListener.NONE);
     }
 
-    /** The same, telling {@code progress} how many of the image's L2 tables have been checked. */
+    /**
+     * As {@link #check(RepairMode)}, telling {@code progress} how far it has got.
+     *
+     * @param mode     {@link RepairMode#NONE} only reports; the others also fix what they can
+     * @param progress hears how many of the image's L2 tables have been checked
+     * @return what the check found and fixed
+     * @throws IOException as {@link #check(RepairMode)} does
+     */
     public CheckReport check(RepairMode mode, ProgressListener progress) throws IOException {
         if (mode != RepairMode.NONE) {
             checkWritable();
@@ -602,7 +638,12 @@ public final class QedImage implements Closeable {
         });
     }
 
-    /** The map of the whole image, qemu-img style. */
+    /**
+     * The map of the whole image, as {@code qemu-img map} prints it.
+     *
+     * @return the extents, ascending, covering {@code [0, size())}
+     * @throws IOException when the image or a backing file cannot be read
+     */
     public List<Extent> map() throws IOException {
         if (size() == 0) {
             return List.of(new Extent(0, 0, 0, false, false, false, -1)); // what qemu-img map prints
@@ -614,10 +655,13 @@ public final class QedImage implements Closeable {
     }
 
     /**
-     * SEEK_DATA: the first guest offset in {@code [pos, end)} that holds data, stored by this image or by its
-     * backing chain beneath an unallocated cluster, or -1 when the range is all holes; {@code end} is clipped to
-     * the image size. Whole clusters count (see {@link DataSeeker}), so a hole always reads as zeroes. Queued
-     * writes are applied first: they count as data.
+     * SEEK_DATA: finds data stored by this image or by its backing chain beneath an unallocated cluster. Whole
+     * clusters count, so a hole always reads as zeroes. Queued writes are applied first: they count as data.
+     *
+     * @param pos where the search starts
+     * @param end where it ends; clipped to {@link #size()}
+     * @return the first guest offset in {@code [pos, end)} that holds data, or -1 when the range is all holes
+     * @throws IOException when the image or a backing file cannot be read
      */
     public long nextData(long pos, long end) throws IOException {
         long limit = seekLimit(pos, end);
@@ -628,9 +672,13 @@ public final class QedImage implements Closeable {
     }
 
     /**
-     * SEEK_HOLE: the first guest offset in {@code [pos, end)} that is a hole, else {@code end} clipped to the image
-     * size (the image's end counts as a hole), or {@code pos} itself when it lies at or past that end. Queued
-     * writes are applied first.
+     * SEEK_HOLE: finds the next hole; the image's end counts as one. Queued writes are applied first.
+     *
+     * @param pos where the search starts
+     * @param end where it ends; clipped to {@link #size()}
+     * @return the first guest offset in {@code [pos, end)} that is a hole, else {@code end} as clipped, or
+     *         {@code pos} itself when it lies at or past that end
+     * @throws IOException when the image or a backing file cannot be read
      */
     public long nextHole(long pos, long end) throws IOException {
         long limit = seekLimit(pos, end);
@@ -647,11 +695,21 @@ public final class QedImage implements Closeable {
         return Math.min(end, size());
     }
 
+    /** The engine behind this facade, for the tools that change a whole image (commit, rebase, resize). */
+    ImageEngine engine() {
+        return new ImageEngine(this, meta, writes, backing);
+    }
+
     ImageMapper mapper() {
         return mapper;
     }
 
-    /** Bytes of data clusters the image itself holds. */
+    /**
+     * How much guest data the image itself stores.
+     *
+     * @return bytes of the data clusters this image holds (not its backing files)
+     * @throws IOException when the tables cannot be read
+     */
     public long allocatedDataBytes() throws IOException {
         awaitQueuedWrites();
         try (DeferredCheck.Permit p = checkPermit()) {
@@ -659,20 +717,32 @@ public final class QedImage implements Closeable {
         }
     }
 
-    /** Bytes of the guest range {@code [pos, pos+len)} held as data clusters by this image (not its backing files). */
+    /**
+     * How much of a guest range the image itself stores.
+     *
+     * @param pos guest offset
+     * @param len bytes
+     * @return bytes of {@code [pos, pos+len)} held as data clusters by this image (not its backing files)
+     * @throws IOException when the tables cannot be read
+     */
     public long allocatedDataBytes(long pos, long len) throws IOException {
         try (DeferredCheck.Permit p = checkPermit()) {
             return mapper.allocatedDataBytes(pos, len);
         }
     }
 
-    /** Bytes the image file occupies on the host file system (holes not counted). */
+    /**
+     * The space the image file takes on the host.
+     *
+     * @return bytes the file occupies on the host file system (holes not counted)
+     * @throws IOException when the file's status cannot be read
+     */
     public long hostAllocatedBytes() throws IOException {
         return host.allocatedBytes();
     }
 
     /** Length of the image file. */
-    public long fileLength() throws IOException {
+    long fileLength() throws IOException {
         return channel.size();
     }
 
@@ -694,9 +764,11 @@ public final class QedImage implements Closeable {
     }
 
     /**
-     * Flushes, marks the image clean (read-write) and releases the file, its locks and the backing chain. After
-     * a {@link StickyFailure} the image is flushed as far as it goes but stays marked for a check, and the
-     * failure is thrown once everything is released.
+     * Flushes, marks the image clean (read-write) and releases the file, its locks and the backing chain. After a
+     * failed write or sync the image is flushed as far as it goes but stays marked for a check, and the failure is
+     * thrown once everything is released. A second close does nothing.
+     *
+     * @throws IOException when the flush fails, or a write failed earlier
      */
     @Override
     public void close() throws IOException {

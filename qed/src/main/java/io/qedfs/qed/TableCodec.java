@@ -25,7 +25,7 @@ final class TableCodec {
 
     /**
      * Encodes entries [from, to) into a new buffer ready to be written; on the heap, so that it is gone with the
-     * next young collection (a direct one would hold native memory until then too, see ImageMetadata.readEntries).
+     * next young collection (a direct one would hold native memory until then too, see TableIo.read).
      */
     static ByteBuffer encode(AtomicLongArray t, int from, int to) {
         ByteBuffer b = ByteBuffer.allocate((to - from) * 8).order(ByteOrder.LITTLE_ENDIAN);

@@ -1,5 +1,8 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.Buffers;
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.HostFile;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.HostFile;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -47,10 +49,10 @@ class AllocatorTest {
     @Test
     void metadataChangesAssertTheLock() throws Exception {
         Path p = dir.resolve("a.qed");
-        QedImage.create(p, QedCreateOptions.ofSize(4 << 20));
+        QedTools.create(p, QedCreateOptions.ofSize(4 << 20));
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
              HostFile host = new HostFile(p, ch, true)) {
-            QedHeader h = QedImage.readHeader(ch, p.toString(), ch.size());
+            QedHeader h = QedHeader.read(ch, p.toString(), ch.size());
             ImageMetadata meta = new ImageMetadata(p.toString(), ch, host, h, ch.size(), new L2Cache(new L2Budget(1 << 20)));
             assertThrows(AssertionError.class, () -> meta.setEntries(0, 1, TableCodec.ZERO_CLUSTER, 0));
             assertThrows(AssertionError.class, () -> meta.writeHeader(h));
@@ -63,10 +65,10 @@ class AllocatorTest {
     @Test
     void theInPlaceWriteHandsOnTheRunItLookedUp() throws Exception {
         Path p = dir.resolve("b.qed");
-        QedImage.create(p, QedCreateOptions.ofSize(4 << 20));
+        QedTools.create(p, QedCreateOptions.ofSize(4 << 20));
         try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ, StandardOpenOption.WRITE);
              HostFile host = new HostFile(p, ch, true)) {
-            QedHeader h = QedImage.readHeader(ch, p.toString(), ch.size());
+            QedHeader h = QedHeader.read(ch, p.toString(), ch.size());
             ImageMetadata meta = new ImageMetadata(p.toString(), ch, host, h, ch.size(), new L2Cache(new L2Budget(1 << 20)));
             WritePath writes = new WritePath(meta, null, host);
             byte[] data = new byte[3 * CLUSTER];

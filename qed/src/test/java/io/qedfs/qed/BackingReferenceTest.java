@@ -20,10 +20,10 @@ class BackingReferenceTest {
 
     @BeforeEach
     void chain() throws IOException {
-        QedImage.create(dir.resolve("base.qed"), QedCreateOptions.ofSize(1 << 20));
-        QedImage.create(dir.resolve("a-much-longer-backing-name.qed"), QedCreateOptions.ofSize(1 << 20));
+        QedTools.create(dir.resolve("base.qed"), QedCreateOptions.ofSize(1 << 20));
+        QedTools.create(dir.resolve("a-much-longer-backing-name.qed"), QedCreateOptions.ofSize(1 << 20));
         top = dir.resolve("top.qed");
-        QedImage.create(top, QedCreateOptions.ofSize(-1).withBacking("base.qed", null));
+        QedTools.create(top, QedCreateOptions.ofSize(-1).withBacking("base.qed", null));
     }
 
     private String backingName() throws IOException {
@@ -35,7 +35,7 @@ class BackingReferenceTest {
     /** Writes the new name and, if {@code commit}, the header that points at it. */
     private QedHeader change(String name, boolean commit) throws IOException {
         try (FileChannel ch = FileChannel.open(top, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            QedHeader h = QedImage.readHeader(ch, top.toString(), ch.size());
+            QedHeader h = QedHeader.read(ch, top.toString(), ch.size());
             QedHeader next = BackingReference.placeName(ch, h, name, null, top.toString());
             if (commit) {
                 BackingReference.writeHeader(ch, next);

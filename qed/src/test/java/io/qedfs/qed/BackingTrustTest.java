@@ -103,11 +103,11 @@ class BackingTrustTest {
             img.write(0, ByteBuffer.wrap(content(0x33)));
         }
         Files.setOwner(overlay, dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName("nobody"));
-        BackingRefusedException e = assertThrows(BackingRefusedException.class, () -> QedImage.commit(overlay, true, (done, total) -> { }));
+        BackingRefusedException e = assertThrows(BackingRefusedException.class, () -> QedTools.commit(overlay, true, false, ProgressListener.NONE));
         assertTrue(e.getMessage().startsWith(overlay + ": commit into backing file " + target + " refused: nobody (uid 65534)"),
                 e.getMessage());
         assertArrayEquals(content(0x22), Files.readAllBytes(target), "unchanged");
-        QedImage.commit(overlay, true, true, (done, total) -> { });
+        QedTools.commit(overlay, true, true, ProgressListener.NONE);
         assertArrayEquals(content(0x33), Files.readAllBytes(target), "committed when trusted");
     }
 
@@ -127,8 +127,8 @@ class BackingTrustTest {
      */
     private Path image(String name, String backing, String owner) throws IOException {
         Path p = dir.resolve(name);
-        QedImage.create(p, QedCreateOptions.ofSize(SIZE));
-        QedImage.rebase(p, backing, backing.endsWith(".qed") ? "qed" : "raw", true, (done, total) -> { });
+        QedTools.create(p, QedCreateOptions.ofSize(SIZE));
+        QedTools.rebase(p, backing, backing.endsWith(".qed") ? "qed" : "raw", true, false, ProgressListener.NONE);
         Files.setOwner(p, dir.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByName(owner));
         return p;
     }

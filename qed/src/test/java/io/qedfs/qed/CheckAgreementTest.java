@@ -2,6 +2,7 @@ package io.qedfs.qed;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.qedfs.qed.host.FileIo;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -34,7 +35,7 @@ class CheckAgreementTest {
         int rounds = Integer.getInteger("qedfs.checkRounds", 40);
         for (int round = 0; round < rounds; round++) {
             Path img = dir.resolve("r" + round + ".qed");
-            QedImage.create(img, QedCreateOptions.ofSize(8 << 20).withClusterSize(CLUSTER).withTableSize(2));
+            QedTools.create(img, QedCreateOptions.ofSize(8 << 20).withClusterSize(CLUSTER).withTableSize(2));
             try (QedImage q = QedImage.open(img, QedOpenOptions.readWrite())) {
                 byte[] data = new byte[CLUSTER];
                 for (int i = 0; i < 40; i++) {
@@ -59,7 +60,7 @@ class CheckAgreementTest {
     private static String corrupt(Path img, Random rnd) throws Exception {
         List<String> done = new ArrayList<>();
         try (FileChannel ch = FileChannel.open(img, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            QedHeader h = QedImage.readHeader(ch, img.toString(), ch.size());
+            QedHeader h = QedHeader.read(ch, img.toString(), ch.size());
             int entries = (int) (h.tableSize() * h.clusterSize() / 8);
             List<long[]> used = new ArrayList<>(); // {entry file offset, value}
             for (int i = 0; i < entries; i++) {

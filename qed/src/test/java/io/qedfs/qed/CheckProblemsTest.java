@@ -27,7 +27,7 @@ class CheckProblemsTest {
     @EnumSource(value = RepairMode.class, names = {"NONE", "ALL"})
     void theReportListsAtMostTheCapAndCountsEverything(RepairMode mode) throws Exception {
         Path img = dir.resolve("many.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(8L << 20).withClusterSize(CLUSTER));
+        QedTools.create(img, QedCreateOptions.ofSize(8L << 20).withClusterSize(CLUSTER));
         byte[] data = new byte[BAD_ENTRIES * CLUSTER];
         Arrays.fill(data, (byte) 0x5a);
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite())) {

@@ -27,7 +27,7 @@ class CheckReadErrorTest {
     @EnumSource(value = RepairMode.class, names = {"NONE", "ALL"})
     void anUnreadableTableIsACheckErrorAndTheOthersAreStillChecked(RepairMode mode) throws Exception {
         Path img = dir.resolve("tables.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(TABLES * TABLE_SPAN).withClusterSize(CLUSTER).withTableSize(1));
+        QedTools.create(img, QedCreateOptions.ofSize(TABLES * TABLE_SPAN).withClusterSize(CLUSTER).withTableSize(1));
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite())) {
             for (int t = 0; t < TABLES; t++) {
                 image.write(t * TABLE_SPAN, ByteBuffer.wrap(new byte[] {(byte) (t + 1)}));

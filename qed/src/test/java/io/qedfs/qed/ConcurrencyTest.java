@@ -41,7 +41,7 @@ class ConcurrencyTest {
         long seed = Long.getLong("qedfs.seed", System.nanoTime());
         int size = 8 << 20;
         Path img = dir.resolve("c.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(4096).withTableSize(2));
+        QedTools.create(img, QedCreateOptions.ofSize(size).withClusterSize(4096).withTableSize(2));
         byte[] model = new byte[size];
         ExecutorService pool = Executors.newFixedThreadPool(THREADS);
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite().withWriteBehind(writeBehind))) {
@@ -116,7 +116,7 @@ class ConcurrencyTest {
         Files.write(dir.resolve("base.raw"), base);
         System.arraycopy(base, 0, model, 0, start); // past the image end the model holds zeroes: resize hides the rest
         Path img = dir.resolve("n.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(start).withClusterSize(cluster).withTableSize(2).withBacking("base.raw", "raw"));
+        QedTools.create(img, QedCreateOptions.ofSize(start).withClusterSize(cluster).withTableSize(2).withBacking("base.raw", "raw"));
         AtomicBoolean writersDone = new AtomicBoolean();
         AtomicLong grows = new AtomicLong();
         ExecutorService pool = Executors.newFixedThreadPool(THREADS + 3);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.qedfs.qed.host.LibC;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -123,7 +124,7 @@ class CrashSimulationTest {
                 System.arraycopy(base, 0, model, 0, Math.min(base.length, INITIAL_SIZE));
                 create = create.withBacking("base.raw", "raw");
             }
-            QedImage.create(imagePath, create);
+            QedTools.create(imagePath, create);
             RecordedFile file = new RecordedFile(imagePath, dir.resolve("durable.qed"));
             modelAtSync = model.clone();
             sizeAtSync = size;

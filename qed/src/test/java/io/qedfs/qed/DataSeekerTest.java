@@ -83,7 +83,7 @@ class DataSeekerTest {
     void lseekSemanticsAtTheEdges() throws Exception {
         Path img = dir.resolve("edges.qed");
         long size = 64L << 30;
-        QedImage.create(img, QedCreateOptions.ofSize(size));
+        QedTools.create(img, QedCreateOptions.ofSize(size));
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite())) {
             assertEquals(-1, image.nextData(0, size), "an empty image is one hole");
             assertEquals(0, image.nextHole(0, size));
@@ -112,9 +112,9 @@ class DataSeekerTest {
     void randomImagesHaveNoFalseHoles() throws Exception {
         Qemu.assumeAvailable();
         Path base = dir.resolve("rbase.qed");
-        QedImage.create(base, QedCreateOptions.ofSize(16 * M).withClusterSize(4096));
+        QedTools.create(base, QedCreateOptions.ofSize(16 * M).withClusterSize(4096));
         Path img = dir.resolve("random.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(16 * M + 1536).withBacking(base.toString(), "qed"));
+        QedTools.create(img, QedCreateOptions.ofSize(16 * M + 1536).withBacking(base.toString(), "qed"));
         Random rnd = new Random(17);
         try (QedImage b = QedImage.open(base, QedOpenOptions.readWrite())) {
             scribble(b, rnd, 40);
@@ -137,7 +137,7 @@ class DataSeekerTest {
     @Test
     void aQueuedWriteCountsAsData() throws Exception {
         Path img = dir.resolve("queued.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(64 * M).withClusterSize(4096).withTableSize(1));
+        QedTools.create(img, QedCreateOptions.ofSize(64 * M).withClusterSize(4096).withTableSize(1));
         SimulatedDisk disk = new SimulatedDisk(Files.readAllBytes(img));
         CountDownLatch release = new CountDownLatch(1);
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite().withLock(false).withWriteBehind(true),

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.LibC;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -354,7 +356,7 @@ class DeferredCheckTest {
     @Test
     void entriesBeyondTheHeldL1AreCheckedAndRepairedInTheFile() throws Exception {
         Path original = dir.resolve("beyond.qed");
-        QedImage.create(original, QedCreateOptions.ofSize(SIZE).withClusterSize(C).withTableSize(TABLE));
+        QedTools.create(original, QedCreateOptions.ofSize(SIZE).withClusterSize(C).withTableSize(TABLE));
         byte[] data = new byte[C];
         new Random(11).nextBytes(data);
         try (QedImage image = QedImage.open(original, QedOpenOptions.readWrite())) {
@@ -397,7 +399,7 @@ class DeferredCheckTest {
 
     private Path corruptImage() throws IOException {
         Path img = dir.resolve("corrupt.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(SIZE).withClusterSize(C).withTableSize(TABLE));
+        QedTools.create(img, QedCreateOptions.ofSize(SIZE).withClusterSize(C).withTableSize(TABLE));
         Random rnd = new Random(7);
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite())) {
             for (long c : new long[] {0, 1, 2, 3, 4, 5, 6, 7, A, B, CC, E, F, D, 2 * SPAN / C + 76, 3 * SPAN / C + 5}) {

@@ -49,7 +49,7 @@ class FullHostFileSystemTest {
         try {
             int size = 64 * MIB;
             Path img = fs.resolve("disk.qed");
-            QedImage.create(img, QedCreateOptions.ofSize(size));
+            QedTools.create(img, QedCreateOptions.ofSize(size));
             byte[] model = new byte[size];
             Random rnd = new Random(15);
             FaultyChannel[] file = new FaultyChannel[1];
@@ -127,7 +127,7 @@ class FullHostFileSystemTest {
             run("mkfs.ext4", "-q", loop);
             run("mount", loop, ext4.toString());
             Path img = ext4.resolve("disk.qed");
-            QedImage.create(img, QedCreateOptions.ofSize(48L * MIB));
+            QedTools.create(img, QedCreateOptions.ofSize(48L * MIB));
             QedImage image = QedImage.open(img, QedOpenOptions.readWrite());
             Random rnd = new Random(7);
             for (int pos = 0; pos < 40 * MIB; pos += MIB) {

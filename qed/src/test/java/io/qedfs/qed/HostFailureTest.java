@@ -144,7 +144,7 @@ class HostFailureTest {
 
     private Path newImage(String name) throws IOException {
         Path img = dir.resolve(name);
-        QedImage.create(img, QedCreateOptions.ofSize(1 << 20).withClusterSize(CLUSTER).withTableSize(1));
+        QedTools.create(img, QedCreateOptions.ofSize(1 << 20).withClusterSize(CLUSTER).withTableSize(1));
         return img;
     }
 

@@ -53,7 +53,7 @@ class ImageCompactorTest {
         Random rnd = new Random(seed);
         long size = 48L * clusterSize + 512L * (1 + rnd.nextInt(clusterSize / 512 - 1)); // an unaligned end
         Path image = dir.resolve("img.qed");
-        QedImage.create(image, QedCreateOptions.ofSize(size).withClusterSize(clusterSize).withTableSize(tableSize)
+        QedTools.create(image, QedCreateOptions.ofSize(size).withClusterSize(clusterSize).withTableSize(tableSize)
                 .withBacking(backing(backingKind, size, rnd), backingKind.equals("raw") ? "raw" : null));
         try (QedImage img = QedImage.open(image, QedOpenOptions.readWrite())) {
             for (int i = 0; i < 60; i++) {
@@ -72,7 +72,7 @@ class ImageCompactorTest {
         Path copy = dir.resolve("out/copy.qed");
         Files.createDirectories(copy.getParent());
         for (Path target : List.of(copy, image)) {
-            QedImage.compact(image, target == image ? null : target,
+            QedTools.compact(image, target == image ? null : target, false,
                     (done, total) -> assertTrue(total == size && done >= 0 && done <= size, "progress " + done));
             assertArrayEquals(before, contents(target), "guest content of " + target);
             try (QedImage img = QedImage.open(target, QedOpenOptions.readOnlyOptions())) {
@@ -105,7 +105,7 @@ class ImageCompactorTest {
         if (kind.equals("raw")) {
             return "base.raw";
         }
-        QedImage.create(dir.resolve("base.qed"), QedCreateOptions.ofSize(size).withClusterSize(4096));
+        QedTools.create(dir.resolve("base.qed"), QedCreateOptions.ofSize(size).withClusterSize(4096));
         try (QedImage b = QedImage.open(dir.resolve("base.qed"), QedOpenOptions.readWrite())) {
             b.write(0, ByteBuffer.wrap(Files.readAllBytes(raw)));
         }

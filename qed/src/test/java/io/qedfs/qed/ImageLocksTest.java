@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qedfs.qed.host.WriteLockedFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ class ImageLocksTest {
 
     private Path image(String name, int fill) throws Exception {
         Path p = dir.resolve(name);
-        QedImage.create(p, QedCreateOptions.ofSize(1 << 20));
+        QedTools.create(p, QedCreateOptions.ofSize(1 << 20));
         try (QedImage q = QedImage.open(p, QedOpenOptions.readWrite())) {
             q.write(0, filled(65536, fill));
         }
@@ -44,12 +45,12 @@ class ImageLocksTest {
         for (QedOpenOptions holder : List.of(QedOpenOptions.readWrite(), QedOpenOptions.readOnlyOptions())) {
             try (QedImage open = QedImage.open(p, holder)) {
                 ImageLockedException e = assertThrows(ImageLockedException.class,
-                        () -> QedImage.create(p, QedCreateOptions.ofSize(2 << 20)));
+                        () -> QedTools.create(p, QedCreateOptions.ofSize(2 << 20)));
                 assertTrue(e.getMessage().startsWith(p + ": the image is in use"), e.getMessage());
                 assertArrayEquals(before, Files.readAllBytes(p), "read-only " + holder.readOnly() + ": untouched");
             }
         }
-        QedImage.create(p, QedCreateOptions.ofSize(2 << 20)); // and replaced once nobody has it open
+        QedTools.create(p, QedCreateOptions.ofSize(2 << 20)); // and replaced once nobody has it open
         try (QedImage q = QedImage.open(p, QedOpenOptions.readOnlyOptions())) {
             assertEquals(2 << 20, q.size());
         }
@@ -62,7 +63,7 @@ class ImageLocksTest {
         byte[] before = Files.readAllBytes(busy);
         Object inode = Files.getAttribute(busy, "unix:ino");
         try (QedImage open = QedImage.open(busy, QedOpenOptions.readOnlyOptions())) {
-            ImageLockedException e = assertThrows(ImageLockedException.class, () -> QedImage.compact(source, busy, (d, t) -> { }));
+            ImageLockedException e = assertThrows(ImageLockedException.class, () -> QedTools.compact(source, busy, false, ProgressListener.NONE));
             assertTrue(e.getMessage().contains(busy + ": the image is in use"), e.getMessage());
         }
         assertArrayEquals(before, Files.readAllBytes(busy));
@@ -77,11 +78,11 @@ class ImageLocksTest {
         Path base = image("base.qed", 0x33);
         Path raw = Files.write(dir.resolve("base.raw"), new byte[1 << 20]);
         Path mid = dir.resolve("mid.qed");
-        QedImage.create(mid, QedCreateOptions.ofSize(1 << 20).withBacking("base.qed", "qed"));
+        QedTools.create(mid, QedCreateOptions.ofSize(1 << 20).withBacking("base.qed", "qed"));
         Path top = dir.resolve("top.qed");
-        QedImage.create(top, QedCreateOptions.ofSize(1 << 20).withBacking("mid.qed", "qed"));
+        QedTools.create(top, QedCreateOptions.ofSize(1 << 20).withBacking("mid.qed", "qed"));
         Path overRaw = dir.resolve("over-raw.qed");
-        QedImage.create(overRaw, QedCreateOptions.ofSize(1 << 20).withBacking("base.raw", "raw"));
+        QedTools.create(overRaw, QedCreateOptions.ofSize(1 << 20).withBacking("base.raw", "raw"));
 
         for (QedOpenOptions holder : List.of(QedOpenOptions.readOnlyOptions(), QedOpenOptions.readWrite())) {
             try (QedImage t = QedImage.open(top, holder); QedImage r = QedImage.open(overRaw, holder)) {
@@ -110,7 +111,7 @@ class ImageLocksTest {
     void anImageWhoseBackingFileHasAWriterIsRefusedUnlessForcedToShare() throws Exception {
         Path base = image("base.qed", 0x44);
         Path top = dir.resolve("top.qed");
-        QedImage.create(top, QedCreateOptions.ofSize(1 << 20).withBacking("base.qed", "qed"));
+        QedTools.create(top, QedCreateOptions.ofSize(1 << 20).withBacking("base.qed", "qed"));
         try (QedImage writer = QedImage.open(base, QedOpenOptions.readWrite())) {
             ImageLockedException e = assertThrows(ImageLockedException.class,
                     () -> QedImage.open(top, QedOpenOptions.readOnlyOptions()));
@@ -121,7 +122,7 @@ class ImageLocksTest {
                 assertArrayEquals(new byte[] {0x44, 0x44, 0x44, 0x44}, b.array());
             }
             Path other = dir.resolve("other.qed");
-            QedImage.create(other, QedCreateOptions.ofSize(-1).withBacking("base.qed", "qed")); // as qemu-img create -b
+            QedTools.create(other, QedCreateOptions.ofSize(-1).withBacking("base.qed", "qed")); // as qemu-img create -b
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.qedfs.qed.host.SparseFiles;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -108,7 +109,7 @@ class LargeTableTest {
         int cluster = 64 << 20;
         Path img = dir.resolve("huge.qed");
         long size = 1L << 45;
-        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(cluster).withTableSize(16));
+        QedTools.create(img, QedCreateOptions.ofSize(size).withClusterSize(cluster).withTableSize(16));
         assertTrue(SparseFiles.allocatedBytes(img) < (1 << 20),
                 "create writes no 1 GiB L1 table of zeroes: " + SparseFiles.allocatedBytes(img) + " bytes on disk");
         long tableSpan = (1L << 27) * cluster;

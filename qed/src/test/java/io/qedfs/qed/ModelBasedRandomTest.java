@@ -89,7 +89,7 @@ class ModelBasedRandomTest {
         if (base != null) {
             create = create.withBacking(base[0], base[1]);
         }
-        QedImage.create(img, create);
+        QedTools.create(img, create);
         QedImage image = QedImage.open(img, readWrite);
         try {
             for (int i = 0; i < ops; i++) {
@@ -166,7 +166,7 @@ class ModelBasedRandomTest {
             return new String[] {"base.raw", "raw"};
         }
         Path qed = dir.resolve("base.qed");
-        QedImage.create(qed, QedCreateOptions.ofSize(baseLen).withClusterSize(4096).withTableSize(2)
+        QedTools.create(qed, QedCreateOptions.ofSize(baseLen).withClusterSize(4096).withTableSize(2)
                 .withBacking("base.raw", "raw"));
         try (QedImage b = QedImage.open(qed, QedOpenOptions.readWrite())) {
             byte[] over = new byte[65536];

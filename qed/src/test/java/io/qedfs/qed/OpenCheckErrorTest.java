@@ -25,7 +25,7 @@ class OpenCheckErrorTest {
     @Test
     void aTableTheOpenCheckCouldNotReadKeepsTheImageDirty() throws Exception {
         Path img = dir.resolve("dirty.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(4 * TABLE_SPAN).withClusterSize(CLUSTER).withTableSize(1));
+        QedTools.create(img, QedCreateOptions.ofSize(4 * TABLE_SPAN).withClusterSize(CLUSTER).withTableSize(1));
         try (QedImage image = QedImage.open(img, QedOpenOptions.readWrite())) {
             for (int t = 0; t < 4; t++) {
                 image.write(t * TABLE_SPAN, ByteBuffer.wrap(new byte[] {(byte) (t + 1)}));

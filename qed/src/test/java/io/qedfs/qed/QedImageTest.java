@@ -22,7 +22,7 @@ class QedImageTest {
 
     private Path create(String name, long size) throws Exception {
         Path p = dir.resolve(name);
-        QedImage.create(p, QedCreateOptions.ofSize(size));
+        QedTools.create(p, QedCreateOptions.ofSize(size));
         return p;
     }
 
@@ -81,7 +81,7 @@ class QedImageTest {
         Arrays.fill(base, (byte) 0x55);
         Files.write(dir.resolve("base.raw"), base);
         Path p = dir.resolve("o.qed");
-        QedImage.create(p, QedCreateOptions.ofSize(1 << 20).withBacking("base.raw", "raw"));
+        QedTools.create(p, QedCreateOptions.ofSize(1 << 20).withBacking("base.raw", "raw"));
         try (QedImage q = QedImage.open(p, QedOpenOptions.readWrite())) {
             long before = Files.size(p);
             q.writeZeroes(0, 131072);
@@ -126,7 +126,7 @@ class QedImageTest {
         Arrays.fill(base, (byte) 0x66);
         Files.write(dir.resolve("base.raw"), base);
         Path p = dir.resolve("o.qed");
-        QedImage.create(p, QedCreateOptions.ofSize((1 << 20) + 512).withClusterSize(4096).withBacking("base.raw", "raw"));
+        QedTools.create(p, QedCreateOptions.ofSize((1 << 20) + 512).withClusterSize(4096).withBacking("base.raw", "raw"));
         try (QedImage q = QedImage.open(p, QedOpenOptions.readWrite())) {
             assertEquals(0x66, read(q, 1 << 20, 1)[0] & 0xff);
             q.resize(3 << 20);
@@ -184,9 +184,9 @@ class QedImageTest {
     void backingChainLoopsAndMissingFilesAreRefused() throws Exception {
         Path a = create("a.qed", 1 << 20);
         Path b = dir.resolve("b.qed");
-        QedImage.create(b, QedCreateOptions.ofSize(1 << 20).withBacking("a.qed", "qed"));
+        QedTools.create(b, QedCreateOptions.ofSize(1 << 20).withBacking("a.qed", "qed"));
         Path c = dir.resolve("c.qed");
-        QedImage.create(c, QedCreateOptions.ofSize(1 << 20).withBacking("b.qed", "qed"));
+        QedTools.create(c, QedCreateOptions.ofSize(1 << 20).withBacking("b.qed", "qed"));
         // point a at b: c -> b -> a -> b
         rewriteBacking(a, "b.qed");
         QedFormatException loop = assertThrows(QedFormatException.class, () -> QedImage.open(c, QedOpenOptions.readOnlyOptions()));
@@ -199,7 +199,7 @@ class QedImageTest {
     @Test
     void tableSizeOneImagesWork() throws Exception {
         Path p = dir.resolve("t1.qed");
-        QedImage.create(p, QedCreateOptions.ofSize(1 << 30).withClusterSize(4096).withTableSize(1));
+        QedTools.create(p, QedCreateOptions.ofSize(1 << 30).withClusterSize(4096).withTableSize(1));
         try (QedImage q = QedImage.open(p, QedOpenOptions.readWrite())) {
             q.write((1 << 30) - 4096, filled(4096, 9));
             q.write(2 << 20, filled(10000, 8));
@@ -213,7 +213,7 @@ class QedImageTest {
     private void rewriteBacking(Path image, String name) throws Exception {
         try (var ch = java.nio.channels.FileChannel.open(image, java.nio.file.StandardOpenOption.READ,
                 java.nio.file.StandardOpenOption.WRITE)) {
-            QedHeader h = QedImage.readHeader(ch, image.toString(), ch.size());
+            QedHeader h = QedHeader.read(ch, image.toString(), ch.size());
             byte[] n = name.getBytes(java.nio.charset.StandardCharsets.UTF_8);
             ch.write(h.withBacking(QedHeader.F_BACKING_FILE, 64, n.length).encode(), 0);
             ch.write(ByteBuffer.wrap(n), 64);

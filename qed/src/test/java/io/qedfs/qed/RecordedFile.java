@@ -1,5 +1,10 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.DataRange;
+import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.FileSyscalls;
+import io.qedfs.qed.host.LibC;
+import io.qedfs.qed.host.SparseFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -182,10 +187,10 @@ final class RecordedFile implements QedImage.ChannelOpener {
         Files.deleteIfExists(to); // a fresh file: no blocks left over from an earlier state
         try (FileChannel src = FileChannel.open(from);
              FileChannel dst = FileChannel.open(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            for (long[] range : SparseFiles.dataRanges(from)) {
-                dst.position(range[0]);
-                for (long done = 0; done < range[1]; ) {
-                    done += src.transferTo(range[0] + done, range[1] - done, dst);
+            for (DataRange range : SparseFiles.dataRanges(from)) {
+                dst.position(range.start());
+                for (long done = 0; done < range.length(); ) {
+                    done += src.transferTo(range.start() + done, range.length() - done, dst);
                 }
             }
             if (dst.size() < src.size()) {

@@ -44,7 +44,7 @@ class ResizeCrashTest {
         }
         Files.write(dir.resolve("base.raw"), base);
         Path template = dir.resolve("template.qed");
-        QedImage.create(template, QedCreateOptions.ofSize(old).withClusterSize(cluster).withTableSize(table)
+        QedTools.create(template, QedCreateOptions.ofSize(old).withClusterSize(cluster).withTableSize(table)
                 .withBacking("base.raw", "raw"));
         SimulatedDisk disk = new SimulatedDisk(Files.readAllBytes(template));
         byte[] model = Arrays.copyOf(base, (int) old);

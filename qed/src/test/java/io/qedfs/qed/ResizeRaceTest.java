@@ -163,12 +163,12 @@ class ResizeRaceTest {
 
     private Path image() throws Exception {
         Path img = dir.resolve("grow.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(OLD).withClusterSize(CLUSTER).withTableSize(1).withBacking("base.raw", "raw"));
+        QedTools.create(img, QedCreateOptions.ofSize(OLD).withClusterSize(CLUSTER).withTableSize(1).withBacking("base.raw", "raw"));
         return img;
     }
 
     private static QedHeader headerOnDisk(FileChannel file) throws java.io.IOException {
-        return QedImage.readHeader(file, "grow.qed", file.size());
+        return QedHeader.read(file, "grow.qed", file.size());
     }
 
     private static byte[] read(QedImage image, long pos, int len) throws Exception {

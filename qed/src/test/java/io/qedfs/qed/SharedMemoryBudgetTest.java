@@ -53,7 +53,7 @@ class SharedMemoryBudgetTest {
         List<QedImage> images = new ArrayList<>();
         for (int i = 0; i < IMAGES; i++) {
             Path p = dir.resolve("img" + i + ".qed");
-            QedImage.create(p, QedCreateOptions.ofSize(SIZE).withClusterSize(CLUSTER).withTableSize(2));
+            QedTools.create(p, QedCreateOptions.ofSize(SIZE).withClusterSize(CLUSTER).withTableSize(2));
             paths.add(p);
             models.add(new byte[SIZE]);
             images.add(QedImage.open(p, options));

@@ -126,7 +126,7 @@ class TopOfRangeTest {
     private Path create(String name, long size, String backing) throws Exception {
         Path img = dir.resolve(name);
         QedCreateOptions o = QedCreateOptions.ofSize(size).withClusterSize(CLUSTER).withTableSize(TABLE);
-        QedImage.create(img, backing == null ? o : o.withBacking(backing, "qed"));
+        QedTools.create(img, backing == null ? o : o.withBacking(backing, "qed"));
         return img;
     }
 

@@ -68,7 +68,7 @@ class TrailingLeakTest {
     /** A dirty image with data, then {@code dataBytes} of leaked data clusters and {@code holeBytes} of hole. */
     private Path leakyImage(String name, int cluster, int dataBytes, int holeBytes) throws Exception {
         Path img = dir.resolve(name);
-        QedImage.create(img, QedCreateOptions.ofSize(16 << 20).withClusterSize(cluster).withTableSize(2));
+        QedTools.create(img, QedCreateOptions.ofSize(16 << 20).withClusterSize(cluster).withTableSize(2));
         byte[] data = new byte[3 * cluster];
         new Random(cluster).nextBytes(data);
         try (QedImage q = QedImage.open(img, QedOpenOptions.readWrite())) {

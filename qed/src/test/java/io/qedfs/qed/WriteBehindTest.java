@@ -44,7 +44,7 @@ class WriteBehindTest {
     @Test
     void aFailureAfterTheAcknowledgementIsReportedByFlushWritesAndClose() throws Exception {
         Path img = dir.resolve("wb.qed");
-        QedImage.create(img, QedCreateOptions.ofSize(1 << 20).withClusterSize(CLUSTER).withTableSize(1));
+        QedTools.create(img, QedCreateOptions.ofSize(1 << 20).withClusterSize(CLUSTER).withTableSize(1));
         SimulatedDisk disk = new SimulatedDisk(Files.readAllBytes(img));
         QedImage image = QedImage.open(img, QedOpenOptions.readWrite().withLock(false).withWriteBehind(true),
                 (p, ro) -> disk.channel());
@@ -364,7 +364,7 @@ class WriteBehindTest {
 
     private Path newImage(String name, int size) throws IOException {
         Path img = dir.resolve(name);
-        QedImage.create(img, QedCreateOptions.ofSize(size).withClusterSize(CLUSTER).withTableSize(1));
+        QedTools.create(img, QedCreateOptions.ofSize(size).withClusterSize(CLUSTER).withTableSize(1));
         return img;
     }
 

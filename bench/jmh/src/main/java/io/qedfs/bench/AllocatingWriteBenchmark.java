@@ -3,6 +3,7 @@ package io.qedfs.bench;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -56,7 +57,7 @@ public class AllocatingWriteBenchmark {
     @Setup(Level.Iteration)
     public void freshImage() throws IOException {
         path = ImageFiles.newImagePath("jmh-alloc-");
-        QedImage.create(path, QedCreateOptions.ofSize(IMAGE_SIZE));
+        QedTools.create(path, QedCreateOptions.ofSize(IMAGE_SIZE));
         image = QedImage.open(path, QedOpenOptions.readWrite().withWriteBehind(writeBehind));
         next = 0;
     }

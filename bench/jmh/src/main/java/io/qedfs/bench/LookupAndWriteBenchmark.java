@@ -3,6 +3,7 @@ package io.qedfs.bench;
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
 import io.qedfs.qed.QedOpenOptions;
+import io.qedfs.qed.QedTools;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
@@ -49,7 +50,7 @@ public class LookupAndWriteBenchmark {
         @Setup(Level.Trial)
         public void create() throws IOException {
             path = ImageFiles.newImagePath("jmh-lookup-");
-            QedImage.create(path, QedCreateOptions.ofSize(IMAGE_SIZE));
+            QedTools.create(path, QedCreateOptions.ofSize(IMAGE_SIZE));
             image = QedImage.open(path, QedOpenOptions.readWrite());
             ByteBuffer data = ImageFiles.randomData(LARGE, 1);
             for (long pos = 0; pos < WRITTEN; pos += LARGE) {

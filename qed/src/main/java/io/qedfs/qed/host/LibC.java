@@ -1,10 +1,11 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
 import com.kenai.jffi.Function;
 import com.kenai.jffi.Invoker;
 import com.kenai.jffi.Library;
 import com.kenai.jffi.MemoryIO;
 import com.kenai.jffi.Type;
+import io.qedfs.qed.FileStatus;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -13,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * cost each short command pays in full; a jffi Function is only a symbol address and a call descriptor.
  * x86_64 Linux: every argument and result travels as a 64-bit word, and int results are read from the low half.
  */
-final class LibC implements FileSyscalls {
+public final class LibC implements FileSyscalls {
     private static final LibC INSTANCE = load();
 
     private final Invoker invoker = Invoker.getInstance();
@@ -49,7 +50,7 @@ final class LibC implements FileSyscalls {
     }
 
     /** The binding, or null where it cannot be made (callers then fall back to FileChannel alone). */
-    static LibC get() {
+    public static LibC get() {
         return INSTANCE;
     }
 
@@ -87,7 +88,7 @@ final class LibC implements FileSyscalls {
     }
 
     /** The C library's text for an errno value ("No such device or address"). */
-    String errorText(int errno) {
+    public String errorText(int errno) {
         long text = invoker.invokeLrL(strerror, errno);
         return text == 0 ? "error " + errno : new String(memory.getZeroTerminatedByteArray(text), StandardCharsets.UTF_8);
     }
@@ -96,7 +97,7 @@ final class LibC implements FileSyscalls {
      * open(path, flags, mode), for flags with O_CREAT. open is variadic; on x86_64 an int passed as a third
      * argument travels in the register the callee's va_arg reads first, so the plain call is the right one.
      */
-    int open(String path, int flags, int mode) {
+    public int open(String path, int flags, int mode) {
         byte[] name = path.getBytes(StandardCharsets.UTF_8);
         long str = memory.allocateMemory(name.length + 1, true);
         try {
@@ -154,7 +155,7 @@ final class LibC implements FileSyscalls {
     }
 
     /** The file type bits of st_mode (st_mode & S_IFMT) of the open file, or -1 when fstat fails. st_mode at 24. */
-    int fileType(int fd) {
+    public int fileType(int fd) {
         long st = memory.allocateMemory(144, true);
         try {
             return (int) invoker.invokeLLrL(fstat, fd, st) == 0 ? memory.getInt(st + 24) & 0170000 : -1;
@@ -198,7 +199,7 @@ final class LibC implements FileSyscalls {
     }
 
     /** The real user id of this process. */
-    int getuid() {
+    public int getuid() {
         return (int) invoker.invokeVrL(getuid);
     }
 
@@ -207,7 +208,7 @@ final class LibC implements FileSyscalls {
      * and every group it is in, the primary one first; null when the user has no entry. x86_64 struct passwd:
      * pw_name at 0, pw_gid at 20, 48 bytes.
      */
-    Accounts.Account account(int uid) {
+    public Accounts.Account account(int uid) {
         final int bufferBytes = 16 << 10; // the strings of one entry; getpwuid_r says ERANGE if they do not fit
         long pwd = memory.allocateMemory(48, true);
         long buf = memory.allocateMemory(bufferBytes, true);

@@ -1,16 +1,16 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
 import java.nio.ByteBuffer;
 
 /** Small ByteBuffer helpers: zero fills and zero detection without per-call allocation. */
-final class Buffers {
+public final class Buffers {
     private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(1 << 20).asReadOnlyBuffer();
 
     private Buffers() {
     }
 
     /** Writes {@code n} zero bytes at the buffer's position and advances it. */
-    static void fillZeros(ByteBuffer dst, int n) {
+    public static void fillZeros(ByteBuffer dst, int n) {
         int left = n;
         while (left > 0) {
             int chunk = Math.min(left, ZEROS.capacity());
@@ -21,16 +21,16 @@ final class Buffers {
     }
 
     /** A read-only buffer of {@code n} zero bytes (n at most 1 MiB). */
-    static ByteBuffer zeros(int n) {
+    public static ByteBuffer zeros(int n) {
         return ZEROS.duplicate().limit(n);
     }
 
-    static int zerosCapacity() {
+    public static int zerosCapacity() {
         return ZEROS.capacity();
     }
 
     /** True when every byte between position and limit is zero; does not move the position. */
-    static boolean isZero(ByteBuffer b) {
+    public static boolean isZero(ByteBuffer b) {
         int i = b.position();
         int end = b.limit();
         for (; i + 8 <= end; i += 8) {

@@ -1,4 +1,4 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
 /**
  * Strings read from an image (backing file names, above all) shown to a person: they are data, and must not

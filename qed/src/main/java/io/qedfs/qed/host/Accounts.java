@@ -1,4 +1,4 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,14 +12,14 @@ import java.util.stream.IntStream;
  * user database through libc (so LDAP and other NSS sources count). Without the libc binding every account is
  * unknown, which only makes the checks that use it stricter: an unknown user is in no group.
  */
-final class Accounts {
+public final class Accounts {
     private static final LibC LIBC = LibC.get();
     /** Accounts looked up so far, by uid; an unknown user maps to one with no name and no groups. */
     private static final Map<Integer, Account> CACHE = new ConcurrentHashMap<>();
 
     /** A user: {@code name} null when the database has no entry; {@code groupIds} primary first. */
-    record Account(int uid, String name, int[] groupIds) {
-        boolean inGroup(int gid) {
+    public record Account(int uid, String name, int[] groupIds) {
+        public boolean inGroup(int gid) {
             return IntStream.of(groupIds).anyMatch(g -> g == gid);
         }
 
@@ -33,7 +33,7 @@ final class Accounts {
     private Accounts() {
     }
 
-    static Account of(int uid) {
+    public static Account of(int uid) {
         return CACHE.computeIfAbsent(uid, u -> {
             Account a = LIBC == null ? null : LIBC.account(u);
             return a != null ? a : new Account(u, null, new int[0]);
@@ -41,7 +41,7 @@ final class Accounts {
     }
 
     /** The real user id of this process: the one whose reads the kernel checks when qedfs opens a file. */
-    static int processUid() {
+    public static int processUid() {
         if (LIBC != null) {
             return LIBC.getuid();
         }

@@ -1,4 +1,4 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -20,14 +20,14 @@ public final class SparseFiles {
     }
 
     /**
-     * Ascending {start, length} ranges of the file that may hold data (SEEK_DATA/SEEK_HOLE); everything
+     * Ascending ranges of the file that may hold data (SEEK_DATA/SEEK_HOLE); everything
      * else reads as zeroes. Without hole support the whole file is one range.
      */
-    public static List<long[]> dataRanges(Path file) throws IOException {
+    public static List<DataRange> dataRanges(Path file) throws IOException {
         try (FileChannel ch = FileOpener.open(file, false, file.toString());
              HostFile host = new HostFile(file, ch, false)) {
             long size = ch.size();
-            List<long[]> out = new ArrayList<>();
+            List<DataRange> out = new ArrayList<>();
             long at = 0;
             while (at < size) {
                 long data = host.nextData(at, size);
@@ -38,7 +38,7 @@ public final class SparseFiles {
                 if (hole <= data) {
                     hole = size;
                 }
-                out.add(new long[] {data, hole - data});
+                out.add(new DataRange(data, hole - data));
                 at = hole;
             }
             return out;

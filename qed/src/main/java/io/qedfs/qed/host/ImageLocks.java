@@ -1,5 +1,6 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
+import io.qedfs.qed.ImageLockedException;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -18,7 +19,7 @@ import java.util.List;
  * they fall back to FileChannel's POSIX locks, which the process loses whenever any descriptor of the file
  * is closed.
  */
-final class ImageLocks implements AutoCloseable {
+public final class ImageLocks implements AutoCloseable {
     private static final long USE_READ = 100;
     private static final long USE_WRITE = 101;
     private static final long DENY_WRITE = 201;
@@ -28,7 +29,7 @@ final class ImageLocks implements AutoCloseable {
     private ImageLocks() {
     }
 
-    static ImageLocks acquire(HostFile host, FileChannel ch, boolean readOnly, String file) throws IOException {
+    public static ImageLocks acquire(HostFile host, FileChannel ch, boolean readOnly, String file) throws IOException {
         ImageLocks locks = new ImageLocks();
         try {
             locks.take(host, ch, readOnly ? USE_READ : USE_WRITE, readOnly, file);

@@ -1,4 +1,4 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
 import java.io.Closeable;
 import java.io.IOException;

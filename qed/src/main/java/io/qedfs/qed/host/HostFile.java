@@ -1,5 +1,6 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
+import io.qedfs.qed.FileStatus;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -11,7 +12,7 @@ import java.nio.file.Path;
  * possible (no libc binding, a filesystem without hole support) it writes zeroes instead, so the
  * contents are right either way and only the space saving is lost.
  */
-final class HostFile implements AutoCloseable {
+public final class HostFile implements AutoCloseable {
     private static final int O_RDONLY = 0;
     private static final int O_RDWR = 2;
     private static final int F_OFD_GETLK = 36;
@@ -32,12 +33,12 @@ final class HostFile implements AutoCloseable {
     private final int fd;
     private volatile boolean punchWorks;
 
-    HostFile(Path path, FileChannel channel, boolean writable) {
+    public HostFile(Path path, FileChannel channel, boolean writable) {
         this(path, channel, writable, LibC.get());
     }
 
     /** The same, making its libc calls through {@code libc} (a crash test records them). */
-    HostFile(Path path, FileChannel channel, boolean writable, FileSyscalls libc) {
+    public HostFile(Path path, FileChannel channel, boolean writable, FileSyscalls libc) {
         this.channel = channel;
         this.libc = libc;
         // a second descriptor of the file FileOpener checked, by its path: O_NONBLOCK keeps a FIFO swapped in
@@ -47,7 +48,7 @@ final class HostFile implements AutoCloseable {
     }
 
     /** Makes {@code [offset, offset+len)} of the file read as zeroes, returning the space where possible. */
-    void zeroRange(long offset, long len) throws IOException {
+    public void zeroRange(long offset, long len) throws IOException {
         if (punchWorks && libc.fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, len) == 0) {
             return;
         }
@@ -67,7 +68,7 @@ final class HostFile implements AutoCloseable {
      * KEEP_SIZE), so that later writes there cannot fail for lack of space; false when the file system
      * refuses (full, or no fallocate).
      */
-    boolean reserve(long offset, long len) {
+    public boolean reserve(long offset, long len) {
         return fd >= 0 && libc.fallocate(fd, FALLOC_FL_KEEP_SIZE, offset, len) == 0;
     }
 
@@ -76,7 +77,7 @@ final class HostFile implements AutoCloseable {
      * without flags): the range reads as zeroes and later writes there cannot fail for lack of space. False
      * when the file system refuses (full, or no fallocate); then nothing changed.
      */
-    boolean allocate(long offset, long len) {
+    public boolean allocate(long offset, long len) {
         return fd >= 0 && libc.fallocate(fd, 0, offset, len) == 0;
     }
 
@@ -84,14 +85,14 @@ final class HostFile implements AutoCloseable {
      * Starts writing {@code [offset, offset+len)} to the disk without waiting, so that a later fsync finds
      * little left to do; a hint only (nothing happens without the libc binding).
      */
-    void startWriteback(long offset, long len) {
+    public void startWriteback(long offset, long len) {
         if (fd >= 0) {
             libc.startWriteback(fd, offset, len);
         }
     }
 
     /** Gives back space reserved past the end of the file: truncating to the same length drops it. */
-    void releaseReserved() throws IOException {
+    public void releaseReserved() throws IOException {
         if (fd >= 0) {
             libc.ftruncate(fd, channel.size());
         }
@@ -101,7 +102,7 @@ final class HostFile implements AutoCloseable {
      * The first offset in {@code [from, to)} that holds data, or -1 when the range is all hole. Without
      * SEEK_DATA support, or when the call fails, every byte counts as data: a hole reported here reads as zeroes.
      */
-    long nextData(long from, long to) {
+    public long nextData(long from, long to) {
         if (fd < 0) {
             return from;
         }
@@ -113,7 +114,7 @@ final class HostFile implements AutoCloseable {
     }
 
     /** The first offset at or after {@code from} that is a hole (end of file counts), capped at {@code to}. */
-    long nextHole(long from, long to) {
+    public long nextHole(long from, long to) {
         if (fd < 0) {
             return to;
         }
@@ -122,7 +123,7 @@ final class HostFile implements AutoCloseable {
     }
 
     /** True when this JVM can take open-file-description locks (the fallback is FileChannel's POSIX locks). */
-    boolean hasOfdLocks() {
+    public boolean hasOfdLocks() {
         return fd >= 0;
     }
 
@@ -131,7 +132,7 @@ final class HostFile implements AutoCloseable {
      * this descriptor: closing another descriptor of the same file (which drops every POSIX lock the process
      * holds) leaves them alone, and a second open in the same process conflicts as another process would.
      */
-    boolean tryLock(long at, long len, boolean shared) {
+    public boolean tryLock(long at, long len, boolean shared) {
         return libc.fcntlLock(fd, F_OFD_SETLK, shared ? F_RDLCK : F_WRLCK, at, len, new short[1]) == 0;
     }
 
@@ -139,7 +140,7 @@ final class HostFile implements AutoCloseable {
      * True when another descriptor holds any lock on the range (what an exclusive lock would conflict with),
      * tested without taking one: a read-only descriptor cannot take an exclusive lock.
      */
-    boolean lockedByOthers(long at, long len) {
+    public boolean lockedByOthers(long at, long len) {
         short[] holder = new short[1];
         return libc.fcntlLock(fd, F_OFD_GETLK, F_WRLCK, at, len, holder) == 0 && holder[0] != F_UNLCK;
     }
@@ -148,18 +149,18 @@ final class HostFile implements AutoCloseable {
      * Bytes the host file system really gives the file (st_blocks * 512), falling back to the file length
      * where fstat cannot be called.
      */
-    long allocatedBytes() throws IOException {
+    public long allocatedBytes() throws IOException {
         long bytes = fd >= 0 ? libc.allocatedBytes(fd) : -1;
         return bytes >= 0 ? bytes : channel.size();
     }
 
     /** The file's status through this descriptor: the file open now, even after its name was removed or reused. */
-    FileStatus status(Path path) throws IOException {
+    public FileStatus status(Path path) throws IOException {
         FileStatus s = fd >= 0 ? libc.status(fd) : null;
         return s != null ? s : FileStatus.of(path);
     }
 
-    boolean punchesHoles() {
+    public boolean punchesHoles() {
         return punchWorks;
     }
 

@@ -1,11 +1,13 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
+
+import io.qedfs.qed.FileStatus;
 
 /**
  * The libc calls {@link HostFile} makes on a descriptor of its file. {@link LibC} is what the engine uses; a
  * crash test substitutes calls that also record every change to the file, so that it can build the files a
  * power loss could leave from the operations really made.
  */
-interface FileSyscalls {
+public interface FileSyscalls {
     int open(String path, int flags);
 
     int close(int fd);

@@ -1,4 +1,4 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
 import java.io.EOFException;
 import java.io.IOException;
@@ -6,12 +6,12 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 
 /** Positional read/write loops whose errors name the file, the position and the length. */
-final class FileIo {
+public final class FileIo {
     private FileIo() {
     }
 
     /** Reads exactly {@code dst.remaining()} bytes at {@code pos}; fails at end of file. */
-    static void readFully(FileChannel ch, long pos, ByteBuffer dst, String file) throws IOException {
+    public static void readFully(FileChannel ch, long pos, ByteBuffer dst, String file) throws IOException {
         int want = dst.remaining();
         long at = pos;
         while (dst.hasRemaining()) {
@@ -25,7 +25,7 @@ final class FileIo {
     }
 
     /** Reads up to {@code dst.remaining()} bytes at {@code pos} and fills what lies past end of file with zeroes. */
-    static void readOrZero(FileChannel ch, long pos, ByteBuffer dst) throws IOException {
+    public static void readOrZero(FileChannel ch, long pos, ByteBuffer dst) throws IOException {
         long at = pos;
         while (dst.hasRemaining()) {
             int n = ch.read(dst, at);
@@ -37,7 +37,7 @@ final class FileIo {
         }
     }
 
-    static void writeFully(FileChannel ch, long pos, ByteBuffer src) throws IOException {
+    public static void writeFully(FileChannel ch, long pos, ByteBuffer src) throws IOException {
         long at = pos;
         while (src.hasRemaining()) {
             at += ch.write(src, at);

@@ -1,4 +1,4 @@
-package io.qedfs.qed;
+package io.qedfs.qed.host;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -44,12 +44,12 @@ public final class FileOpener {
     }
 
     /** Opens the file that passed the type check through {@code same}, a path naming that very file. */
-    interface Reopen<T> {
+    public interface Reopen<T> {
         T open(Path same) throws IOException;
     }
 
     /** A file that passed the type check, as {@link Reopen} opened it, and whether it is regular (else a block device). */
-    record Checked<T>(T file, boolean regular) {
+    public record Checked<T>(T file, boolean regular) {
     }
 
     /**
@@ -61,7 +61,7 @@ public final class FileOpener {
     }
 
     /** Opens {@code path} for reading, or reading and writing; only a regular file or a block device. */
-    static FileChannel open(Path path, boolean write, String subject) throws IOException {
+    public static FileChannel open(Path path, boolean write, String subject) throws IOException {
         return open(path, write, false, subject, same -> channel(same, write)).file();
     }
 
@@ -70,7 +70,7 @@ public final class FileOpener {
      * and opens it with {@code reopen}: only a regular file or a block device gets that far, and nothing is
      * changed before (a file to be truncated is truncated by the caller, once it holds its locks).
      */
-    static <T> Checked<T> open(Path path, boolean write, boolean create, String subject, Reopen<T> reopen)
+    public static <T> Checked<T> open(Path path, boolean write, boolean create, String subject, Reopen<T> reopen)
             throws IOException {
         if (LIBC == null) {
             return openChecked(path, create, subject, reopen);
