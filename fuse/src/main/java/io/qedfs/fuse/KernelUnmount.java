@@ -1,12 +1,11 @@
 package io.qedfs.fuse;
 
-import com.kenai.jffi.CallingConvention;
 import com.kenai.jffi.Function;
 import com.kenai.jffi.Invoker;
 import com.kenai.jffi.LastError;
 import com.kenai.jffi.Library;
 import com.kenai.jffi.MemoryIO;
-import com.kenai.jffi.Type;
+import io.qedfs.qed.host.LibC;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -45,8 +44,8 @@ final class KernelUnmount {
         private final Function strerror;
 
         private Calls(Library libc) {
-            umount2 = function(libc, "umount2", 2, true);
-            strerror = function(libc, "strerror", 1, false);
+            umount2 = LibC.bind(libc, "libc", "umount2", 2, true);
+            strerror = LibC.bind(libc, "libc", "strerror", 1, false);
         }
 
         static Calls load() {
@@ -56,16 +55,6 @@ final class KernelUnmount {
             } catch (Throwable t) {
                 return null;
             }
-        }
-
-        private static Function function(Library lib, String name, int params, boolean errno) {
-            long address = lib.getSymbolAddress(name);
-            if (address == 0) {
-                throw new UnsatisfiedLinkError("libc has no " + name);
-            }
-            Type[] types = new Type[params];
-            java.util.Arrays.fill(types, Type.SLONG);
-            return new Function(address, Type.SLONG, types, CallingConvention.DEFAULT, errno);
         }
 
         int umount(Path mountPoint) {

@@ -1,12 +1,11 @@
 package io.qedfs.fuse;
 
-import com.kenai.jffi.CallingConvention;
 import com.kenai.jffi.Function;
 import com.kenai.jffi.HeapInvocationBuffer;
 import com.kenai.jffi.Invoker;
 import com.kenai.jffi.Library;
 import com.kenai.jffi.MemoryIO;
-import com.kenai.jffi.Type;
+import io.qedfs.qed.host.LibC;
 import java.nio.charset.Charset;
 
 /**
@@ -91,13 +90,7 @@ final class LibFuse2 {
     }
 
     private static Function function(Library lib, String name, int params) {
-        long address = lib.getSymbolAddress(name);
-        if (address == 0) {
-            throw new UnsatisfiedLinkError("libfuse.so.2 has no " + name);
-        }
-        Type[] types = new Type[params];
-        java.util.Arrays.fill(types, Type.SLONG);
-        return new Function(address, Type.SLONG, types, CallingConvention.DEFAULT, false); // errno unused
+        return LibC.bind(lib, "libfuse.so.2", name, params, false); // errno unused
     }
 
     /**

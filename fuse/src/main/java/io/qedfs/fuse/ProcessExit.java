@@ -1,12 +1,11 @@
 package io.qedfs.fuse;
 
-import com.kenai.jffi.CallingConvention;
 import com.kenai.jffi.Function;
 import com.kenai.jffi.Invoker;
 import com.kenai.jffi.LastError;
 import com.kenai.jffi.Library;
 import com.kenai.jffi.MemoryIO;
-import com.kenai.jffi.Type;
+import io.qedfs.qed.host.LibC;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -68,9 +67,9 @@ final class ProcessExit {
         private final Function close;
 
         private Calls(Library libc) {
-            syscall = function(libc, "syscall", 3);
-            poll = function(libc, "poll", 3);
-            close = function(libc, "close", 1);
+            syscall = LibC.bind(libc, "libc", "syscall", 3, true);
+            poll = LibC.bind(libc, "libc", "poll", 3, true);
+            close = LibC.bind(libc, "libc", "close", 1, true);
         }
 
         static Calls load() {
@@ -79,16 +78,6 @@ final class ProcessExit {
             } catch (Throwable t) {
                 return null;
             }
-        }
-
-        private static Function function(Library lib, String name, int params) {
-            long address = lib.getSymbolAddress(name);
-            if (address == 0) {
-                throw new UnsatisfiedLinkError("libc has no " + name);
-            }
-            Type[] types = new Type[params];
-            java.util.Arrays.fill(types, Type.SLONG);
-            return new Function(address, Type.SLONG, types, CallingConvention.DEFAULT, true);
         }
 
         int pidfdOpen(long pid) {

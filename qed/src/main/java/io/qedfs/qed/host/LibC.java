@@ -1,5 +1,6 @@
 package io.qedfs.qed.host;
 
+import com.kenai.jffi.CallingConvention;
 import com.kenai.jffi.Function;
 import com.kenai.jffi.Invoker;
 import com.kenai.jffi.Library;
@@ -13,6 +14,8 @@ import java.nio.charset.StandardCharsets;
  * jnr-ffi's LibraryLoader would generate a class with ASM for an interface like this one on every start, a
  * cost each short command pays in full; a jffi Function is only a symbol address and a call descriptor.
  * x86_64 Linux: every argument and result travels as a 64-bit word, and int results are read from the low half.
+ * {@link #bind} is how every native function of qedfs is bound (the FUSE layer's libc and libfuse2 calls too);
+ * the rest of the class is the engine's.
  */
 public final class LibC implements FileSyscalls {
     private static final LibC INSTANCE = load();
@@ -66,13 +69,22 @@ public final class LibC implements FileSyscalls {
     }
 
     private static Function function(Library lib, String name, int params) {
+        return bind(lib, "libc", name, params, true);
+    }
+
+    /**
+     * The function {@code name} of {@code lib} (called {@code libName} in the error) taking {@code params}
+     * 64-bit words and returning one; {@code keepErrno}: whether errno is saved after each call, for
+     * {@code LastError}. UnsatisfiedLinkError when the library has no such symbol.
+     */
+    public static Function bind(Library lib, String libName, String name, int params, boolean keepErrno) {
         long address = lib.getSymbolAddress(name);
         if (address == 0) {
-            throw new UnsatisfiedLinkError("libc has no " + name);
+            throw new UnsatisfiedLinkError(libName + " has no " + name);
         }
         Type[] types = new Type[params];
         java.util.Arrays.fill(types, Type.SLONG);
-        return new Function(address, Type.SLONG, types);
+        return new Function(address, Type.SLONG, types, CallingConvention.DEFAULT, keepErrno);
     }
 
     @Override
