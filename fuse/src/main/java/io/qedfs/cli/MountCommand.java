@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -91,12 +90,6 @@ final class MountCommand extends BaseCommand {
     @Option(names = "--fuse-debug", hidden = true, description = "libfuse's own debug output.")
     boolean fuseDebug;
 
-    @Option(names = "--fuse-loop", hidden = true, paramLabel = "pool|jnr",
-            description = "Who serves FUSE requests: pool (a fixed pool of Java threads, the default) or jnr"
-                    + " (jnr-fuse's fuse_main_real, libfuse2's own loop; for comparison). Default: system property"
-                    + " qedfs.fuse.loop, else pool.")
-    String fuseLoop;
-
     @Option(names = "--fuse-threads", paramLabel = "N",
             description = "Threads that serve FUSE requests (default 4, or the system property qedfs.fuse.threads):"
                     + " more let more requests to different clusters run at once.")
@@ -149,14 +142,13 @@ final class MountCommand extends BaseCommand {
         List<Path> sources = paths.subList(0, paths.size() - 1);
         refuseSwappedArguments(sources, paths.get(paths.size() - 1));
         Path mountPoint = paths.get(paths.size() - 1).toAbsolutePath().normalize();
-        MountSession.Loop loop = loop();
         int threads = fuseThreads != null ? fuseThreads : MountSession.threadsFromSystemProperties();
         if (threads < 1) {
             throw usage("--fuse-threads (or qedfs.fuse.threads) must be at least 1: " + threads);
         }
         Overlays.Mode overlays = overlays();
         Map<String, Path> names = ImageSources.resolve(sources); // bad sources fail here, before any process starts
-        MountSession.Options options = new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, loop, threads,
+        MountSession.Options options = new MountSession.Options(readOnly, check, fuseOptions, fuseDebug, threads,
                 syncWrites, partitions, backingTrust.trusted, checkBeforeReady);
         if (foreground) {
             try {
@@ -173,7 +165,7 @@ final class MountCommand extends BaseCommand {
             // the serving process's words name absolute paths: shown as typed
             java.io.StringWriter said = new java.io.StringWriter();
             java.io.StringWriter failed = new java.io.StringWriter();
-            int exit = new Daemonizer(new PrintWriter(failed, true)).start(childArgs(sources, mountPoint, loop, threads),
+            int exit = new Daemonizer(new PrintWriter(failed, true)).start(childArgs(sources, mountPoint, threads),
                     new PrintWriter(said, true));
             TypedPaths typed = typedPaths();
             out().print(typed.apply(said.toString()));
@@ -256,20 +248,10 @@ final class MountCommand extends BaseCommand {
         return new Overlays.Mode(overlayDir == null ? null : overlayDir.toAbsolutePath().normalize());
     }
 
-    private MountSession.Loop loop() {
-        try {
-            return fuseLoop == null ? MountSession.Loop.fromSystemProperties()
-                    : MountSession.Loop.parse(fuseLoop);
-        } catch (IllegalArgumentException e) {
-            throw usage("--fuse-loop (or qedfs.fuse.loop) must be pool or jnr: "
-                    + (fuseLoop == null ? System.getProperty("qedfs.fuse.loop") : fuseLoop));
-        }
-    }
-
     /** The same mount, for the serving process (its paths absolute: it runs in /). */
-    private List<String> childArgs(List<Path> sources, Path mountPoint, MountSession.Loop loop, int threads) {
+    private List<String> childArgs(List<Path> sources, Path mountPoint, int threads) {
         List<String> args = new ArrayList<>(List.of("mount", "--check", check.name().toLowerCase(),
-                "--fuse-loop", loop.name().toLowerCase(Locale.ROOT), "--fuse-threads", Integer.toString(threads)));
+                "--fuse-threads", Integer.toString(threads)));
         if (readOnly) {
             args.add("-r");
         }

@@ -89,7 +89,6 @@ final class MountShortcut {
                     }
                 }
                 case "--check" -> m.check = checkPolicy(words.value(w));
-                case "--fuse-loop" -> m.fuseLoop = words.check(fuseLoop(words.value(w)));
                 case "--fuse-threads" -> m.fuseThreads = words.check(positive(words.value(w)));
                 default -> {
                     return null;
@@ -153,10 +152,6 @@ final class MountShortcut {
             }
         }
         return null;
-    }
-
-    private static String fuseLoop(String value) {
-        return value != null && (value.equalsIgnoreCase("pool") || value.equalsIgnoreCase("jnr")) ? value : null;
     }
 
     private static Integer positive(String value) {

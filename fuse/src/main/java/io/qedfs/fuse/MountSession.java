@@ -30,9 +30,7 @@ import ru.serce.jnrfuse.FuseException;
  * How that went (clean, or the error of each image that did not close cleanly) is written to the mount's
  * {@link MountRecord}, which is what {@code qedfs unmount} reports; a failure also fails {@link #serve}.
  *
- * <p>The loop is {@link SessionLoop} (a fixed pool of Java threads driving libfuse2) unless the options ask for
- * jnr-fuse's own {@code fuse_main_real} ({@code --fuse-loop jnr} or {@code -Dqedfs.fuse.loop=jnr}), which is kept
- * for comparison. Both mount with the same arguments and the same callbacks.
+ * <p>The loop is {@link SessionLoop}: a fixed pool of Java threads driving libfuse2.
  */
 public final class MountSession {
     private static final Logger LOG = LoggerFactory.getLogger(MountSession.class);
@@ -45,43 +43,25 @@ public final class MountSession {
     private static final String HOLD_CLOSE = System.getProperty("qedfs.test.holdClose");
 
     /**
-     * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, which loop
-     * serves the requests with how many threads, whether every write reaches the image file before it is
+     * Mount settings: read-only, when to check, extra FUSE -o options, libfuse's debug output, how many threads
+     * serve the requests, whether every write reaches the image file before it is
      * acknowledged (otherwise allocating writes are queued: durable at fsync, see the engine's WriteBehind),
      * whether partitions are served as files too, whether backing files are opened whoever owns them
      * ({@code --trust-backing}; see the engine's QedOpenOptions), and whether the open-time checks run before the
      * mount is ready ({@code --check-before-ready}) or in the background while it serves ({@link BackgroundChecks}).
      */
     public record Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse,
-            Loop loop, int threads, boolean syncWrites, boolean partitions, boolean trustBacking, boolean checkBeforeReady) {
+            int threads, boolean syncWrites, boolean partitions, boolean trustBacking, boolean checkBeforeReady) {
         public Options {
             if (threads < 1) {
                 throw new IllegalArgumentException("FUSE threads must be at least 1: " + threads);
             }
         }
 
-        /** The default loop ({@link Loop#fromSystemProperties}), no partition files. */
+        /** The default thread count ({@link #threadsFromSystemProperties}), no partition files. */
         public Options(boolean readOnly, QedOpenOptions.CheckPolicy check, List<String> fuseOptions, boolean debugFuse) {
-            this(readOnly, check, fuseOptions, debugFuse, Loop.fromSystemProperties(), threadsFromSystemProperties(), false, false,
+            this(readOnly, check, fuseOptions, debugFuse, threadsFromSystemProperties(), false, false,
                     false, false);
-        }
-    }
-
-    /** Who runs the FUSE request loop. */
-    public enum Loop {
-        /** {@link SessionLoop}: a fixed pool of Java threads driving libfuse2's session functions (the default). */
-        POOL,
-        /** jnr-fuse's {@code fuse_main_real}: libfuse2's own multi-threaded loop (kept for comparison). */
-        JNR;
-
-        /** System property {@code qedfs.fuse.loop} ({@code pool} or {@code jnr}); {@code pool} when unset. */
-        public static Loop fromSystemProperties() {
-            return parse(System.getProperty("qedfs.fuse.loop", "pool"));
-        }
-
-        /** {@code pool} or {@code jnr}, in any case; IllegalArgumentException otherwise. */
-        public static Loop parse(String name) {
-            return valueOf(name.trim().toUpperCase(java.util.Locale.ROOT));
         }
     }
 
@@ -188,13 +168,8 @@ public final class MountSession {
         this.served = images;
         try (IdleCleaner cleaner = new IdleCleaner(images.values(), IDLE_CLEAN_MILLIS, IDLE_CLOSE_MILLIS)) {
             String firstFile = images.keySet().iterator().next().substring(1);
-            if (options.loop() == Loop.POOL) {
-                new SessionLoop(new NativeOperations(fs), fs::seek, options.threads())
-                        .serve(mountPoint, options.debugFuse(), fuseArgs(), () -> announce(images.size(), firstFile));
-            } else {
-                announceWhenListed(images.size(), firstFile);
-                new JnrFuseMount(fs).mount(mountPoint, true, options.debugFuse(), fuseArgs());
-            }
+            new SessionLoop(new NativeOperations(fs), fs::seek, options.threads())
+                    .serve(mountPoint, options.debugFuse(), fuseArgs(), () -> announce(images.size(), firstFile));
         } catch (FuseException e) {
             throw new IOException(mountPoint + ": mount failed: " + FuseDiagnosis.explain(options.fuseOptions()), e);
         } catch (IOException | RuntimeException | Error e) {
@@ -367,28 +342,6 @@ public final class MountSession {
         } catch (InterruptedException e) {
             // a daemon thread: the process is ending
         }
-    }
-
-    /**
-     * For jnr-fuse's loop, which mounts and serves in one call: {@link #announce} once the mount shows in
-     * the mount table (polled; that loop is kept for comparisons only).
-     */
-    private void announceWhenListed(int count, String firstFile) {
-        Thread probe = new Thread(() -> {
-            try {
-                while (!unmounting && closed.getCount() > 0) {
-                    if (MountTable.topmostFuse(MountInfo.read(), MountTable.realPath(mountPoint)).isPresent()) {
-                        announce(count, firstFile);
-                        return;
-                    }
-                    Thread.sleep(10);
-                }
-            } catch (IOException | InterruptedException e) {
-                LOG.debug("mount probe stopped: {}", e.toString());
-            }
-        }, "qedfs-mount-probe");
-        probe.setDaemon(true);
-        probe.start();
     }
 
     /** Unmounts again (lazily) a mount that must not be served; {@code why} becomes the session's failure. */

@@ -47,19 +47,14 @@ final class ReplyChannel {
     private final LibFuse2 lib;
     private final Runtime runtime;
     private final Pointer real;
-    private final boolean parallelWrites;
-    private final boolean bigRequests;
     private final Pointer openChannel;
     private final Pointer initChannel;
     private final Object[] keepAlive; // libfuse holds only the native stubs and ops structs
 
-    ReplyChannel(LibFuse2 lib, Runtime runtime, Pointer real, long bufsize, boolean parallelWrites,
-            boolean bigRequests) {
+    ReplyChannel(LibFuse2 lib, Runtime runtime, Pointer real, long bufsize) {
         this.lib = lib;
         this.runtime = runtime;
         this.real = real;
-        this.parallelWrites = parallelWrites;
-        this.bigRequests = bigRequests;
         // send(ch, iov, count) of struct fuse_chan_ops
         Closure.Handle open = NativeCallback.to(this, "sendOpen", Type.SINT, Type.POINTER, Type.POINTER, Type.ULONG);
         Closure.Handle init = NativeCallback.to(this, "sendInit", Type.SINT, Type.POINTER, Type.POINTER, Type.ULONG);
@@ -88,10 +83,10 @@ final class ReplyChannel {
     /** The channel to process the request in {@code mem} (as read from /dev/fuse) with, or null for the usual one. */
     Pointer channelFor(Pointer mem) {
         int opcode = mem.getInt(IN_HEADER_OPCODE);
-        if (opcode == FUSE_OPEN && parallelWrites) {
+        if (opcode == FUSE_OPEN) {
             return openChannel;
         }
-        if (opcode == FUSE_INIT && bigRequests && (mem.getInt(IN_HEADER_BYTES + INIT_IN_FLAGS) & FUSE_MAX_PAGES) != 0) {
+        if (opcode == FUSE_INIT && (mem.getInt(IN_HEADER_BYTES + INIT_IN_FLAGS) & FUSE_MAX_PAGES) != 0) {
             return initChannel;
         }
         return null;

@@ -122,8 +122,7 @@ public final class Unmounter {
         try {
             ProcessResult r = run(List.of("fusermount", "-u", "-z", mountPoint.toString()));
             if (r.exit != 0) {
-                // with --fuse-loop jnr, jnr-fuse's own shutdown hook races us to the same lazy unmount; and the
-                // mount may be gone already: only a mount left behind matters
+                // the mount may be gone already (another unmount won the race): only a mount left behind matters
                 boolean stillMounted = MountTable.findFuse(mountPoint).isPresent();
                 if (stillMounted) {
                     LOG.warn("fusermount -u -z {}: {}", mountPoint, r.output.strip());

@@ -156,7 +156,7 @@ class CommandLineTest {
         Cli.run("create", "x.qed").assertUsageError("qedfs create");
         Cli.run("create", "-o", "colour=blue", "x.qed", "1M").assertUsageError("qedfs create");
         Cli.run("create", "-o", "cluster_size", "x.qed", "1M").assertUsageError("qedfs create");
-        Cli.run("mount", "--fuse-loop", "select", "x.qed", "mnt").assertUsageError("qedfs mount");
+        Cli.run("mount", "--fuse-loop", "pool", "x.qed", "mnt").assertUsageError("qedfs mount"); // no such option
         Cli.run("mount", "--fuse-threads", "0", "x.qed", "mnt").assertUsageError("qedfs mount");
     }
 

@@ -30,8 +30,8 @@ class MountShortcutTest {
             List.of("mount", "-o", "allow_other", "-o", "uid=5,gid=6", "a.qed", "/mnt/q"),
             List.of("mount", "--log", "m.log", "--verbose", "--quiet", "a.qed", "/mnt/q"),
             List.of("mount", "--log=/var/log/m.log", "a.qed", "/mnt/q"),
-            List.of("mount", "--fuse-debug", "--fuse-loop", "jnr", "--fuse-threads", "3", "a.qed", "/mnt/q"),
-            List.of("mount", "--fuse-loop=POOL", "--fuse-threads=12", "--debug", "a.qed", "/mnt/q"));
+            List.of("mount", "--fuse-debug", "--fuse-threads", "3", "a.qed", "/mnt/q"),
+            List.of("mount", "--fuse-threads=12", "--debug", "a.qed", "/mnt/q"));
 
     private static final List<List<String>> UNMOUNTS = List.of(
             List.of("unmount", "/mnt/q"),
@@ -67,7 +67,7 @@ class MountShortcutTest {
                 List.of("mount", "--check", "sometimes", "a.qed", "/m"), List.of("mount", "--check", "a.qed", "/m"),
                 List.of("mount", "--log", "a.log", "--log", "b.log", "a.qed", "/m"), List.of("mount", "-oallow_other", "a.qed", "/m"),
                 List.of("mount", "-o", "-r", "a.qed", "/m"), List.of("mount", "--fuse-threads", "0", "a.qed", "/m"),
-                List.of("mount", "--fuse-threads", "x", "a.qed", "/m"), List.of("mount", "--fuse-loop", "c", "a.qed", "/m"),
+                List.of("mount", "--fuse-threads", "x", "a.qed", "/m"), List.of("mount", "--fuse-loop", "pool", "a.qed", "/m"),
                 List.of("mount", "--overlay", "-r", "a.qed", "/m"), List.of("mount", "--quiet=true", "a.qed", "/m"),
                 List.of("mount", "--", "a.qed", "/m"), List.of("mount", "@args", "/m"), List.of("mount", "", "/m"),
                 List.of("mount", "--bogus", "a.qed", "/m"), List.of("mount", "--check-before-ready=x", "a.qed", "/m"), List.of("mount", "a.qed", "-r", "/m"), List.of("--debug", "mount", "a.qed", "/m"),
@@ -98,7 +98,7 @@ class MountShortcutTest {
                 Map.entry("trustBacking", m.backingTrust.trusted),
                 Map.entry("fuseOptions", List.copyOf(m.fuseOptions)), Map.entry("log", String.valueOf(m.log)),
                 Map.entry("verbose", m.verbose), Map.entry("quiet", m.quiet), Map.entry("fuseDebug", m.fuseDebug),
-                Map.entry("fuseLoop", String.valueOf(m.fuseLoop)), Map.entry("fuseThreads", String.valueOf(m.fuseThreads)),
+                Map.entry("fuseThreads", String.valueOf(m.fuseThreads)),
                 Map.entry("paths", List.copyOf(m.paths)));
     }
 }

@@ -188,7 +188,7 @@ class InstallIT {
         assertEquals(Set.of("convert"), words(lines.get(1)), "qedfs conv<TAB>");
         assertTrue(words(lines.get(2)).containsAll(Set.of("-r", "--output", "-p", "-q", "--help")), "check's options: " + lines.get(2));
         assertTrue(words(lines.get(3)).containsAll(Set.of("--read-only", "--check", "--log", "--quiet")), "mount's: " + lines.get(3));
-        assertFalse(words(lines.get(3)).contains("--fuse-loop"), "hidden options stay hidden: " + lines.get(3));
+        assertFalse(words(lines.get(3)).contains("--fuse-debug"), "hidden options stay hidden: " + lines.get(3));
         assertEquals(Set.of("leaks", "all"), words(lines.get(4)), "check -r");
         assertEquals(Set.of("human", "json"), words(lines.get(5)), "info --output");
         assertEquals(Set.of("raw", "qed"), words(lines.get(6)), "convert -O");

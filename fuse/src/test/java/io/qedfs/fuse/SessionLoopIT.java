@@ -18,21 +18,20 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Both request loops serve the same mount: the pool of Java threads ({@link SessionLoop}, the default) with
- * one or several threads, and jnr-fuse's own fuse_main_real (kept for comparison). Concurrent writers, then
- * an unmount that closes everything.
+ * The pool of Java threads ({@link SessionLoop}) serves a mount with one or several threads: concurrent
+ * writers, then an unmount that closes everything.
  */
 @Timeout(120)
 class SessionLoopIT extends MountTestBase {
     @ParameterizedTest
-    @CsvSource({"pool,1", "pool,3", "jnr,4"})
-    void servesAndEndsCleanly(String loop, int threads) throws Exception {
+    @ValueSource(ints = {1, 3})
+    void servesAndEndsCleanly(int threads) throws Exception {
         Path img = dir.resolve("d.qed");
         QedTools.create(img, QedCreateOptions.ofSize(64 << 20));
-        Process p = new ProcessBuilder("java", "-jar", Qedfs.jar().toString(), "mount", "-f", "--fuse-loop", loop,
+        Process p = new ProcessBuilder("java", "-jar", Qedfs.jar().toString(), "mount", "-f",
                 "--fuse-threads", Integer.toString(threads), img.toString(), mnt.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("out").toFile()).start();
         try {
@@ -41,7 +40,7 @@ class SessionLoopIT extends MountTestBase {
                 Thread.sleep(25);
             }
             byte[] data = new byte[8 << 20];
-            new Random(loop.hashCode() + threads).nextBytes(data);
+            new Random(threads).nextBytes(data);
             Files.write(dir.resolve("data"), data);
             // four writers at once, each its own 2 MiB, in odd-sized requests
             List<Process> writers = new ArrayList<>();
@@ -60,9 +59,7 @@ class SessionLoopIT extends MountTestBase {
                 assertEquals(data.length, in.readNBytes(back, 0, back.length));
             }
             assertArrayEquals(data, back, "read back through the mount");
-            if (loop.equals("pool")) {
-                assertEquals(threads, fuseThreads(p.pid()), "threads serving FUSE requests");
-            }
+            assertEquals(threads, fuseThreads(p.pid()), "threads serving FUSE requests");
             Qedfs.ok(Qedfs.run(List.of("fusermount", "-u", mnt.toString())), "fusermount -u");
             assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the process ends");
             String log = Files.readString(dir.resolve("out"));

@@ -1,6 +1,7 @@
 package io.qedfs.qed;
 
 import io.qedfs.qed.host.FileIo;
+import io.qedfs.qed.host.Uninterruptibly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -171,17 +172,12 @@ final class DeferredCheck {
 
     // expects monitor; a FUSE thread that waits here must not lose an interrupt, nor be woken early by one
     private void awaitUninterruptibly(java.util.function.BooleanSupplier done) {
-        boolean interrupted = false;
-        while (!done.getAsBoolean()) {
-            try {
+        Uninterruptibly.await(() -> {
+            while (!done.getAsBoolean()) {
                 monitor.wait();
-            } catch (InterruptedException e) {
-                interrupted = true;
             }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+            return true;
+        });
     }
 
     /**

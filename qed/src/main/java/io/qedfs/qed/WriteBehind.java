@@ -1,6 +1,7 @@
 package io.qedfs.qed;
 
 import io.qedfs.qed.host.HostFile;
+import io.qedfs.qed.host.Uninterruptibly;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.atomic.AtomicLong;
@@ -269,17 +270,10 @@ final class WriteBehind implements AutoCloseable {
     @Override
     public void close() {
         queue.stop();
-        boolean interrupted = false;
-        while (worker.isAlive()) {
-            try {
-                worker.join();
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibly.await(() -> {
+            worker.join();
+            return true;
+        });
         for (WriteQueue.Entry e; (e = queue.poll()) != null; ) {
             failure.record(StickyFailure.Kind.INTERNAL_ERROR, new IllegalStateException("the writer thread ended early"));
             release(e);

@@ -1,5 +1,6 @@
 package io.qedfs.qed;
 
+import io.qedfs.qed.host.Uninterruptibly;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
@@ -62,11 +63,10 @@ final class WriteQueue {
      * queue has stopped or its applier has ended.
      */
     Entry add(long pos, ByteBuffer data, long worstCase, Runnable giveBack) {
-        boolean interrupted = false;
         lock.lock();
         try {
-            while (!stopping && !ended && (barriers > 0 || entries.size() >= capacity)) {
-                interrupted |= awaitProgress();
+            if (!mayAdd()) {
+                awaitProgressUntil(this::mayAdd); // allocates only when it has to wait
             }
             if (stopping || ended) {
                 return null;
@@ -78,8 +78,12 @@ final class WriteQueue {
             return e;
         } finally {
             lock.unlock();
-            restoreInterrupt(interrupted);
         }
+    }
+
+    // expects lock
+    private boolean mayAdd() {
+        return stopping || ended || barriers <= 0 && entries.size() < capacity;
     }
 
     /** The applier's next write (it stays queued until {@link #applied}); null once stopped and empty. */
@@ -186,16 +190,12 @@ final class WriteQueue {
         if (appliedSeq >= seq) {
             return true;
         }
-        boolean interrupted = false;
         lock.lock();
         try {
-            while (appliedSeq < seq && !ended) {
-                interrupted |= awaitProgress();
-            }
+            awaitProgressUntil(() -> appliedSeq >= seq || ended);
             return appliedSeq >= seq;
         } finally {
             lock.unlock();
-            restoreInterrupt(interrupted);
         }
     }
 
@@ -258,20 +258,17 @@ final class WriteQueue {
         }
     }
 
-    /** Waits for progress (at most a second); true when interrupted, which the caller restores once done. */
+    /**
+     * Waits for progress (rechecking at least once a second) until {@code done}; an interrupt does not end the
+     * wait, since giving up would drop or reorder a write, and stays set for the caller.
+     */
     // expects lock
-    private boolean awaitProgress() {
-        try {
-            progress.awaitNanos(RECHECK_NANOS);
-            return false;
-        } catch (InterruptedException e) {
-            return true; // the wait goes on: giving up would drop or reorder a write
-        }
-    }
-
-    private static void restoreInterrupt(boolean interrupted) {
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+    private void awaitProgressUntil(java.util.function.BooleanSupplier done) {
+        Uninterruptibly.await(() -> {
+            while (!done.getAsBoolean()) {
+                progress.awaitNanos(RECHECK_NANOS);
+            }
+            return true;
+        });
     }
 }
