@@ -10,10 +10,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import jnr.ffi.Pointer;
 import jnr.ffi.types.gid_t;
 import jnr.ffi.types.mode_t;
@@ -33,8 +33,8 @@ import ru.serce.jnrfuse.struct.Timespec;
  * The mounted directory: one regular file per image, whose bytes are the image's guest bytes, and with
  * {@code --partitions} one per partition of each image, whose bytes are that window of the image's bytes.
  *
- * <p>Errno contract: every callback catches Throwable (jnr-fuse would report 0) and maps it through
- * {@link Errno}. Reads past the end are short (EOF); writes past the end fail with ENOSPC (a disk does not
+ * <p>Errno contract: every callback runs its work in {@link #guard}, which maps any Throwable through
+ * {@link Errno} (jnr-fuse would report 0). Reads past the end are short (EOF); writes past the end fail with ENOSPC (a disk does not
  * grow by writing); truncate grows an image, succeeds to the same size, and refuses to shrink (EINVAL), and refuses
  * any change of a partition file's size (EINVAL); an open with O_TRUNC (dd without conv=notrunc, a shell's
  * {@code >}) keeps the size and the bytes, as a block device and QEMU's FUSE export do: a disk is not emptied by
@@ -61,10 +61,7 @@ public final class QedFileSystem implements FuseCallbacks {
     private static final int SEEK_DATA = 3;
     private static final int SEEK_HOLE = 4;
 
-    private final Map<String, ImageView> files; // by "/name.raw"; fixed for the life of the mount
-    private final List<ImageView> byHandle; // an open file's handle (fi->fh) is its index here plus one
-    private final Map<String, Long> handles; // by "/name.raw": the handle open stores
-    private final List<String> names; // readdir order: the images as given, then their partitions
+    private final FileTable files;
     private final boolean readOnly;
     private final FileStatus mountPoint; // the directory as it was before the mount, shown as the root
     private final FileStore hostStore;
@@ -82,12 +79,7 @@ public final class QedFileSystem implements FuseCallbacks {
                 throw new IllegalArgumentException(key + " is both an image and a partition");
             }
         });
-        this.files = Map.copyOf(all);
-        this.byHandle = List.copyOf(all.values());
-        Map<String, Long> handleOf = new HashMap<>();
-        all.keySet().forEach(path -> handleOf.put(path, handleOf.size() + 1L));
-        this.handles = Map.copyOf(handleOf);
-        this.names = byHandle.stream().map(ImageView::name).toList();
+        this.files = new FileTable(all);
         this.readOnly = readOnly;
         this.mountPoint = mountPoint;
         this.hostStore = Files.getFileStore(images.values().iterator().next().path());
@@ -100,23 +92,51 @@ public final class QedFileSystem implements FuseCallbacks {
 
     /** The file whose open stored {@code fi}'s handle, else the file at {@code path}. */
     private ImageView find(String path, FuseFileInfo fi) {
-        long handle = fi == null ? 0 : fi.fh.get();
-        return handle > 0 && handle <= byHandle.size() ? byHandle.get((int) handle - 1) : find(path);
+        ImageView byHandle = files.byHandle(fi == null ? 0 : fi.fh.get());
+        return byHandle != null ? byHandle : find(path);
     }
 
     private ImageView find(String path) {
-        return files.get(path);
+        return files.byPath(path);
     }
 
     /** The file a read or write is for: by the handle its open stored, else (no handle) by its path. */
     private ImageView find(long path, long fi) {
-        long handle = fi == 0 ? 0 : DirectIo.handle(fi);
-        return handle > 0 && handle <= byHandle.size() ? byHandle.get((int) handle - 1) : find(DirectIo.path(path));
+        ImageView byHandle = files.byHandle(fi == 0 ? 0 : DirectIo.handle(fi));
+        return byHandle != null ? byHandle : find(DirectIo.path(path));
+    }
+
+    /** A callback's work, which may throw; its result is the callback's (0, a count, or a negative errno). */
+    @FunctionalInterface
+    private interface Work {
+        long run() throws Exception;
+    }
+
+    /**
+     * Runs a callback's work and turns what it throws into a negative errno, logged with {@code op} and
+     * {@code what} ({@link Errno}); libfuse never sees an exception (jnr-fuse would report 0 for one).
+     * {@code what} names the file (and the range), and is made only when the work fails.
+     */
+    private static long guard(String op, Supplier<String> what, Work work) {
+        try {
+            return work.run();
+        } catch (Throwable t) {
+            return Errno.of(t, op, what.get(), LOG);
+        }
+    }
+
+    /** How a read or write names its file and range in the log: the file found as the request was, or "?". */
+    private String describe(long path, long fi, long offset, long size) {
+        try {
+            return describe(find(path, fi), offset, size);
+        } catch (RuntimeException e) {
+            return describe(null, offset, size);
+        }
     }
 
     @Override
     public int getattr(String path, FileStat stat) {
-        try {
+        return (int) guard("getattr", () -> path, () -> {
             if (path.equals("/")) {
                 stat.st_mode.set(FileStat.S_IFDIR | mountPoint.permissions());
                 stat.st_nlink.set(2);
@@ -137,9 +157,7 @@ public final class QedFileSystem implements FuseCallbacks {
             stat.st_blocks.set((allocated + 511) / 512);
             setOwnerAndTimes(stat, file);
             return 0;
-        } catch (Throwable t) {
-            return Errno.of(t, "getattr", path, LOG);
-        }
+        });
     }
 
     private static List<FileStatus> backingStatus(List<Path> chain) throws IOException {
@@ -166,19 +184,17 @@ public final class QedFileSystem implements FuseCallbacks {
 
     @Override
     public int readdir(String path, Pointer buf, FuseFillDir filler, @off_t long offset, FuseFileInfo fi) {
-        try {
+        return (int) guard("readdir", () -> path, () -> {
             if (!path.equals("/")) {
                 return find(path) == null ? -ErrorCodes.ENOENT() : -ErrorCodes.ENOTDIR();
             }
             filler.apply(buf, ".", null, 0);
             filler.apply(buf, "..", null, 0);
-            for (String name : names) {
-                filler.apply(buf, name, null, 0);
+            for (ImageView file : files.inOrder()) {
+                filler.apply(buf, file.name(), null, 0);
             }
             return 0;
-        } catch (Throwable t) {
-            return Errno.of(t, "readdir", path, LOG);
-        }
+        });
     }
 
     /**
@@ -187,9 +203,9 @@ public final class QedFileSystem implements FuseCallbacks {
      */
     @Override
     public int open(String path, FuseFileInfo fi) {
-        try {
-            Long handle = handles.get(path);
-            if (handle == null) {
+        return (int) guard("open", () -> path, () -> {
+            long handle = files.handle(path);
+            if (handle == 0) {
                 return -ErrorCodes.ENOENT();
             }
             ImageView m = find(path);
@@ -203,17 +219,14 @@ public final class QedFileSystem implements FuseCallbacks {
             m.image().acquire();
             fi.fh.set(handle);
             return 0;
-        } catch (Throwable t) {
-            return Errno.of(t, "open", path, LOG);
-        }
+        });
     }
 
     /** FUSE read, called through {@link DirectIo} with libfuse's pointers as addresses. */
     @Override
     public int read(long path, long buf, long size, long offset, long fi) {
-        ImageView m = null;
-        try {
-            m = find(path, fi);
+        return (int) guard("read", () -> describe(path, fi, offset, size), () -> {
+            ImageView m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
@@ -224,17 +237,14 @@ public final class QedFileSystem implements FuseCallbacks {
             int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
             m.image().inUse().read(m.offset() + offset, wrap(buf, n));
             return n;
-        } catch (Throwable t) {
-            return Errno.of(t, "read", describe(m, offset, size), LOG);
-        }
+        });
     }
 
     /** FUSE write, called through {@link DirectIo} with libfuse's pointers as addresses. */
     @Override
     public int write(long path, long buf, long size, long offset, long fi) {
-        ImageView m = null;
-        try {
-            m = find(path, fi);
+        return (int) guard("write", () -> describe(path, fi, offset, size), () -> {
+            ImageView m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
@@ -253,9 +263,7 @@ public final class QedFileSystem implements FuseCallbacks {
                 image.write(at, data);
             }
             return n;
-        } catch (Throwable t) {
-            return Errno.of(t, "write", describe(m, offset, size), LOG);
-        }
+        });
     }
 
     /**
@@ -264,8 +272,8 @@ public final class QedFileSystem implements FuseCallbacks {
      * past the end and for SEEK_DATA when no data follows. Never ENOSYS: the kernel would stop asking for good.
      */
     long seek(long handle, long offset, int whence) {
-        ImageView m = handle > 0 && handle <= byHandle.size() ? byHandle.get((int) handle - 1) : null;
-        try {
+        ImageView m = files.byHandle(handle);
+        return guard(whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE", () -> describe(m, offset, 0), () -> {
             if (m == null) {
                 return -ErrorCodes.EBADF();
             }
@@ -277,9 +285,7 @@ public final class QedFileSystem implements FuseCallbacks {
             }
             long found = whence == SEEK_DATA ? m.nextData(offset) : m.nextHole(offset);
             return found < 0 ? -ErrorCodes.ENXIO() : found;
-        } catch (Throwable t) {
-            return Errno.of(t, whence == SEEK_DATA ? "SEEK_DATA" : "SEEK_HOLE", describe(m, offset, 0), LOG);
-        }
+        });
     }
 
     private static String describe(ImageView m, long offset, long size) {
@@ -296,7 +302,7 @@ public final class QedFileSystem implements FuseCallbacks {
 
     @Override
     public int truncate(String path, @off_t long size) {
-        try {
+        return (int) guard("truncate", () -> path, () -> {
             ImageView m = find(path);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
@@ -327,9 +333,7 @@ public final class QedFileSystem implements FuseCallbacks {
             } finally {
                 m.image().release();
             }
-        } catch (Throwable t) {
-            return Errno.of(t, "truncate", path, LOG);
-        }
+        });
     }
 
     @Override
@@ -339,16 +343,14 @@ public final class QedFileSystem implements FuseCallbacks {
 
     @Override
     public int fsync(String path, int isdatasync, FuseFileInfo fi) {
-        try {
+        return (int) guard("fsync", () -> path, () -> {
             ImageView m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
             m.image().inUse().flush();
             return 0;
-        } catch (Throwable t) {
-            return Errno.of(t, "fsync", path, LOG);
-        }
+        });
     }
 
     @Override
@@ -359,21 +361,19 @@ public final class QedFileSystem implements FuseCallbacks {
     /** The last close of an open file: its image may be closed once it has been unused for a while (IdleCleaner). */
     @Override
     public int release(String path, FuseFileInfo fi) {
-        try {
+        return (int) guard("release", () -> path, () -> {
             ImageView m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
             m.image().release();
             return 0;
-        } catch (Throwable t) {
-            return Errno.of(t, "release", path, LOG);
-        }
+        });
     }
 
     @Override
     public int fallocate(String path, int mode, @off_t long offset, @off_t long len, FuseFileInfo fi) {
-        try {
+        return (int) guard("fallocate", () -> path + " mode " + mode + " at " + offset + " (" + len + " bytes)", () -> {
             ImageView m = find(path, fi);
             if (m == null) {
                 return -ErrorCodes.ENOENT();
@@ -391,14 +391,12 @@ public final class QedFileSystem implements FuseCallbacks {
                 m.image().inUse().writeZeroes(m.offset() + offset, end - offset);
             }
             return 0;
-        } catch (Throwable t) {
-            return Errno.of(t, "fallocate", path + " mode " + mode + " at " + offset + " (" + len + " bytes)", LOG);
-        }
+        });
     }
 
     @Override
     public int statfs(String path, Statvfs stat) {
-        try {
+        return (int) guard("statfs", () -> path, () -> {
             stat.f_bsize.set(4096);
             stat.f_frsize.set(4096);
             stat.f_blocks.set(hostStore.getTotalSpace() / 4096);
@@ -408,9 +406,7 @@ public final class QedFileSystem implements FuseCallbacks {
             stat.f_ffree.set(0);
             stat.f_namemax.set(255);
             return 0;
-        } catch (Throwable t) {
-            return Errno.of(t, "statfs", path, LOG);
-        }
+        });
     }
 
     /** Refused: the raw file's mode is its image file's (chmod that), see the class comment. */
@@ -426,19 +422,19 @@ public final class QedFileSystem implements FuseCallbacks {
     }
 
     private int refuseAttributeChange(String what, String path) {
-        if (find(path) == null && !path.equals("/")) {
-            return -ErrorCodes.ENOENT();
-        }
-        LOG.info("{} {} refused: a served file has its image file's owner and mode; {} the image file instead", what, path, what);
-        return -ErrorCodes.EPERM();
+        return (int) guard(what, () -> path, () -> {
+            if (find(path) == null && !path.equals("/")) {
+                return -ErrorCodes.ENOENT();
+            }
+            LOG.info("{} {} refused: a served file has its image file's owner and mode; {} the image file instead", what,
+                    path, what);
+            return -ErrorCodes.EPERM();
+        });
     }
 
     @Override
     public int utimens(String path, Timespec[] timespec) {
-        try {
-            return find(path) == null && !path.equals("/") ? -ErrorCodes.ENOENT() : 0; // times follow the image file
-        } catch (Throwable t) {
-            return Errno.of(t, "utimens", path, LOG);
-        }
+        // times follow the image file
+        return (int) guard("utimens", () -> path, () -> find(path) == null && !path.equals("/") ? -ErrorCodes.ENOENT() : 0);
     }
 }
