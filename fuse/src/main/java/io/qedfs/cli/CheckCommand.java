@@ -16,7 +16,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.TypeConversionException;
 
 /**
@@ -44,21 +43,18 @@ final class CheckCommand extends BaseCommand {
     @Option(names = "--output", paramLabel = "FMT", completionCandidates = Completions.OutputFormats.class, description = "human (default) or json.")
     OutputFormat output = OutputFormat.HUMAN;
 
-    @Option(names = "-p", description = "Show progress on stderr from the start, terminal or not.")
-    boolean progress;
-
-    @Option(names = "-q", description = "Quiet: print nothing (no progress either), only set the exit code.")
-    boolean quiet;
+    @Mixin
+    ProgressOptions progress = new ProgressOptions();
 
     @Mixin
     BackingTrustOption backingTrust = new BackingTrustOption();
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
-    String image;
+    @Mixin
+    ImageOperand image = new ImageOperand();
 
     @Override
     String subject() {
-        return image;
+        return image.name;
     }
 
     @Override
@@ -68,9 +64,9 @@ final class CheckCommand extends BaseCommand {
                 .withCheck(QedOpenOptions.CheckPolicy.NEVER).withTrustBacking(backingTrust.trusted);
         CheckReport first;
         CheckReport result;
-        Path path = Inputs.existingFile(image);
+        Path path = Inputs.existingFile(image.name);
         try (QedImage img = QedImage.open(path, options)) {
-            Progress shown = Progress.of(err(), 0, progress, quiet);
+            Progress shown = progress.on(err(), 0);
             first = img.check(fix ? repair : RepairMode.NONE, shown);
             shown.done();
             boolean repaired = first.corruptionsFixed() > 0 || first.leaksFixed() > 0;
@@ -82,7 +78,7 @@ final class CheckCommand extends BaseCommand {
             }
             throw e;
         }
-        if (!quiet) {
+        if (!progress.quiet) {
             if (output == OutputFormat.JSON) {
                 out().println(Json.render(toJson(result)));
             } else {
@@ -100,7 +96,7 @@ final class CheckCommand extends BaseCommand {
 
     private Map<String, Object> toJson(CheckReport r) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("filename", image);
+        m.put("filename", image.name);
         m.put("format", "qed");
         m.put("check-errors", r.checkErrors());
         m.put("corruptions", r.corruptions());

@@ -32,8 +32,8 @@ final class CheckShortcut {
                 return null;
             }
             switch (option) {
-                case "-q" -> check.quiet = true;
-                case "-p" -> check.progress = true;
+                case "-q" -> check.progress.quiet = true;
+                case "-p" -> check.progress.requested = true;
                 case "--debug" -> debug = true;
                 case "-r" -> {
                     check.repair = ++i < args.length ? CheckCommand.repairModeNamed(args[i]) : null;
@@ -49,14 +49,14 @@ final class CheckShortcut {
                     }
                 }
                 default -> {
-                    if (a.isEmpty() || a.startsWith("-") || a.startsWith("@") || check.image != null) {
+                    if (a.isEmpty() || a.startsWith("-") || a.startsWith("@") || check.image.name != null) {
                         return null;
                     }
-                    check.image = a;
+                    check.image.name = a;
                 }
             }
         }
-        if (check.image == null) {
+        if (check.image.name == null) {
             return null;
         }
         try {

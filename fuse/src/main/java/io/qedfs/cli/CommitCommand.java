@@ -20,11 +20,8 @@ final class CommitCommand extends BaseCommand {
     @Option(names = "-d", description = "Keep the overlay unchanged (by default it is emptied after the commit).")
     boolean keep;
 
-    @Option(names = "-p", description = "Show progress on stderr.")
-    boolean progress;
-
-    @Option(names = "-q", description = "Quiet: no 'Image committed.' line, no progress.")
-    boolean quiet;
+    @Mixin
+    ProgressOptions progress = new ProgressOptions();
 
     @Mixin
     BackingTrustOption backingTrust = new BackingTrustOption();
@@ -39,10 +36,10 @@ final class CommitCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
-        Progress shown = Progress.of(err(), 0, progress, quiet);
+        Progress shown = progress.on(err(), 0);
         QedTools.commit(Inputs.existingFile(overlay), !keep, backingTrust.trusted, shown::update);
         shown.done();
-        if (!quiet) {
+        if (!progress.quiet) {
             out().println("Image committed.");
         }
         return 0;

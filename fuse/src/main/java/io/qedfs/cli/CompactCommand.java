@@ -30,17 +30,14 @@ final class CompactCommand extends BaseCommand {
     @Option(names = {"-O", "--output"}, hidden = true, paramLabel = "NEWFILE")
     String formerOutputOption;
 
-    @Option(names = "-p", description = "Show progress on stderr.")
-    boolean progress;
-
-    @Option(names = "-q", description = "Quiet: no progress and no summary.")
-    boolean quiet;
+    @Mixin
+    ProgressOptions progress = new ProgressOptions();
 
     @Mixin
     BackingTrustOption backingTrust = new BackingTrustOption();
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
-    String image;
+    @Mixin
+    ImageOperand image = new ImageOperand();
 
     @Parameters(index = "1", arity = "0..1", paramLabel = "NEWFILE",
             description = "Write the compacted image to NEWFILE (replaced if it exists and is not in use) instead of in place.")
@@ -48,30 +45,30 @@ final class CompactCommand extends BaseCommand {
 
     @Override
     String subject() {
-        return image;
+        return image.name;
     }
 
     @Override
     int run() throws Exception {
         if (formerOutputOption != null) {
-            throw usage("the new file is compact's second argument, not an option: qedfs compact " + image + " "
+            throw usage("the new file is compact's second argument, not an option: qedfs compact " + image.name + " "
                     + formerOutputOption + " (-O is an output format and --output a report format, as in qemu-img)");
         }
-        Path src = Inputs.existingFile(image);
+        Path src = Inputs.existingFile(image.name);
         if (output != null) {
-            Inputs.refuseOverwritingInputs(image, QedTools.isQed(src), output, backingTrust.trusted);
+            Inputs.refuseOverwritingInputs(image.name, QedTools.isQed(src), output, backingTrust.trusted);
         }
-        Progress bar = Progress.of(err(), 0, progress, quiet);
+        Progress bar = progress.on(err(), 0);
         CompactResult r = QedTools.compact(src, output == null ? null : Path.of(output), backingTrust.trusted, bar::update);
         bar.done();
-        if (!quiet) {
+        if (!progress.quiet) {
             out().println(summary(r));
         }
         return 0;
     }
 
     private String summary(CompactResult r) {
-        String what = output == null ? image : image + " -> " + output;
+        String what = output == null ? image.name : image.name + " -> " + output;
         return String.format(Locale.ROOT, "%s: %s -> %s (%d data clusters kept; dropped %d zero-filled and %d leaked clusters)",
                 what, Sizes.human(r.oldFileBytes()), Sizes.human(r.newFileBytes()), r.dataClusters(),
                 r.zeroDataClusters(), r.leakedClusters());

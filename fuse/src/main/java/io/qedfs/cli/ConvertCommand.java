@@ -34,11 +34,8 @@ final class ConvertCommand extends BaseCommand {
         RAW, QED
     }
 
-    @Option(names = "-p", description = "Show progress on stderr from the start, terminal or not.")
-    boolean progress;
-
-    @Option(names = "-q", description = "Quiet: no progress, even with -p or on a terminal.")
-    boolean quiet;
+    @Mixin
+    ProgressOptions progress = new ProgressOptions();
 
     @Option(names = "-f", paramLabel = "raw|qed", completionCandidates = Completions.ImageFormats.class, description = "Source format (default: QED if it has the QED magic, else raw).")
     Format sourceFormat;
@@ -75,7 +72,7 @@ final class ConvertCommand extends BaseCommand {
         try (ConvertSource in = qedSource ? new QedSource(src, backingTrust.trusted) : new RawSource(src)) {
             try (ConvertSink out = outputFormat == Format.RAW ? new RawSink(dst, in.size())
                     : new QedSink(dst, qedOptions.withSize(in.size()), Copier.CHUNK)) {
-                new Copier(in, out, Progress.of(err(), in.size(), progress, quiet)).run();
+                new Copier(in, out, progress.on(err(), in.size())).run();
             } catch (ImageLockedException e) {
                 throw e; // DEST is in use (a mount, QEMU): refused untouched, and not ours to remove
             } catch (IOException | RuntimeException | Error e) {
@@ -98,7 +95,7 @@ final class ConvertCommand extends BaseCommand {
      */
     private void warnOfRawDefault() {
         boolean formatGiven = spec != null && spec.commandLine().getParseResult().hasMatchedOption("-O");
-        if (!formatGiven && !quiet && dest.toLowerCase(Locale.ROOT).endsWith(".qed")) {
+        if (!formatGiven && !progress.quiet && dest.toLowerCase(Locale.ROOT).endsWith(".qed")) {
             err().println("qedfs: note: " + dest + " is written raw, the default as in qemu-img convert; -O qed writes QED");
         }
     }

@@ -6,7 +6,6 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code qedfs info}: what {@code qemu-img info} shows, read-only. */
 @Command(name = "info", sortOptions = false,
@@ -24,26 +23,22 @@ final class InfoCommand extends BaseCommand {
     @Option(names = "--backing-chain", description = "Show every file of the backing chain, the image first.")
     boolean backingChain;
 
-    @Option(names = {"-U", "--force-share"}, description = "Do not lock the image (it may be in use and change).")
-    boolean forceShare;
+    @Mixin
+    ReadOnlyOpening opening = new ReadOnlyOpening();
 
     @Mixin
-    BackingTrustOption backingTrust = new BackingTrustOption();
-
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
-    String image;
+    ImageOperand image = new ImageOperand();
 
     @Override
     String subject() {
-        return image;
+        return image.name;
     }
 
     @Override
     int run() throws Exception {
-        QedOpenOptions options = QedOpenOptions.readOnlyOptions().withLock(!forceShare)
-                .withTrustBacking(backingTrust.trusted);
-        List<ChainLevel> levels = backingChain ? ImageChain.walk(image, options)
-                : List.of(ImageChain.describe(image, "qed", options));
+        QedOpenOptions options = opening.options();
+        List<ChainLevel> levels = backingChain ? ImageChain.walk(image.name, options)
+                : List.of(ImageChain.describe(image.name, "qed", options));
         if (output == OutputFormat.JSON) {
             if (backingChain) {
                 List<Object> all = new ArrayList<>();

@@ -9,7 +9,6 @@ import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code qedfs map}: which guest ranges hold data, zeroes or nothing, in qemu-img map's formats. */
 @Command(name = "map", sortOptions = false,
@@ -24,32 +23,28 @@ final class MapCommand extends BaseCommand {
             description = "human (default: data extents only, with their file) or json (every extent).")
     OutputFormat output;
 
-    @Option(names = {"-U", "--force-share"}, description = "Do not lock the image (it may be in use and change).")
-    boolean forceShare;
+    @Mixin
+    ReadOnlyOpening opening = new ReadOnlyOpening();
 
     @Mixin
-    BackingTrustOption backingTrust = new BackingTrustOption();
-
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
-    String image;
+    ImageOperand image = new ImageOperand();
 
     @Override
     String subject() {
-        return image;
+        return image.name;
     }
 
     @Override
     int run() throws Exception {
-        QedOpenOptions options = QedOpenOptions.readOnlyOptions().withLock(!forceShare)
-                .withTrustBacking(backingTrust.trusted);
+        QedOpenOptions options = opening.options();
         List<Extent> extents;
-        try (QedImage img = QedImage.open(Inputs.existingFile(image), options)) {
+        try (QedImage img = QedImage.open(Inputs.existingFile(image.name), options)) {
             extents = img.map();
         }
         if (output == OutputFormat.JSON) {
             printJson(out(), extents);
         } else {
-            List<ChainLevel> chain = ImageChain.walk(image, options);
+            List<ChainLevel> chain = ImageChain.walk(image.name, options);
             printHuman(out(), extents, chain);
         }
         return 0;

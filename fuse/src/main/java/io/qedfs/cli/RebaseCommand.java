@@ -28,11 +28,8 @@ final class RebaseCommand extends BaseCommand {
     @Option(names = "-u", description = "Unsafe: only rewrite the reference; no backing file is opened or compared.")
     boolean unsafe;
 
-    @Option(names = "-p", description = "Show progress on stderr (safe mode).")
-    boolean progress;
-
-    @Option(names = "-q", description = "Quiet: no progress even with -p.")
-    boolean quiet;
+    @Mixin
+    ProgressOptions progress = new ProgressOptions();
 
     @Mixin
     BackingTrustOption backingTrust = new BackingTrustOption();
@@ -56,7 +53,7 @@ final class RebaseCommand extends BaseCommand {
         if (backing.isEmpty() && format != null) {
             throw usage("a backing format (-F) needs a backing file (-b)");
         }
-        Progress shown = Progress.of(err(), 0, progress, quiet || unsafe);
+        Progress shown = Progress.of(err(), 0, progress.requested, progress.quiet || unsafe);
         QedTools.rebase(Inputs.existingFile(image), backing, format, unsafe, backingTrust.trusted, shown::update);
         shown.done();
         return 0;

@@ -22,8 +22,8 @@ final class ResizeCommand extends BaseCommand {
     @Mixin
     BackingTrustOption backingTrust = new BackingTrustOption();
 
-    @Parameters(index = "0", paramLabel = "IMAGE", description = "The QED image.")
-    String image;
+    @Mixin
+    ImageOperand image = new ImageOperand();
 
     @Parameters(index = "1", paramLabel = "[+]SIZE", converter = SizeChange.Converter.class,
             description = "New size, or +SIZE to grow by; rounded up to a multiple of 512.")
@@ -31,18 +31,18 @@ final class ResizeCommand extends BaseCommand {
 
     @Override
     String subject() {
-        return image;
+        return image.name;
     }
 
     @Override
     int run() throws Exception {
-        try (QedImage img = QedImage.open(Inputs.existingFile(image),
+        try (QedImage img = QedImage.open(Inputs.existingFile(image.name),
                 QedOpenOptions.readWrite().withTrustBacking(backingTrust.trusted))) {
             long target;
             try {
                 target = change.applyTo(img.size());
             } catch (IllegalArgumentException e) {
-                throw new CommandFailedException(image + ": " + e.getMessage(), e);
+                throw new CommandFailedException(image.name + ": " + e.getMessage(), e);
             }
             img.resize(target);
         }
