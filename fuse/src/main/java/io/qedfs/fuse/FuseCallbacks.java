@@ -11,7 +11,7 @@ import ru.serce.jnrfuse.struct.Timespec;
  * The libfuse2 operations a served file system answers, in jnr-fuse's types (the names and arguments of
  * {@code struct fuse_operations}); read and write take libfuse's pointers as plain addresses ({@link DirectIo}).
  * Each returns 0 (or a count) or a negative errno and never throws. {@link NativeOperations} makes libfuse2's
- * struct of them for {@link SessionLoop}; {@link JnrFuseMount} serves them with jnr-fuse's own loop.
+ * struct of them for {@link SessionLoop}.
  */
 interface FuseCallbacks {
     int getattr(String path, FileStat stat);

@@ -88,7 +88,6 @@ public final class MountSession {
     /** What every image of the mount, and every backing file, caches and queues, together. */
     private final MemoryBudget memory = MemoryBudget.forHeap(Runtime.getRuntime().maxMemory());
     private final CountDownLatch closed = new CountDownLatch(1);
-    private volatile boolean unmounting;
     /** The images served, once open: a signal stops their checks. */
     private volatile Map<String, MountedImage> served = Map.of();
     /** The mount's fuse connection, once the mount is seen in the mount table. */
@@ -348,7 +347,6 @@ public final class MountSession {
     private void detach(String why) {
         recordFailure = why;
         LOG.error("{}; unmounting", why);
-        unmounting = true;
         Unmounter.requestLazy(mountPoint);
     }
 
@@ -375,7 +373,6 @@ public final class MountSession {
             LOG.info("signal received again: already unmounting {}", mountPoint);
             return;
         }
-        unmounting = true;
         LOG.info("signal received: unmounting {}", mountPoint);
         for (MountedImage m : served.values()) {
             QedImage image = m.ifOpen();
