@@ -34,7 +34,7 @@ import picocli.CommandLine.TypeConversionException;
         exitCodeList = {"0:no problems", "1:the check could not be completed (or the image not opened)",
                 "2:corruptions found", "3:leaked clusters only",
                 "63:not a QED image (qemu-img's \"no check support\")", "64:bad usage"})
-final class CheckCommand extends BaseCommand {
+final class CheckCommand extends ImageCommand {
     @Option(names = "-r", paramLabel = "leaks|all", converter = RepairConverter.class, completionCandidates = Completions.RepairModes.class,
             description = "Repair: clear invalid table entries and reclaim leaked clusters (both modes do both).")
     RepairMode repair;
@@ -48,14 +48,6 @@ final class CheckCommand extends BaseCommand {
 
     @Mixin
     BackingTrustOption backingTrust = new BackingTrustOption();
-
-    @Mixin
-    ImageOperand image = new ImageOperand();
-
-    @Override
-    String subject() {
-        return image.name;
-    }
 
     @Override
     int run() throws Exception {

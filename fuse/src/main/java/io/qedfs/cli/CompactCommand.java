@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
             "  qedfs compact -p disk.qed            # with a progress bar",
             "  qedfs compact disk.qed small.qed     # to a new file; disk.qed stays as it is",
             "  qedfs check -r all disk.qed          # first, if compact finds corruption"})
-final class CompactCommand extends BaseCommand {
+final class CompactCommand extends ImageCommand {
     /**
      * What compact's NEWFILE option was called: refused with a pointer to NEWFILE, since -O is an output format
      * and --output a report format in qemu-img and in every other qedfs command.
@@ -36,17 +36,9 @@ final class CompactCommand extends BaseCommand {
     @Mixin
     BackingTrustOption backingTrust = new BackingTrustOption();
 
-    @Mixin
-    ImageOperand image = new ImageOperand();
-
     @Parameters(index = "1", arity = "0..1", paramLabel = "NEWFILE",
             description = "Write the compacted image to NEWFILE (replaced if it exists and is not in use) instead of in place.")
     String output;
-
-    @Override
-    String subject() {
-        return image.name;
-    }
 
     @Override
     int run() throws Exception {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
         footer = {"  qedfs info disk.qed",
             "  qedfs info --backing-chain --output json overlay.qed",
             "  qedfs info -U disk.qed                 # while it is mounted read-write"})
-final class InfoCommand extends BaseCommand {
+final class InfoCommand extends ImageCommand {
     @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", completionCandidates = Completions.OutputFormats.class, description = "human (default) or json.")
     OutputFormat output;
 
@@ -25,14 +25,6 @@ final class InfoCommand extends BaseCommand {
 
     @Mixin
     ReadOnlyOpening opening = new ReadOnlyOpening();
-
-    @Mixin
-    ImageOperand image = new ImageOperand();
-
-    @Override
-    String subject() {
-        return image.name;
-    }
 
     @Override
     int run() throws Exception {

@@ -18,21 +18,13 @@ import picocli.CommandLine.Option;
         footerHeading = "%nExamples:%n",
         footer = {"  qedfs map disk.qed",
             "  qedfs map --output json disk.qed     # every extent, holes and zeroes too"})
-final class MapCommand extends BaseCommand {
+final class MapCommand extends ImageCommand {
     @Option(names = "--output", paramLabel = "FMT", defaultValue = "human", completionCandidates = Completions.OutputFormats.class,
             description = "human (default: data extents only, with their file) or json (every extent).")
     OutputFormat output;
 
     @Mixin
     ReadOnlyOpening opening = new ReadOnlyOpening();
-
-    @Mixin
-    ImageOperand image = new ImageOperand();
-
-    @Override
-    String subject() {
-        return image.name;
-    }
 
     @Override
     int run() throws Exception {

@@ -15,24 +15,16 @@ import picocli.CommandLine.Parameters;
         footerHeading = "%nExamples:%n",
         footer = {"  qedfs resize disk.qed 40G",
             "  qedfs resize disk.qed +10G"})
-final class ResizeCommand extends BaseCommand {
+final class ResizeCommand extends ImageCommand {
     @Option(names = "-q", description = "Quiet: do not print 'Image resized.'.")
     boolean quiet;
 
     @Mixin
     BackingTrustOption backingTrust = new BackingTrustOption();
 
-    @Mixin
-    ImageOperand image = new ImageOperand();
-
     @Parameters(index = "1", paramLabel = "[+]SIZE", converter = SizeChange.Converter.class,
             description = "New size, or +SIZE to grow by; rounded up to a multiple of 512.")
     SizeChange change;
-
-    @Override
-    String subject() {
-        return image.name;
-    }
 
     @Override
     int run() throws Exception {
