@@ -234,12 +234,10 @@ public final class QedFileSystem implements FuseCallbacks {
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
-            long fileSize = m.size();
-            if (offset >= fileSize) {
-                return 0;
+            int n = within(m, offset, size);
+            if (n > 0) {
+                m.image().inUse().read(m.offset() + offset, wrap(buf, n));
             }
-            int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
-            m.image().inUse().read(m.offset() + offset, wrap(buf, n));
             return n;
         } catch (Throwable t) {
             return Errno.of(t, "read", describe(m, offset, size), LOG);
@@ -255,11 +253,10 @@ public final class QedFileSystem implements FuseCallbacks {
             if (m == null) {
                 return -ErrorCodes.ENOENT();
             }
-            long fileSize = m.size();
-            if (offset >= fileSize) {
+            int n = within(m, offset, size);
+            if (n == 0) {
                 return size == 0 ? 0 : -ErrorCodes.ENOSPC();
             }
-            int n = (int) Math.min(size, fileSize - offset); // fits: size is at most one FUSE request
             ByteBuffer data = wrap(buf, n);
             long at = m.offset() + offset;
             QedImage image = m.image().inUse();
@@ -273,6 +270,12 @@ public final class QedFileSystem implements FuseCallbacks {
         } catch (Throwable t) {
             return Errno.of(t, "write", describe(m, offset, size), LOG);
         }
+    }
+
+    /** How many of the {@code size} bytes at {@code offset} lie inside {@code m}'s file: 0 at or past its end. */
+    private static int within(ImageView m, long offset, long size) {
+        long fileSize = m.size();
+        return offset >= fileSize ? 0 : (int) Math.min(size, fileSize - offset); // fits: size is one FUSE request
     }
 
     /**
