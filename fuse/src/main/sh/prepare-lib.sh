@@ -4,7 +4,9 @@
 #    copies it to a temporary file, and seeds a SecureRandom for its name, on every start);
 #  - DIR/qedfs.jsa, a class-data sharing archive of every class the commands load, recorded from runs of them
 #    on a scratch image: the JVM maps the classes parsed and verified instead of loading them from the jar
-#    (picocli's classes too, which a dynamic archive cannot hold). The JVM checks that the jar's path and
+#    (picocli's classes too, which a dynamic archive cannot hold). Dumped under G1, whatever the machine's
+#    default collector, so that it holds the module graph and strings too (a JVM under G1 maps them, as a
+#    mount's server does; the launcher gives it G1). The JVM checks that the jar's path and
 #    modification time are those recorded, so this must run on the jar where it will be used.
 # Neither is needed: the launcher uses them when they are present and current. Failures here only warn.
 set -u
@@ -80,6 +82,6 @@ record nosuchcommand # a usage error, as users make them
 train_mount || warn "the training mount failed: the archive holds no server classes (the mount starts slower)"
 cat "$work"/classes.* | awk '!seen[$0]++' > "$work/classes"
 rm -f "$dir/qedfs.jsa"
-java -Xshare:dump -XX:SharedClassListFile="$work/classes" -XX:SharedArchiveFile="$dir/qedfs.jsa" -cp "$jar" \
+java -Xshare:dump -XX:+UseG1GC -XX:SharedClassListFile="$work/classes" -XX:SharedArchiveFile="$dir/qedfs.jsa" -cp "$jar" \
   > "$work/dump.log" 2>&1 || { warn "the class-data archive could not be made ($(tail -1 "$work/dump.log"))"; rm -f "$dir/qedfs.jsa"; }
 exit 0

@@ -101,8 +101,9 @@ final class Daemonizer {
     /**
      * The JVM options this command was started with (QEDFS_JAVA_OPTS, -D settings) go to the serving process
      * too, except a debugger agent, which would fight over its port. Unless they say otherwise, the server gets
-     * a heap sized for what it holds (the L2 cache, 64 MiB by default, and request buffers) and the serial
-     * collector: JVM defaults would size the heap from the machine's memory and keep hundreds of MB resident.
+     * a heap sized for what it holds (the L2 cache, 64 MiB by default, and request buffers): JVM defaults would
+     * size the heap from the machine's memory and keep hundreds of MB resident. And G1, as the launcher gives it
+     * (qedfs.in): under G1 alone the JVM maps a class-data archive's heap objects instead of building them again.
      * A crash report goes into {@code crashDir} (the process runs in /).
      */
     static List<String> serverJvmOptions(List<String> own, Path crashDir) {
@@ -116,7 +117,7 @@ final class Daemonizer {
             opts.add("-Xmx192m");
         }
         if (opts.stream().noneMatch(o -> o.matches("-XX:\\+Use\\w+GC"))) {
-            opts.add("-XX:+UseSerialGC");
+            opts.add("-XX:+UseG1GC");
         }
         if (opts.stream().noneMatch(o -> o.startsWith("-XX:ErrorFile="))) {
             opts.add("-XX:ErrorFile=" + crashDir.resolve("hs_err_pid%p.log"));

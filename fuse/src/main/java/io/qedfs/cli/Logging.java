@@ -5,13 +5,39 @@ import java.nio.file.Path;
 /** Configures slf4j-simple before the first logger exists: where the log goes and how much of it. */
 final class Logging {
     private static final String P = "org.slf4j.simpleLogger.";
+    private static final String PROVIDER = "slf4j.provider";
+    private static final String VERBOSITY = "slf4j.internal.verbosity";
+    private static final String SIMPLE = "org.slf4j.simple.SimpleServiceProvider";
 
     private Logging() {
     }
 
-    /** Nothing is logged at all (no line is even formatted): a serving process without --log. */
+    /**
+     * Names slf4j's provider (slf4j-simple, the only one in the jar) instead of letting slf4j find it: its
+     * ServiceLoader search reads the jar's service files through URL connections, a few hundredths of a second
+     * of interpreted code on the way to every ready mount. The note slf4j prints about a named provider is
+     * kept off stderr, which is the serving process's report to its waiting command; its warnings and
+     * errors still come. A provider given on the command line wins. Must run before the first logger exists.
+     */
+    static void bindDirectly() {
+        if (System.getProperty(PROVIDER) == null) {
+            System.setProperty(PROVIDER, SIMPLE);
+            if (System.getProperty(VERBOSITY) == null) {
+                System.setProperty(VERBOSITY, "WARN");
+            }
+        }
+    }
+
+    /**
+     * Nothing is logged at all (no line is even formatted): a serving process without --log. With the provider
+     * named by {@link #bindDirectly}, slf4j's no-operation one replaces it, which skips slf4j-simple's search
+     * of the class path for its properties file.
+     */
     static void off() {
         System.setProperty(P + "defaultLogLevel", "off");
+        if (SIMPLE.equals(System.getProperty(PROVIDER))) {
+            System.setProperty(PROVIDER, "org.slf4j.helpers.NOP_FallbackServiceProvider");
+        }
     }
 
     /** {@code file} null logs to stderr; {@code verbose} adds debug lines. */

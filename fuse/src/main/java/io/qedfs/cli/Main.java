@@ -15,6 +15,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        Logging.bindDirectly();
         // binding the native calls takes a few hundredths of a second, making the annotation proxies some more:
         // both run on the other core while this one parses the arguments (a plain check, mount or unmount
         // without picocli)
