@@ -29,9 +29,9 @@ final class Logging {
     }
 
     /**
-     * Nothing is logged at all (no line is even formatted): a serving process without --log. With the provider
-     * named by {@link #bindDirectly}, slf4j's no-operation one replaces it, which skips slf4j-simple's search
-     * of the class path for its properties file.
+     * Nothing is logged at all (no line is even formatted): a serving process without --log, and a command that
+     * has no log line to show (unmount). With the provider named by {@link #bindDirectly}, slf4j's no-operation
+     * one replaces it, which skips slf4j-simple's search of the class path for its properties file.
      */
     static void off() {
         System.setProperty(P + "defaultLogLevel", "off");

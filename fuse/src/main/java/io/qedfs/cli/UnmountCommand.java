@@ -43,6 +43,7 @@ final class UnmountCommand extends BaseCommand {
 
     @Override
     int run() throws Exception {
+        Logging.off(); // on the way of an unmount, Unmounter logs only at debug level, which nothing shows here
         try {
             Unmounter.unmount(mountPoint, timeoutSeconds);
             return 0;
