@@ -77,17 +77,19 @@ class StartPathIT extends MountTestBase {
     /**
      * On the way to a ready mount the server neither builds picocli's model nor searches the class path for
      * slf4j's provider or slf4j-simple's settings: a server without --log binds slf4j's no-operation provider,
-     * by name, and so does unmount. With --log the server logs through slf4j-simple as before.
+     * by name, and so does unmount. Nor, under the C.UTF-8 locale (English without a country), do they set up
+     * the CLDR locale data for jffi's String.format. With --log the server logs through slf4j-simple as before.
      */
     @Test
-    void serverLoadsNeitherPicocliNorSlf4jsSearchesAndStillLogsWithLog() throws Exception {
+    void serverLoadsNeitherPicocliNorSlf4jsSearchesNorLocaleDataAndStillLogsWithLog() throws Exception {
         Path img = image("disk.qed");
         Path classes = dir.resolve("server-classes.log");
         Path unmountClasses = dir.resolve("unmount-classes.log");
-        Qedfs.Result r = Qedfs.sh("QEDFS_JAVA_OPTS=-Xlog:class+load:file=" + classes + ":none " + launcher + " mount -q " + img + " " + mnt);
+        String logged = "LC_ALL=C.UTF-8 QEDFS_JAVA_OPTS=-Xlog:class+load:file=";
+        Qedfs.Result r = Qedfs.sh(logged + classes + ":none " + launcher + " mount -q " + img + " " + mnt);
         assertEquals(0, r.exit(), r.all());
         assertEquals("", r.all());
-        Qedfs.Result u = Qedfs.sh("QEDFS_JAVA_OPTS=-Xlog:class+load:file=" + unmountClasses + ":none " + launcher + " unmount " + mnt);
+        Qedfs.Result u = Qedfs.sh(logged + unmountClasses + ":none " + launcher + " unmount " + mnt);
         assertEquals(0, u.exit(), u.all());
         assertEquals("", u.all());
         for (Path log : List.of(classes, unmountClasses)) {
@@ -95,16 +97,16 @@ class StartPathIT extends MountTestBase {
             assertTrue(loaded.contains("io.qedfs.cli.Main"), log + " lists the classes loaded: " + loaded.size());
             assertTrue(loaded.contains("org.slf4j.LoggerFactory"), log + ": slf4j is bound");
             for (String unwanted : List.of("org.slf4j.simple.SimpleServiceProvider", "org.slf4j.simple.SimpleLoggerConfiguration",
-                    "picocli.CommandLine")) {
+                    "picocli.CommandLine", "sun.util.cldr.CLDRLocaleProviderAdapter")) {
                 assertFalse(loaded.contains(unwanted), log + " loads " + unwanted);
             }
         }
 
         Path mountLog = dir.resolve("mount.log");
-        Qedfs.Result logged = Qedfs.run(List.of(launcher.toString(), "mount", "-q", "--log", mountLog.toString(), img.toString(),
+        Qedfs.Result withLog = Qedfs.run(List.of(launcher.toString(), "mount", "-q", "--log", mountLog.toString(), img.toString(),
                 mnt.toString()));
-        assertEquals(0, logged.exit(), logged.all());
-        assertEquals("", logged.all());
+        assertEquals(0, withLog.exit(), withLog.all());
+        assertEquals("", withLog.all());
         Qedfs.ok(Qedfs.run(List.of(launcher.toString(), "unmount", mnt.toString())), "unmount");
         String text = Files.readString(mountLog);
         assertTrue(text.contains("[INFO] MountSession - serving 1 image(s) at "), text);
