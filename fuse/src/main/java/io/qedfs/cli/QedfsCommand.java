@@ -116,7 +116,6 @@ public final class QedfsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new ParameterException(spec.commandLine(),
-                "missing command (one of: " + String.join(", ", spec.subcommands().keySet()) + ")");
+        throw new ParameterException(spec.commandLine(), "missing command; the commands are " + UsageErrorHandler.commands(spec));
     }
 }

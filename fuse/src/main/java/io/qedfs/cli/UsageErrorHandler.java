@@ -1,14 +1,31 @@
 package io.qedfs.cli;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.IParameterExceptionHandler;
+import picocli.CommandLine.MissingParameterException;
+import picocli.CommandLine.Model.ArgSpec;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
+import picocli.CommandLine.OverwrittenOptionException;
 import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.UnmatchedArgumentException;
 
-/** Bad usage: one line saying what is wrong, one line saying where help is, exit code {@link QedfsCommand#EXIT_USAGE}. */
+/**
+ * Bad usage, the same for every command: {@code qedfs COMMAND: <problem>} on one line, then where help is
+ * ({@code Try 'qedfs COMMAND --help' ...}), exit code {@link QedfsCommand#EXIT_USAGE}. The problem comes first and
+ * in the words of the command line (the operands' and options' names as --help shows them, values as typed),
+ * not picocli's (indexes, "parameter", "unmatched").
+ */
 final class UsageErrorHandler implements IParameterExceptionHandler {
     private static final Pattern BAD_POSITIONAL = Pattern.compile("Invalid value for positional parameter at index \\S+ \\(([^)]+)\\): ");
     private static final Pattern BAD_OPTION = Pattern.compile("Invalid value for option '([^']+)': ");
@@ -16,33 +33,155 @@ final class UsageErrorHandler implements IParameterExceptionHandler {
     private static final Pattern NOT_A_NUMBER = Pattern.compile("'([^']*)' is not an? (?:long|int)");
     private static final Pattern TOO_FEW = Pattern.compile(
             "positional parameter at index \\S+ \\(([^)]+)\\) requires at least (\\d+) values, but (?:none were|only (\\d+) were?) specified.*");
-    private static final Pattern TOO_MANY = Pattern.compile("Unmatched arguments? (?:at|from) index \\d+: (.*)");
+    private static final Pattern OPTION_AMONG_OPERANDS = Pattern.compile(
+            "Expected parameter \\d+ \\(of \\d+ mandatory parameters\\) for positional parameter at index \\S+ \\([^)]+\\) but found '(-[^']*)'");
+    private static final Pattern NO_VALUE = Pattern.compile("Missing required parameter for option '([^']+)' \\(([^)]+)\\)");
+    private static final Pattern UNKNOWN_COMMAND = Pattern.compile("Unknown subcommand '(.*)'\\.");
 
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
+        CommandSpec spec = cmd.getCommandSpec();
         PrintWriter err = cmd.getErr();
-        String msg = ex.getMessage() == null ? "invalid arguments" : plain(ex.getMessage().replace('\n', ' ').strip());
-        err.println("qedfs: " + msg);
-        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.println(spec.qualifiedName() + ": " + problem(ex, args));
+        err.println("Try '" + spec.qualifiedName() + " --help' for more information.");
         err.flush();
-        return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        return spec.exitCodeOnInvalidInput();
     }
 
-    /** picocli's wording in the user's terms: names of arguments instead of indexes, values as they are typed. */
+    /** What is wrong with the command line {@code args}, in its own words. */
+    static String problem(ParameterException ex, String[] args) {
+        CommandSpec spec = ex.getCommandLine().getCommandSpec();
+        String msg = ex.getMessage() == null ? "invalid arguments" : ex.getMessage().replace('\n', ' ').strip();
+        if (ex instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            return unmatched(spec, u);
+        }
+        if (ex instanceof MissingParameterException m && !m.getMissing().isEmpty()) {
+            return missing(spec, m, msg);
+        }
+        if (ex instanceof OverwrittenOptionException o && o.getOverwritten() instanceof OptionSpec option) {
+            return typedName(option, args) + " is given more than once";
+        }
+        Matcher help = UNKNOWN_COMMAND.matcher(msg);
+        if (help.matches()) { // qedfs help bogus
+            return notACommand(spec, help.group(1));
+        }
+        return plain(msg);
+    }
+
+    /** Words nothing takes: a command that does not exist, an option the command does not have, or one operand too many. */
+    private static String unmatched(CommandSpec spec, UnmatchedArgumentException u) {
+        String first = u.getUnmatched().get(0);
+        if (spec.parent() == null && !spec.subcommands().isEmpty() && !first.startsWith("-")) {
+            return notACommand(spec, first);
+        }
+        if (u.isUnknownOption()) {
+            List<String> options = u.getUnmatched().stream().filter(w -> w.startsWith("-"))
+                    .map(UsageErrorHandler::optionName).distinct().toList();
+            return (options.size() == 1 ? "unknown option " : "unknown options ") + quoted(options);
+        }
+        return "too many arguments: " + quoted(u.getUnmatched()) + " (expected " + operands(spec) + ")";
+    }
+
+    /** The name of {@code option} as {@code args} have it ({@code -r} rather than picocli's {@code --read-only}). */
+    private static String typedName(OptionSpec option, String[] args) {
+        for (String a : args) {
+            for (String name : option.names()) {
+                if (a.equals(name) || a.startsWith(name + "=")) {
+                    return name;
+                }
+            }
+        }
+        return option.longestName();
+    }
+
+    /** {@code --size=5} names the option {@code --size}; {@code -x} and a cluster of short options are as typed. */
+    private static String optionName(String word) {
+        int eq = word.indexOf('=');
+        return word.startsWith("--") && eq > 0 ? word.substring(0, eq) : word;
+    }
+
+    private static String notACommand(CommandSpec spec, String word) {
+        return "'" + word + "' is not a command; the commands are " + commands(spec);
+    }
+
+    /** The names of {@code spec}'s subcommands, without their aliases: "mount, unmount, create, ...". */
+    static String commands(CommandSpec spec) {
+        Set<String> names = new LinkedHashSet<>();
+        spec.subcommands().values().forEach(c -> names.add(c.getCommandName()));
+        return String.join(", ", names);
+    }
+
+    /** Operands or required options left out, or an option given without its value. */
+    private static String missing(CommandSpec spec, MissingParameterException m, String msg) {
+        Matcher noValue = NO_VALUE.matcher(msg);
+        if (noValue.find()) {
+            return noValue.group(1) + " needs a value (" + noValue.group(2) + ")";
+        }
+        Matcher among = OPTION_AMONG_OPERANDS.matcher(msg);
+        if (among.find()) { // qedfs mount a.qed -r mnt
+            return "'" + among.group(1) + "' comes between the operands: options go before or after " + operands(spec);
+        }
+        Matcher tooFew = TOO_FEW.matcher(msg);
+        List<String> names = new ArrayList<>();
+        List<String> operands = new ArrayList<>();
+        int firstMissingOperand = Integer.MAX_VALUE;
+        for (ArgSpec a : m.getMissing()) {
+            if (a instanceof OptionSpec o) {
+                names.add(o.shortestName() + " " + o.paramLabel());
+            } else if (a instanceof PositionalParamSpec p) {
+                firstMissingOperand = Math.min(firstMissingOperand, p.index().min());
+            }
+        }
+        // picocli names the first operand left out; the ones after it are left out too
+        for (PositionalParamSpec p : spec.positionalParameters()) {
+            if (p.index().min() >= firstMissingOperand && p.arity().min() > 0) {
+                operands.add(tooFew.matches() ? notGiven(p.paramLabel(), Integer.parseInt(tooFew.group(2)),
+                        tooFew.group(3) == null ? 0 : Integer.parseInt(tooFew.group(3))) : p.paramLabel());
+            }
+        }
+        if (!operands.isEmpty()) {
+            names.add(String.join(" ", operands));
+        }
+        String expected = operands(spec);
+        return "missing " + String.join(" and ", names)
+                + (operands.isEmpty() || expected.equals(String.join(" ", operands)) ? "" : " (expected " + expected + ")");
+    }
+
+    /**
+     * The words of {@code label} left out when {@code given} of at least {@code atLeast} values came: for mount's
+     * {@code SOURCE... MOUNTPOINT} and one word, the MOUNTPOINT. A label whose words do not count its values is
+     * named whole.
+     */
+    private static String notGiven(String label, int atLeast, int given) {
+        String[] words = label.split(" ");
+        return words.length == atLeast && given < atLeast
+                ? String.join(" ", List.of(words).subList(given, words.length)) : label;
+    }
+
+    /** The operands the command takes, as its synopsis shows them: {@code IMAGE [SIZE]}, {@code SOURCE DEST}. */
+    static String operands(CommandSpec spec) {
+        return spec.positionalParameters().stream().filter(p -> !p.hidden()).map(UsageErrorHandler::operand)
+                .collect(Collectors.joining(" "));
+    }
+
+    private static String operand(PositionalParamSpec p) {
+        String label = p.paramLabel();
+        if (p.arity().max() > 1 && !label.contains("...")) {
+            label += "...";
+        }
+        return p.arity().min() == 0 ? "[" + label + "]" : label;
+    }
+
+    private static String quoted(List<String> words) {
+        return words.stream().map(w -> "'" + w + "'").collect(Collectors.joining(", "));
+    }
+
+    /** picocli's wording of a bad value in the user's terms: names of arguments instead of indexes, values as they are typed. */
     static String plain(String msg) {
-        Matcher m = TOO_FEW.matcher(msg);
-        if (m.matches()) {
-            return "missing arguments: expected " + m.group(1) + " (at least " + m.group(2) + "), got "
-                    + (m.group(3) == null ? "none" : m.group(3));
-        }
-        m = TOO_MANY.matcher(msg);
-        if (m.matches()) {
-            return "too many arguments: " + m.group(1);
-        }
         String s = BAD_POSITIONAL.matcher(msg).replaceFirst("$1: ");
         s = BAD_OPTION.matcher(s).replaceFirst("$1: ");
-        m = NOT_ONE_OF.matcher(s);
+        Matcher m = NOT_ONE_OF.matcher(s);
         if (m.find()) {
             s = s.substring(0, m.start()) + "'" + m.group(2) + "' is not one of " + m.group(1).toLowerCase(Locale.ROOT)
                     + s.substring(m.end());

@@ -29,11 +29,14 @@ final class Cli {
             return this;
         }
 
-        /** Asserts bad usage: exit 64 (no exit code of check's), one message line and the "Try ... --help" line. */
+        /**
+         * Asserts bad usage: exit 64 (no exit code of check's), one message line naming {@code command}
+         * ({@code qedfs info: ...}) and the "Try ... --help" line.
+         */
         Result assertUsageError(String command) {
             assertEquals(64, exit, () -> "exit code; stderr: " + err);
             assertEquals(2, err.lines().count(), () -> "two lines on stderr: " + err);
-            assertTrue(err.startsWith("qedfs: "), err);
+            assertTrue(err.startsWith(command + ": "), err);
             assertTrue(err.contains("Try '" + command + " --help' for more information."), err);
             assertNoStackTrace();
             return this;

@@ -11,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Behaviour common to every subcommand: help, version, usage errors, the error mapper. */
@@ -160,35 +161,89 @@ class CommandLineTest {
         Cli.run("mount", "--fuse-threads", "0", "x.qed", "mnt").assertUsageError("qedfs mount");
     }
 
-    /** Every subcommand: missing arguments, an unknown option, bad values, each said in the user's terms. */
-    @Test
-    void badUsageOfEveryCommandSaysWhatIsWrong() {
-        assertEquals("qedfs: missing arguments: expected SOURCE... MOUNTPOINT (at least 2), got 1",
-                Cli.run("mount", "x.qed").assertUsageError("qedfs mount").err().lines().findFirst().orElseThrow());
-        assertTrue(Cli.run("mount").assertUsageError("qedfs mount").err().contains("got none"));
-        assertTrue(Cli.run("mount", "--check", "sometimes", "x.qed", "mnt").assertUsageError("qedfs mount").err()
-                .startsWith("qedfs: --check: 'sometimes' is not one of auto, always, never\n"));
-        Cli.run("mount", "--bogus", "x.qed", "mnt").assertUsageError("qedfs mount");
-        Cli.run("unmount").assertUsageError("qedfs unmount");
-        assertTrue(Cli.run("unmount", "--timeout", "soon", "mnt").assertUsageError("qedfs unmount").err()
-                .startsWith("qedfs: --timeout: 'soon' is not a whole number\n"));
-        assertTrue(Cli.run("unmount", "a", "b").assertUsageError("qedfs unmount").err().startsWith("qedfs: too many arguments: 'b'\n"));
-        assertTrue(Cli.run("create", "x.qed", "12Q").assertUsageError("qedfs create").err().startsWith("qedfs: SIZE: invalid size '12Q'"));
-        Cli.run("create", "x.qed", "-5").assertUsageError("qedfs create");
-        Cli.run("create", "--bogus", "x.qed", "1M").assertUsageError("qedfs create");
-        Cli.run("info", "a.qed", "b.qed").assertUsageError("qedfs info");
-        Cli.run("check").assertUsageError("qedfs check");
-        Cli.run("check", "-r").assertUsageError("qedfs check");
-        Cli.run("check", "--bogus", "x.qed").assertUsageError("qedfs check");
-        Cli.run("map").assertUsageError("qedfs map");
-        assertTrue(Cli.run("map", "--output", "yaml", "x.qed").assertUsageError("qedfs map").err()
-                .startsWith("qedfs: --output: 'yaml' is not one of human, json\n"));
-        Cli.run("convert").assertUsageError("qedfs convert");
-        assertTrue(Cli.run("convert", "-O", "vmdk", "a", "b").assertUsageError("qedfs convert").err()
-                .startsWith("qedfs: -O: 'vmdk' is not one of raw, qed\n"));
-        Cli.run("convert", "-o", "colour=blue", "a", "b").assertUsageError("qedfs convert");
-        Cli.run("resize").assertUsageError("qedfs resize");
-        assertTrue(Cli.run("resize", "x.qed", "big").assertUsageError("qedfs resize").err().startsWith("qedfs: [+]SIZE: invalid size 'big'"));
+    /**
+     * Bad usage of every command, in one form: {@code qedfs COMMAND: <problem>} naming the operands and options as
+     * --help does and the words as typed, then where that command's help is; exit 64. Each command: its operands
+     * left out, one too many, an option it does not have; then the words that are not a command at all.
+     */
+    @ParameterizedTest(name = "qedfs {0}")
+    @CsvSource(delimiterString = "->", quoteCharacter = '"', value = {
+        "mount                          -> qedfs mount: missing SOURCE... MOUNTPOINT",
+        "mount x.qed                    -> qedfs mount: missing MOUNTPOINT (expected SOURCE... MOUNTPOINT)",
+        "mount --bogus x.qed mnt        -> qedfs mount: unknown option '--bogus'",
+        "mount x.qed -r mnt             -> qedfs mount: '-r' comes between the operands: options go before or after SOURCE... MOUNTPOINT",
+        "unmount                        -> qedfs unmount: missing MOUNTPOINT",
+        "unmount a b                    -> qedfs unmount: too many arguments: 'b' (expected MOUNTPOINT)",
+        "umount a b                     -> qedfs unmount: too many arguments: 'b' (expected MOUNTPOINT)",
+        "unmount --bogus mnt            -> qedfs unmount: unknown option '--bogus'",
+        "create                         -> qedfs create: missing IMAGE (expected IMAGE [SIZE])",
+        "create x.qed                   -> qedfs create: missing SIZE (it may only be left out with a backing file, -b)",
+        "create x.qed 1M extra          -> qedfs create: too many arguments: 'extra' (expected IMAGE [SIZE])",
+        "create --cluster-size=4k x.qed -> qedfs create: unknown option '--cluster-size'",
+        "info                           -> qedfs info: missing IMAGE",
+        "info a.qed b.qed               -> qedfs info: too many arguments: 'b.qed' (expected IMAGE)",
+        "info --bogus x.qed             -> qedfs info: unknown option '--bogus'",
+        "check                          -> qedfs check: missing IMAGE",
+        "check a.qed b.qed c.qed        -> qedfs check: too many arguments: 'b.qed', 'c.qed' (expected IMAGE)",
+        "check -x -y x.qed              -> qedfs check: unknown options '-x', '-y'",
+        "map                            -> qedfs map: missing IMAGE",
+        "map a.qed b.qed                -> qedfs map: too many arguments: 'b.qed' (expected IMAGE)",
+        "map --bogus x.qed              -> qedfs map: unknown option '--bogus'",
+        "convert                        -> qedfs convert: missing SOURCE DEST",
+        "convert disk.qed               -> qedfs convert: missing DEST (expected SOURCE DEST)",
+        "convert a b c                  -> qedfs convert: too many arguments: 'c' (expected SOURCE DEST)",
+        "convert --bogus a b            -> qedfs convert: unknown option '--bogus'",
+        "resize                         -> qedfs resize: missing IMAGE [+]SIZE",
+        "resize x.qed                   -> qedfs resize: missing [+]SIZE (expected IMAGE [+]SIZE)",
+        "resize x.qed +1M extra         -> qedfs resize: too many arguments: 'extra' (expected IMAGE [+]SIZE)",
+        "resize x.qed +1M --bogus       -> qedfs resize: unknown option '--bogus'",
+        "compact                        -> qedfs compact: missing IMAGE (expected IMAGE [NEWFILE])",
+        "compact a b c                  -> qedfs compact: too many arguments: 'c' (expected IMAGE [NEWFILE])",
+        "compact --bogus x.qed          -> qedfs compact: unknown option '--bogus'",
+        "commit                         -> qedfs commit: missing OVERLAY",
+        "commit a b                     -> qedfs commit: too many arguments: 'b' (expected OVERLAY)",
+        "commit --bogus x.qed           -> qedfs commit: unknown option '--bogus'",
+        "rebase                         -> qedfs rebase: missing -b NEW_BACKING and IMAGE",
+        "rebase x.qed                   -> qedfs rebase: missing -b NEW_BACKING",
+        "rebase -b new.qed a b          -> qedfs rebase: too many arguments: 'b' (expected IMAGE)",
+        "rebase --bogus -b n.qed x.qed  -> qedfs rebase: unknown option '--bogus'",
+        "bogus                          -> qedfs: 'bogus' is not a command; the commands are " + COMMANDS,
+        "mout x.qed mnt                 -> qedfs: 'mout' is not a command; the commands are " + COMMANDS,
+        "--debug bogus                  -> qedfs: 'bogus' is not a command; the commands are " + COMMANDS,
+        "help bogus                     -> qedfs: 'bogus' is not a command; the commands are " + COMMANDS,
+        "\"\"                           -> qedfs: missing command; the commands are " + COMMANDS,
+        "--bogus                        -> qedfs: unknown option '--bogus'",
+    })
+    void badUsageNamesTheCommandAndTheProblem(String args, String message) {
+        String[] words = args.isEmpty() ? new String[0] : args.split(" ");
+        String command = message.substring(0, message.indexOf(':'));
+        Cli.Result r = Cli.run(words);
+        assertEquals(message + "\nTry '" + command + " --help' for more information.\n", r.err());
+        assertEquals(QedfsCommand.EXIT_USAGE, r.exit(), r.err());
+        assertEquals("", r.out());
+    }
+
+    private static final String COMMANDS = "mount, unmount, create, info, check, map, convert, resize, compact, commit, rebase, help";
+
+    /** Values an option does not take, an option without its value or given twice: said as typed, in the same form. */
+    @ParameterizedTest(name = "qedfs {0}")
+    @CsvSource(delimiterString = "->", quoteCharacter = '"', value = {
+        "mount --check sometimes x.qed mnt   -> qedfs mount: --check: 'sometimes' is not one of auto, always, never",
+        "mount -o                            -> qedfs mount: -o needs a value (FUSE_OPTS)",
+        "mount -r -r x.qed mnt               -> qedfs mount: -r is given more than once",
+        "unmount --timeout soon mnt          -> qedfs unmount: --timeout: 'soon' is not a whole number",
+        "create x.qed 12Q                    -> qedfs create: SIZE: invalid size '12Q' (use a number with an optional k, M, G, T, P or E suffix, e.g. 64k or 10G)",
+        "check -r                            -> qedfs check: -r needs a value (leaks|all)",
+        "check --output json --output json x -> qedfs check: --output is given more than once",
+        "map --output yaml x.qed             -> qedfs map: --output: 'yaml' is not one of human, json",
+        "convert -O vmdk a b                 -> qedfs convert: -O: 'vmdk' is not one of raw, qed",
+        "resize x.qed big                    -> qedfs resize: [+]SIZE: invalid size 'big' (use a number with an optional k, M, G, T, P or E suffix, e.g. 64k or 10G)",
+    })
+    void badOptionValuesNameTheCommandAndTheOption(String args, String message) {
+        String command = message.substring(0, message.indexOf(':'));
+        Cli.Result r = Cli.run(args.split(" "));
+        assertEquals(message + "\nTry '" + command + " --help' for more information.\n", r.err());
+        assertEquals(QedfsCommand.EXIT_USAGE, r.exit(), r.err());
     }
 
     @ParameterizedTest
@@ -247,7 +302,7 @@ class CommandLineTest {
         Cli.run("create", "-q", img.toString(), "1M").assertOk();
         Path mp = Files.createDirectory(dir.resolve("mp"));
         Cli.Result r = Cli.run("mount", mp.toString(), img.toString()).assertUsageError("qedfs mount");
-        assertTrue(r.err().startsWith("qedfs: the mountpoint " + img + " is a file, not a directory; the image comes first,"
+        assertTrue(r.err().startsWith("qedfs mount: the mountpoint " + img + " is a file, not a directory; the image comes first,"
                 + " the mountpoint last: qedfs mount " + img + " " + mp + "\n"), r.err());
     }
 

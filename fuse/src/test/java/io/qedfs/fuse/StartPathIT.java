@@ -143,7 +143,7 @@ class StartPathIT extends MountTestBase {
         // through the launcher, the server itself reads the arguments: its usage errors and -f come through as well
         Qedfs.Result usage = Qedfs.run(List.of(launcher.toString(), "mount", "--bogus", img.toString(), mnt.toString()));
         assertEquals(io.qedfs.cli.QedfsCommand.EXIT_USAGE, usage.exit(), usage.all());
-        assertTrue(usage.err().startsWith("qedfs: Unknown option: '--bogus'"), usage.err());
+        assertTrue(usage.err().startsWith("qedfs mount: unknown option '--bogus'\n"), usage.err());
         assertEquals("", usage.out());
         // -f among other options: the launcher runs it again, in the foreground
         assertFailure(Qedfs.run(List.of(launcher.toString(), "mount", "-qf", dir.resolve("missing.qed").toString(),
