@@ -10,7 +10,12 @@ esac
 cd "$(dirname "$0")/.."
 # mkfs.ext4 and debugfs live in /usr/sbin, which is not on a normal user's PATH on Debian
 PATH=$PATH:/usr/sbin:/sbin
-QEDFS=(java -jar fuse/target/qedfs.jar)
+# the launcher make builds (as installed, but for this tree): the demo runs what it suggests at the end
+LAUNCHER=$(pwd)/fuse/target/qedfs
+if [ ! -x "$LAUNCHER" ]; then
+  echo "demo.sh: $LAUNCHER is missing: make demo builds it first (or make build)" >&2; exit 1
+fi
+QEDFS=("$LAUNCHER")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/qedfs-demo.XXXXXX")
 MNT="$WORK/mnt"
 GUEST="$WORK/guest"
@@ -63,8 +68,12 @@ fi
 
 REPO=$(pwd)
 step "Try next: the example image stays in $WORK"
-if ! command -v qedfs >/dev/null; then
-  echo "  alias qedfs='java -jar $REPO/fuse/target/qedfs.jar'   # or: make install (qedfs on the PATH, with tab completion)"
+# sudo runs qedfs by its full name: sudo knows neither the alias nor a PATH of the user's own (~/.local/bin)
+if command -v qedfs >/dev/null; then
+  ROOT_QEDFS=$(command -v qedfs)
+else
+  ROOT_QEDFS=$LAUNCHER
+  echo "  alias qedfs=$LAUNCHER   # or: make install (qedfs on the PATH, with tab completion)"
 fi
 echo "  cd $WORK"
 echo "  qedfs mount disk.qed mnt && ls -ls mnt   # read-write: mnt/disk.raw is a disk to dd, fdisk, mkfs"
@@ -80,8 +89,8 @@ else
   /usr/sbin/debugfs -R 'ls -l /docs' mnt/disk.raw   # the guest's files without root (debugfs -w: write)
   qedfs unmount mnt
   # a loop mount needs root, and root cannot enter your FUSE mount: root mounts the image itself
-  sudo java -jar $REPO/fuse/target/qedfs.jar mount disk.qed mnt && sudo mount -o loop mnt/disk.raw guest && ls guest
-  sudo umount guest; sudo java -jar $REPO/fuse/target/qedfs.jar unmount mnt
+  sudo $ROOT_QEDFS mount disk.qed mnt && sudo mount -o loop mnt/disk.raw guest && ls guest
+  sudo umount guest; sudo $ROOT_QEDFS unmount mnt
 NEXT
 fi
 cat <<NEXT
