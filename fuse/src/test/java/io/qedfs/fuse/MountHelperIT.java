@@ -283,6 +283,7 @@ class MountHelperIT {
             assertTrue(hasExited(ownServer), "the owner's umount waits for the server");
             assertClean(own);
         } finally {
+            leaveNothingMounted(); // the owner's servers end before the owner is removed
             inside("umount", "/etc/fstab");
             inside("umount", "/dev/fuse");
             ok(Qedfs.run(List.of("userdel", owner)));
