@@ -321,6 +321,39 @@ class MountHelperIT {
         assertClean(img);
     }
 
+    /**
+     * Root's umount of a mount under a directory that someone else may rename (a user's home): while the helper's
+     * JVM starts (held here with HotSpot's PauseAtStartup), the directory is renamed and a symlink to the directory
+     * of another qedfs mount put in its place. The other mount stays: the helper acts on the mountpoint umount(8)
+     * found, not on whatever its path leads to later.
+     */
+    @Test
+    void rootsUmountDoesNotFollowAPathSwappedWhileItStarts() throws Exception {
+        Path img = image("swapped.qed", 3);
+        Path victimImg = image("victim.qed", 4);
+        Path d = Files.createDirectory(dir.resolve("d"));
+        Path mp = Files.createDirectory(d.resolve("mnt"));
+        Path victimDir = Files.createDirectory(dir.resolve("v"));
+        Path victim = Files.createDirectory(victimDir.resolve("mnt"));
+        mountPoints.addAll(List.of(dir.resolve("d2").resolve("mnt"), mp, victim));
+        ok(inside("mount", "-t", "fuse.qedfs", img.toString(), mp.toString()));
+        ok(inside("mount", "-t", "fuse.qedfs", victimImg.toString(), victim.toString()));
+        Path paused = dir.resolve("jvm-paused");
+        Process umount = new ProcessBuilder("nsenter", "--target", Long.toString(namespace.pid()), "--mount", "--", "env",
+                "QEDFS_JAVA_OPTS=-XX:+UnlockDiagnosticVMOptions -XX:+PauseAtStartup -XX:PauseAtStartupFile=" + paused,
+                "umount", mp.toString()).redirectErrorStream(true).start();
+        while (!Files.exists(paused)) {
+            assertTrue(umount.isAlive(), () -> "umount ended before its helper's JVM started: " + output(umount));
+            Thread.sleep(20);
+        }
+        Files.move(d, dir.resolve("d2"));
+        Files.createSymbolicLink(d, victimDir);
+        Files.delete(paused);
+        assertTrue(umount.waitFor(120, TimeUnit.SECONDS), "umount returns");
+        assertTrue(isMounted(victim), "the other mount stays: " + output(umount));
+        assertEquals(sha256(qemuView(victimImg)), ok(inside("sha256sum", victim.resolve("victim.raw").toString())).out().split(" ")[0]);
+    }
+
     @Test
     void aFailedMountSaysWhyWithMountsExitCodes() throws Exception {
         Path mp = mountPoint("bad");
@@ -408,6 +441,14 @@ class MountHelperIT {
     /** The start of a command run as {@code user}, with a user's plain environment (HOME: the test's home). */
     private List<String> as(String user) {
         return List.of("runuser", "-u", user, "--", "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + dir.resolve("home"));
+    }
+
+    private static String output(Process p) {
+        try {
+            return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private static List<String> concat(List<String> first, String... more) {
