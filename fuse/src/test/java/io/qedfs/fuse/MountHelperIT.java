@@ -203,8 +203,7 @@ class MountHelperIT {
             Path release = dir.resolve("release-the-user-close");
             ok(Qedfs.run(List.of("chown", user, home.toString(), img.toString(), mp.toString())));
             Files.writeString(fstab, img + " " + mp + " fuse.qedfs user,noauto 0 0\n");
-            ok(inside("sh", "-c", "mknod " + fuse + " c $((0x$(stat -c %t /dev/fuse))) $((0x$(stat -c %T /dev/fuse)))"
-                    + " && chmod 666 " + fuse + " && mount --bind " + fuse + " /dev/fuse && mount --bind " + fstab + " /etc/fstab"));
+            bindUsersFuseAndFstab(fuse, fstab);
 
             List<String> asUser = List.of("runuser", "-u", user, "--", "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin",
                     "HOME=" + home, "QEDFS_JAVA_OPTS=-Dqedfs.test.holdClose=" + release);
@@ -232,6 +231,127 @@ class MountHelperIT {
             inside("umount", "/dev/fuse");
             ok(Qedfs.run(List.of("userdel", user)));
         }
+    }
+
+    /**
+     * umount(8) runs the helper for any user, leaving the check of who may unmount to it: a second user unmounts
+     * the first one's mount of a {@code users} line (fstab's word for "anyone may unmount it"), and is refused the
+     * mount of a {@code user} line with umount(8)'s own message; the first user's images close cleanly either way.
+     */
+    @Test
+    void anotherUserUnmountsAUsersLineButNotAUserLine() throws Exception {
+        long n = ProcessHandle.current().pid() % 100_000;
+        String owner = "qedfs-owner" + n;
+        String other = "qedfs-other" + n;
+        ok(Qedfs.run(List.of("useradd", "-M", "-s", "/bin/sh", owner)));
+        ok(Qedfs.run(List.of("useradd", "-M", "-s", "/bin/sh", other)));
+        Path fstab = dir.resolve("fstab");
+        try {
+            ok(Qedfs.run(List.of("chmod", "-R", "go+rX", installed.toString())));
+            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path shared = image("shared.qed", 7);
+            Path own = image("own.qed", 8);
+            Path mpShared = mountPoint("shared");
+            Path mpOwn = mountPoint("own");
+            Path home = Files.createDirectory(dir.resolve("home"));
+            ok(Qedfs.run(List.of("chown", owner, home.toString(), shared.toString(), own.toString(), mpShared.toString(),
+                    mpOwn.toString())));
+            Files.writeString(fstab, shared + " " + mpShared + " fuse.qedfs users,noauto 0 0\n"
+                    + own + " " + mpOwn + " fuse.qedfs user,noauto 0 0\n");
+            bindUsersFuseAndFstab(dir.resolve("fuse"), fstab);
+            ok(inside(concat(as(owner), "mount", mpShared.toString()).toArray(String[]::new)));
+            ok(inside(concat(as(owner), "mount", mpOwn.toString()).toArray(String[]::new)));
+            long sharedServer = serverPid(mpShared);
+            String expected = sha256(qemuView(shared));
+
+            Qedfs.Result refused = inside(concat(as(other), "umount", mpOwn.toString()).toArray(String[]::new));
+            assertEquals(32, refused.exit(), refused.all());
+            assertEquals("umount: " + mpOwn + ": must be superuser to unmount.", refused.err().strip(),
+                    "umount(8)'s own refusal, not qedfs's");
+            assertTrue(isMounted(mpOwn), "another user's `user` mount stays");
+
+            Qedfs.Result unmounted = inside(concat(as(other), "umount", mpShared.toString()).toArray(String[]::new));
+            assertEquals(0, unmounted.exit(), unmounted.all());
+            assertEquals("", unmounted.all());
+            assertFalse(isMounted(mpShared), "a `users` line is anyone's to unmount");
+            Qedfs.waitExit(sharedServer, 60);
+            assertClean(shared);
+            assertEquals(expected, sha256(qemuView(shared)));
+
+            long ownServer = serverPid(mpOwn);
+            ok(inside(concat(as(owner), "umount", mpOwn.toString()).toArray(String[]::new)));
+            assertTrue(hasExited(ownServer), "the owner's umount waits for the server");
+            assertClean(own);
+        } finally {
+            leaveNothingMounted(); // the owner's servers end before the owner is removed
+            inside("umount", "/etc/fstab");
+            inside("umount", "/dev/fuse");
+            ok(Qedfs.run(List.of("userdel", owner)));
+            ok(Qedfs.run(List.of("userdel", other)));
+        }
+    }
+
+    /**
+     * A value between double quotes is one value to libmount however many commas it holds, and so to the helper:
+     * a log file named {@code x,allow_other} is a log file, not an allow_other mount; a FUSE option cannot take a
+     * comma in its value, and is refused.
+     */
+    @Test
+    void aQuotedOptionValueIsOneValue() throws Exception {
+        Path img = image("quoted.qed", 9);
+        Path mp = mountPoint("quoted");
+        Path log = dir.resolve("x,allow_other");
+        ok(inside("mount", "-t", "fuse.qedfs", img.toString(), mp.toString(), "-o", "ro,log=\"" + log + "\""));
+        String options = ok(inside("findmnt", "-n", "-o", "OPTIONS", mp.toString())).out().strip();
+        assertFalse(options.contains("allow_other"), options);
+        assertTrue(options.startsWith("ro,"), options);
+        assertTrue(Files.readString(log).contains("serving 1 image(s)"), "the whole quoted value is the log file");
+        umountAndWaitForTheServer(mp);
+
+        Qedfs.Result fuseComma = inside("mount", "-t", "fuse.qedfs", img.toString(), mp.toString(), "-o", "fsname=\"a,allow_other\"");
+        assertEquals(1, fuseComma.exit(), fuseComma.all());
+        assertTrue(fuseComma.err().startsWith("mount.fuse.qedfs: option 'fsname=a,allow_other': a FUSE option's value cannot hold a comma\n"),
+                fuseComma.err());
+        assertFalse(isMounted(mp));
+        // mount(8) drops an option with an unbalanced quote itself: the helper, called directly, refuses it
+        Qedfs.Result unbalanced = inside("/usr/sbin/mount.fuse.qedfs", img.toString(), mp.toString(), "-o", "log=\"" + log);
+        assertEquals(1, unbalanced.exit(), unbalanced.all());
+        assertTrue(unbalanced.err().contains("unbalanced double quote"), unbalanced.err());
+        assertFalse(isMounted(mp));
+        assertClean(img);
+    }
+
+    /**
+     * Root's umount of a mount under a directory that someone else may rename (a user's home): while the helper's
+     * JVM starts (held here with HotSpot's PauseAtStartup), the directory is renamed and a symlink to the directory
+     * of another qedfs mount put in its place. The other mount stays: the helper acts on the mountpoint umount(8)
+     * found, not on whatever its path leads to later.
+     */
+    @Test
+    void rootsUmountDoesNotFollowAPathSwappedWhileItStarts() throws Exception {
+        Path img = image("swapped.qed", 3);
+        Path victimImg = image("victim.qed", 4);
+        Path d = Files.createDirectory(dir.resolve("d"));
+        Path mp = Files.createDirectory(d.resolve("mnt"));
+        Path victimDir = Files.createDirectory(dir.resolve("v"));
+        Path victim = Files.createDirectory(victimDir.resolve("mnt"));
+        mountPoints.addAll(List.of(dir.resolve("d2").resolve("mnt"), mp, victim));
+        ok(inside("mount", "-t", "fuse.qedfs", img.toString(), mp.toString()));
+        ok(inside("mount", "-t", "fuse.qedfs", victimImg.toString(), victim.toString()));
+        Path paused = dir.resolve("jvm-paused");
+        Process umount = new ProcessBuilder("nsenter", "--target", Long.toString(namespace.pid()), "--mount", "--", "env",
+                "QEDFS_JAVA_OPTS=-XX:+UnlockDiagnosticVMOptions -XX:+PauseAtStartup -XX:PauseAtStartupFile=" + paused,
+                "umount", mp.toString()).redirectErrorStream(true).start();
+        while (!Files.exists(paused)) {
+            assertTrue(umount.isAlive(), () -> "umount ended before its helper's JVM started: " + output(umount));
+            Thread.sleep(20);
+        }
+        Files.move(d, dir.resolve("d2"));
+        Files.createSymbolicLink(d, victimDir);
+        Files.delete(paused);
+        assertTrue(umount.waitFor(120, TimeUnit.SECONDS), "umount returns");
+        assertTrue(isMounted(victim), "the other mount stays: " + output(umount));
+        assertEquals(sha256(qemuView(victimImg)), ok(inside("sha256sum", victim.resolve("victim.raw").toString())).out().split(" ")[0]);
     }
 
     @Test
@@ -306,6 +426,28 @@ class MountHelperIT {
                 Files.createFile(release);
             }
             Qedfs.waitExit(server, 60);
+        }
+    }
+
+    /**
+     * In the namespace: a /dev/fuse any user may open (a 0666 node of the same device at {@code fuse}, as Debian's udev
+     * makes it; fusermount3 opens it with the user's rights) and {@code fstab} as /etc/fstab.
+     */
+    private static void bindUsersFuseAndFstab(Path fuse, Path fstab) throws Exception {
+        ok(inside("sh", "-c", "mknod " + fuse + " c $((0x$(stat -c %t /dev/fuse))) $((0x$(stat -c %T /dev/fuse)))"
+                + " && chmod 666 " + fuse + " && mount --bind " + fuse + " /dev/fuse && mount --bind " + fstab + " /etc/fstab"));
+    }
+
+    /** The start of a command run as {@code user}, with a user's plain environment (HOME: the test's home). */
+    private List<String> as(String user) {
+        return List.of("runuser", "-u", user, "--", "env", "-i", "PATH=/usr/local/bin:/usr/bin:/bin", "HOME=" + dir.resolve("home"));
+    }
+
+    private static String output(Process p) {
+        try {
+            return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 
