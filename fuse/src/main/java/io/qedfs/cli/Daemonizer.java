@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import io.qedfs.fuse.MountRecord;
 import io.qedfs.fuse.ServerSignals;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,7 +19,7 @@ import java.util.List;
  * is {@code qedfs mount} under {@code java -jar}; the launcher script starts the serving process itself.
  *
  * <p>The process runs in {@code /}, as a daemon should: it keeps no directory of the caller busy, and writes no
- * file into one (a JVM crash report goes beside the log, else into the temporary directory). It gets
+ * file into one (a JVM crash report goes into the user's private record directory, see {@link #crashReportFile}). It gets
  * {@code _JAVA_SR_SIGNUM} so that a stray SIGUSR2 is not the JVM's thread-suspend signal (see ServerSignals).
  */
 final class Daemonizer {
@@ -33,7 +34,7 @@ final class Daemonizer {
     /** Runs {@code qedfs ARGS} as the serving process; its report goes to {@code out} and our stderr; the exit code. */
     int start(List<String> args, PrintWriter out) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of("setsid", javaBinary()));
-        cmd.addAll(serverJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments(), crashReportDir(logOf(args))));
+        cmd.addAll(serverJvmOptions(ManagementFactory.getRuntimeMXBean().getInputArguments(), crashReportFile()));
         cmd.addAll(List.of("-cp", absoluteClassPath(System.getProperty("java.class.path")), Main.class.getName()));
         cmd.addAll(args);
         ProcessBuilder builder = new ProcessBuilder(cmd).directory(new java.io.File("/"))
@@ -93,10 +94,6 @@ final class Daemonizer {
     }
 
     /** The --log file among the serving process's arguments, or null. */
-    private static Path logOf(List<String> args) {
-        int i = args.indexOf("--log");
-        return i >= 0 && i + 1 < args.size() ? Path.of(args.get(i + 1)) : null;
-    }
 
     /**
      * The JVM options this command was started with (QEDFS_JAVA_OPTS, -D settings) go to the serving process
@@ -104,9 +101,9 @@ final class Daemonizer {
      * a heap sized for what it holds (the L2 cache, 64 MiB by default, and request buffers): JVM defaults would
      * size the heap from the machine's memory and keep hundreds of MB resident. And G1, as the launcher gives it
      * (qedfs.in): under G1 alone the JVM maps a class-data archive's heap objects instead of building them again.
-     * A crash report goes into {@code crashDir} (the process runs in /).
+     * A crash report goes to {@code crashFile} (the process runs in /).
      */
-    static List<String> serverJvmOptions(List<String> own, Path crashDir) {
+    static List<String> serverJvmOptions(List<String> own, String crashFile) {
         List<String> opts = new ArrayList<>();
         for (String o : own) {
             if (!o.startsWith("-agentlib:jdwp") && !o.startsWith("-Xrunjdwp")) {
@@ -120,15 +117,22 @@ final class Daemonizer {
             opts.add("-XX:+UseG1GC");
         }
         if (opts.stream().noneMatch(o -> o.startsWith("-XX:ErrorFile="))) {
-            opts.add("-XX:ErrorFile=" + crashDir.resolve("hs_err_pid%p.log"));
+            opts.add("-XX:ErrorFile=" + crashFile);
         }
         return opts;
     }
 
-    /** Where a JVM crash report of the serving process goes: beside its log, else the temporary directory. */
-    static Path crashReportDir(Path log) {
-        Path dir = log == null ? null : log.toAbsolutePath().getParent();
-        return dir != null ? dir : Path.of(System.getProperty("java.io.tmpdir"));
+    /**
+     * Where a JVM crash report of the serving process goes: the user's mount-record directory, private to the
+     * user. The JVM opens the report following links and truncating, so a shared directory such as /tmp would let
+     * another user plant a link there and have a root server overwrite any file. None usable: no report.
+     */
+    static String crashReportFile() {
+        try {
+            return MountRecord.ownDirectory().resolve("hs_err_pid%p.log").toString();
+        } catch (IOException e) {
+            return "/dev/null";
+        }
     }
 
     /** The class path with every entry made absolute: the serving process runs in another directory. */

@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Configures slf4j-simple before the first logger exists: where the log goes and how much of it. */
@@ -37,6 +38,27 @@ final class Logging {
         System.setProperty(P + "defaultLogLevel", "off");
         if (SIMPLE.equals(System.getProperty(PROVIDER))) {
             System.setProperty(PROVIDER, "org.slf4j.helpers.NOP_FallbackServiceProvider");
+        }
+    }
+
+    /**
+     * Refuses a log file that slf4j-simple could not open: it would print its own stack trace and log to stderr
+     * instead, which a serving process does not have. Looks, does not open: opening a FIFO would block, and
+     * closing it again would end its reader.
+     */
+    static void refuseUnwritable(Path file) throws CommandFailedException {
+        Path absolute = file.toAbsolutePath();
+        Path dir = absolute.getParent();
+        String problem = null;
+        if (Files.isDirectory(absolute)) {
+            problem = "is a directory";
+        } else if (dir == null || !Files.isDirectory(dir)) {
+            problem = "its directory does not exist";
+        } else if (Files.exists(absolute) ? !Files.isWritable(absolute) : !Files.isWritable(dir)) {
+            problem = "permission denied";
+        }
+        if (problem != null) {
+            throw new CommandFailedException(file + ": cannot log there: " + problem, null);
         }
     }
 

@@ -104,10 +104,13 @@ final class MountCommand extends BaseCommand {
         return paths == null || paths.isEmpty() ? null : paths.get(paths.size() - 1).toString();
     }
 
-    /** An error about one of the sources names that source: the mountpoint in front would only confuse. */
+    /** An error about one of the sources (or the log) names that file: the mountpoint in front would only confuse. */
     @Override
     String subjectFor(Exception ex) {
         String text = ErrorReporter.message(ex, null);
+        if (log != null && text.startsWith(log + ": ")) {
+            return null;
+        }
         for (Path source : paths.subList(0, paths.size() - 1)) {
             if (text.contains(source.toString())) {
                 return null;
@@ -122,6 +125,9 @@ final class MountCommand extends BaseCommand {
         if (foreground && report != null) {
             report.foreground(); // started to serve in the background: the launcher runs this again itself
             return 0;
+        }
+        if (log != null) {
+            Logging.refuseUnwritable(log);
         }
         if (report != null) {
             // first: opening the log (a FIFO, say) or an image may block, and the waiting command may give up

@@ -32,7 +32,7 @@ final class MountShortcut {
         try {
             return command.callWith(out, err);
         } catch (Exception e) {
-            return ErrorReporter.report(err, e, command.subject(), List.of(args).contains("--debug"));
+            return ErrorReporter.report(err, e, command.subjectFor(e), List.of(args).contains("--debug"));
         }
     }
 

@@ -31,7 +31,7 @@ import java.util.Optional;
  * process was killed before it had closed its images. {@code qedfs unmount} deletes the record it read; a new
  * server deletes records whose process and mount are gone.
  */
-final class MountRecord {
+public final class MountRecord {
     enum State { SERVING, CLEAN, FAILED }
 
     /**
@@ -114,6 +114,14 @@ final class MountRecord {
         } catch (IOException | RuntimeException e) {
             // best effort: a leftover record is never taken for a live mount (device, path and process must match)
         }
+    }
+
+    /**
+     * The record directory of this process's own user (mode 0700, owned by that user), created if missing; the
+     * one place a serving process writes files of its own, such as a JVM crash report.
+     */
+    public static Path ownDirectory() throws IOException {
+        return ownDir(ServerProcess.ownUid());
     }
 
     /** The record directory of this process's own user, created 0700 if missing; refused if someone else owns it. */

@@ -8,14 +8,12 @@ import org.junit.jupiter.api.Test;
 
 class DaemonizerTest {
     @Test
-    void serverGetsTheCallersOptionsASmallHeapByDefaultAndCrashReportsBesideTheLog() {
-        Path logDir = Path.of("/var/log/q");
-        assertEquals(List.of("-Dqedfs.x=1", "-Xmx192m", "-XX:+UseG1GC", "-XX:ErrorFile=/var/log/q/hs_err_pid%p.log"),
-                Daemonizer.serverJvmOptions(List.of("-Dqedfs.x=1", "-agentlib:jdwp=transport=dt_socket,server=y"), logDir));
+    void serverGetsTheCallersOptionsASmallHeapByDefaultAndItsCrashReportFile() {
+        String report = "/run/qedfs/hs_err_pid%p.log";
+        assertEquals(List.of("-Dqedfs.x=1", "-Xmx192m", "-XX:+UseG1GC", "-XX:ErrorFile=" + report),
+                Daemonizer.serverJvmOptions(List.of("-Dqedfs.x=1", "-agentlib:jdwp=transport=dt_socket,server=y"), report));
         assertEquals(List.of("-Xmx1g", "-XX:+UseSerialGC", "-XX:ErrorFile=/e/%p"),
-                Daemonizer.serverJvmOptions(List.of("-Xmx1g", "-XX:+UseSerialGC", "-XX:ErrorFile=/e/%p"), logDir));
-        assertEquals(logDir, Daemonizer.crashReportDir(logDir.resolve("mount.log")));
-        assertEquals(Path.of(System.getProperty("java.io.tmpdir")), Daemonizer.crashReportDir(null));
+                Daemonizer.serverJvmOptions(List.of("-Xmx1g", "-XX:+UseSerialGC", "-XX:ErrorFile=/e/%p"), report));
     }
 
     @Test

@@ -45,6 +45,24 @@ class MountMessagesIT extends MountTestBase {
     }
 
     @Test
+    void aLogFileThatCannotBeOpenedIsRefusedInOneLine() throws Exception {
+        ok(Qedfs.qedfs("create", "-q", dir.resolve("a.qed").toString(), "16M"), "create");
+        byte[] before = Files.readAllBytes(dir.resolve("a.qed"));
+        Files.createDirectory(dir.resolve("logs"));
+        for (String[] c : new String[][] {
+            {"no-such-dir/m.log", "its directory does not exist"},
+            {"logs", "is a directory"}}) {
+            for (String fg : new String[] {"", "-f "}) {
+                Qedfs.Result r = inDir("mount " + fg + "--log " + c[0] + " a.qed mnt");
+                assertEquals(1, r.exit(), r.all());
+                assertEquals("qedfs: " + c[0] + ": cannot log there: " + c[1] + "\n", r.err());
+                assertFalse(MountTable.isMountPoint(mnt));
+            }
+        }
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(dir.resolve("a.qed"))), "the image is untouched");
+    }
+
+    @Test
     void runningOutOfFileDescriptorsSaysUlimit() throws Exception {
         Path images = Files.createDirectory(dir.resolve("images"));
         for (int i = 0; i < 40; i++) {
