@@ -12,25 +12,37 @@ import org.slf4j.LoggerFactory;
 /**
  * The serving process's side of its {@link MountRecord}: "serving" once the mount is in the mount table, kept
  * fresh while it lasts, and the outcome once every image is closed. The outcome is final: a "serving" that
- * comes later (a slow probe) never replaces it.
+ * comes later (a slow probe) never replaces it. It writes only its own process's file: the outcome, written
+ * after the kernel has given the device number free, never replaces the record of a new mount with that number.
  */
 final class MountRecordKeeper {
     private static final Logger LOG = LoggerFactory.getLogger(MountRecordKeeper.class);
 
     private final Path mountPoint; // for messages
-    private final int uid = ServerProcess.ownUid();
-    private final long pid = ProcessHandle.current().pid();
-    private final long startTicks = ServerProcess.startTicks(pid);
+    private final int uid;
+    private final long pid;
+    private final long startTicks;
     private final Object lock = new Object();
     /** The mount recorded as served, once it is; guarded by lock. */
     private MountInfo.Line recorded;
+    /** The rank of this process's record among those of its device ({@link MountRecord#claim}); guarded by lock. */
+    private long generation;
     /** Set once the outcome is written; guarded by lock. */
     private boolean ended;
     /** How each image's background check stands, by served name; guarded by lock. */
     private final Map<String, String> checks = new LinkedHashMap<>();
 
     MountRecordKeeper(Path mountPoint) {
+        this(mountPoint, ServerProcess.ownUid(), ProcessHandle.current().pid(),
+                ServerProcess.startTicks(ProcessHandle.current().pid()));
+    }
+
+    /** The keeper of the record of the process {@code pid} started at {@code startTicks} (tests name others). */
+    MountRecordKeeper(Path mountPoint, int uid, long pid, long startTicks) {
         this.mountPoint = mountPoint;
+        this.uid = uid;
+        this.pid = pid;
+        this.startTicks = startTicks;
     }
 
     /** Records {@code mount} as served by this process; false when serving has ended already. */
@@ -39,7 +51,7 @@ final class MountRecordKeeper {
             if (ended) {
                 return false;
             }
-            MountRecord.write(uid, contents(mount, MountRecord.State.SERVING, List.of()));
+            generation = MountRecord.claim(uid, contents(mount, MountRecord.State.SERVING, List.of())).generation();
             recorded = mount;
         }
         return true;
@@ -57,7 +69,7 @@ final class MountRecordKeeper {
                 return;
             }
             try {
-                MountRecord.touch(uid, recorded.device());
+                MountRecord.touch(uid, recorded.device(), pid, startTicks);
             } catch (IOException e) {
                 LOG.warn("{}: cannot touch its mount record: {}", mountPoint, e.toString());
             }
@@ -102,6 +114,7 @@ final class MountRecordKeeper {
     private MountRecord.Contents contents(MountInfo.Line mount, MountRecord.State state, List<String> failures) {
         List<String> lines = new ArrayList<>();
         checks.forEach((name, st) -> lines.add(st + " " + name));
-        return new MountRecord.Contents(pid, startTicks, mount.device(), mount.mountPoint(), state, failures, lines);
+        return new MountRecord.Contents(pid, startTicks, mount.device(), mount.mountPoint(), state, failures, lines,
+                generation);
     }
 }

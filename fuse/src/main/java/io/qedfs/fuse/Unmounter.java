@@ -96,13 +96,16 @@ public final class Unmounter {
                 : String.join("; ", users)) + "; release it and try again");
     }
 
-    /** Returns if the record says the images were closed cleanly; throws with what it says otherwise. */
+    /**
+     * Returns if the record says the images were closed cleanly; throws with what it says otherwise. The record
+     * read is that of the process seen serving the mount: the device may have a new mount, and a record, by now.
+     */
     private static void reportOutcome(MountTable.Entry entry, Path mp, boolean wasServed) throws IOException {
-        Optional<MountRecord.Contents> record = MountRecord.read(entry.ownerUid(), entry.device())
-                .filter(c -> c.isFrom(entry.pid(), entry.startTicks()));
+        Optional<MountRecord.Contents> record = MountRecord.readOwn(entry.ownerUid(), entry.device(), entry.pid(),
+                entry.startTicks());
         if (record.isEmpty()) {
             throw new IOException(mp + ": unmounted, but how the qedfs process " + entry.pid() + " ended is unknown: its record "
-                    + MountRecord.fileFor(entry.ownerUid(), entry.device()) + " is gone");
+                    + MountRecord.fileFor(entry.ownerUid(), entry.device(), entry.pid(), entry.startTicks()) + " is gone");
         }
         MountRecord.delete(entry.ownerUid(), record.get());
         switch (record.get().state()) {

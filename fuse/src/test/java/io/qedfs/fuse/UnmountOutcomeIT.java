@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.qedfs.qed.QedCreateOptions;
 import io.qedfs.qed.QedImage;
@@ -14,6 +15,8 @@ import io.qedfs.qed.QedTools;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -94,16 +97,67 @@ class UnmountOutcomeIT extends MountTestBase {
         }
     }
 
+    /**
+     * The kernel frees a mount's device number when it unmounts, before the server has closed its images and
+     * recorded how that went; a mount made meanwhile (here at the same path) usually gets the same number. The
+     * first server's close is held (qedfs.test.holdClose) until the second mount is recorded: the first server's
+     * outcome must reach the unmount that waits for it, and must not take the place of the second mount's record.
+     */
+    @Test
+    void aMountThatGetsTheDeviceOfOneStillClosingUnmountsClean() throws Exception {
+        Path first = dir.resolve("first.qed");
+        Path second = dir.resolve("second.qed");
+        QedTools.create(first, QedCreateOptions.ofSize(8 << 20));
+        QedTools.create(second, QedCreateOptions.ofSize(8 << 20));
+        Path release = dir.resolve("release-the-first-close");
+        ok(Qedfs.run(List.of("java", "-Dqedfs.test.holdClose=" + release, "-jar", Qedfs.jar().toString(), "mount",
+                first.toString(), mnt.toString())), "first mount");
+        String firstDevice = MountTable.find(mnt).orElseThrow().device();
+        byte[] one = new byte[1 << 20];
+        new Random(11).nextBytes(one);
+        Files.write(mnt.resolve("first.raw"), one, StandardOpenOption.WRITE);
+        Process firstUnmount = new ProcessBuilder("java", "-jar", Qedfs.jar().toString(), "unmount", mnt.toString())
+                .redirectOutput(dir.resolve("out1").toFile()).redirectError(dir.resolve("err1").toFile()).start();
+        assertTrue(Qedfs.waitUnmounted(mnt, 60), "the kernel unmounts while the first server holds its close");
+        assertTrue(firstUnmount.isAlive(), "unmount waits for the first server");
+
+        long secondPid = Qedfs.mount(second.toString(), mnt.toString());
+        String secondDevice = MountTable.find(mnt).orElseThrow().device();
+        byte[] two = new byte[1 << 20];
+        new Random(12).nextBytes(two);
+        Files.write(mnt.resolve("second.raw"), two, StandardOpenOption.WRITE);
+        Files.createFile(release);
+        assertTrue(firstUnmount.waitFor(60, TimeUnit.SECONDS), "the first server ends once its close is released");
+        assertEquals(0, firstUnmount.exitValue(), "the first server's clean end reaches its unmount: "
+                + Files.readString(dir.resolve("err1")));
+
+        Qedfs.Result r = Qedfs.qedfs("unmount", mnt.toString());
+        assertEquals(0, r.exit(), "the second mount (device " + secondDevice + ", the first had " + firstDevice
+                + ") is qedfs's and unmounts clean: " + r.all());
+        Qedfs.waitExit(secondPid, 60);
+        assertFalse(MountTable.isMountPoint(mnt));
+        for (Path img : List.of(first, second)) {
+            Qedfs.Result check = Qedfs.run(List.of("qemu-img", "check", img.toString()));
+            assertEquals(0, check.exit(), img + ": " + check.all());
+            assertFalse(MountIT.needCheck(img), img + " marked clean");
+        }
+        assertArrayEquals(one, Arrays.copyOf(content(first), one.length), "the first mount's write");
+        assertArrayEquals(two, Arrays.copyOf(content(second), two.length), "the second mount's write");
+        assumeTrue(secondDevice.equals(firstDevice), "another mount took the device number " + firstDevice
+                + " meanwhile: the race this test is about was not met");
+    }
+
     @Test
     void aCleanEndIsSilentAndLeavesNoRecord() throws Exception {
         Path img = dir.resolve("d.qed");
         QedTools.create(img, QedCreateOptions.ofSize(8 << 20));
         Qedfs.mount(img.toString(), mnt.toString());
-        String device = MountTable.find(mnt).orElseThrow().device();
+        MountTable.Entry mounted = MountTable.find(mnt).orElseThrow();
         ok(sh("head -c 1M /dev/urandom | dd of=" + mnt.resolve("d.raw") + " bs=64k conv=notrunc status=none"), "write");
         Qedfs.Result r = Qedfs.ok(Qedfs.qedfs("unmount", mnt.toString()), "unmount");
         assertEquals("", r.all());
-        assertFalse(Files.exists(MountRecord.fileFor(ServerProcess.ownUid(), device)), "unmount deletes the record it read");
+        assertFalse(Files.exists(MountRecord.fileFor(ServerProcess.ownUid(), mounted.device(), mounted.pid(),
+                mounted.startTicks())), "unmount deletes the record it read");
         assertFalse(MountIT.needCheck(img), "closed cleanly");
     }
 }
