@@ -94,6 +94,7 @@ class ExamplesIT {
 
     @Test
     void demoShowsTheGuestsFiles() throws Exception {
+        writeLauncherAsMakeBuildDoes();
         Qedfs.Result r = Qedfs.sh("cd " + EXAMPLES.getParent() + " && TMPDIR=" + dir + " examples/demo.sh");
         assertEquals(0, r.exit(), r.all());
         assertTrue(r.out().contains("docs/hello.txt says: Hello from inside a QED image."), r.out());
@@ -113,6 +114,18 @@ class ExamplesIT {
             Qedfs.Result r = Qedfs.sh(EXAMPLES.resolve(script) + " </dev/null");
             assertEquals(2, r.exit(), script + ": " + r.all());
             assertTrue(r.err().startsWith("usage: ") && r.err().contains("IMAGE.qed"), r.err());
+        }
+    }
+
+    /** The demo runs the launcher `make demo` builds; `make test` builds only the jar, so the test writes it. */
+    private static void writeLauncherAsMakeBuildDoes() throws java.io.IOException {
+        Path jar = Qedfs.jar().toAbsolutePath();
+        Path launcher = jar.resolveSibling("qedfs");
+        if (!java.nio.file.Files.exists(launcher)) {
+            java.nio.file.Files.writeString(launcher, java.nio.file.Files.readString(Path.of("src/main/sh/qedfs.in"))
+                    .replace("@LIB@", jar.getParent().toString()));
+            java.nio.file.Files.setPosixFilePermissions(launcher,
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
         }
     }
 }
