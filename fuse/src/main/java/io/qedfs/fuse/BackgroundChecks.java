@@ -1,5 +1,6 @@
 package io.qedfs.fuse;
 
+import io.qedfs.qed.BackgroundCheck;
 import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.ProgressListener;
 import io.qedfs.qed.QedFormatException;
@@ -56,15 +57,16 @@ final class BackgroundChecks implements AutoCloseable {
     }
 
     /**
-     * Queues the deferred check of {@code image}, the open image of {@code m}; {@code done} runs once it has ended,
-     * however (at once when the checks are closed already: the image is being closed, and stays marked for a check).
+     * Queues {@code check}, the deferred check of {@code image}, the open image of {@code m}; {@code done} runs once it
+     * has ended, however (at once when the checks are closed already: the image is being closed, and stays marked for
+     * a check).
      */
-    void submit(MountedImage m, QedImage image, Runnable done) {
+    void submit(MountedImage m, QedImage image, BackgroundCheck check, Runnable done) {
         status.accept(m.name(), "pending");
         try {
             worker.execute(() -> {
                 try {
-                    runOne(m, image, reporter, status);
+                    runOne(m, image, check, reporter, status);
                 } catch (Throwable t) {
                     LOG.error("check of {} failed: {}; the image stays marked for a check, and writes that allocate fail",
                             m.path(), t.toString(), t);
@@ -88,25 +90,31 @@ final class BackgroundChecks implements AutoCloseable {
         Map<MountedImage, QedImage> pending = new LinkedHashMap<>();
         for (MountedImage m : images) {
             QedImage image = m.ifOpen();
-            if (image != null && image.checkPending()) {
+            if (image != null && pendingCheck(image).isPresent()) {
                 pending.put(m, image);
                 status.accept(m.name(), "pending");
             }
         }
         for (Map.Entry<MountedImage, QedImage> e : pending.entrySet()) {
             MountedImage m = e.getKey();
-            Optional<CheckReport> r = runOne(m, e.getValue(), reporter, status);
-            if (r.isPresent() && !e.getValue().isReadOnly() && r.get().corruptions() > 0) {
+            QedImage image = e.getValue();
+            Optional<CheckReport> r = runOne(m, image, pendingCheck(image).orElseThrow(), reporter, status);
+            if (r.isPresent() && !image.isReadOnly() && r.get().corruptions() > 0) {
                 throw new QedFormatException(m.path() + ": the image is corrupt and could not be repaired: "
                         + r.get().corruptions() + " corruptions remain (see check)");
             }
         }
     }
 
-    /** Runs one image's check, saying so in the log and the status; empty when it was stopped. */
-    private static Optional<CheckReport> runOne(MountedImage m, QedImage image, Reporter reporter,
-            BiConsumer<String, String> status) throws IOException {
-        if (image.deferredCheckStopping()) {
+    /** The check {@code image}'s open deferred, while it has yet to end. */
+    static Optional<BackgroundCheck> pendingCheck(QedImage image) {
+        return image.backgroundCheck().filter(BackgroundCheck::pending);
+    }
+
+    /** Runs {@code check}, {@code image}'s, saying so in the log and the status; empty when it was stopped. */
+    private static Optional<CheckReport> runOne(MountedImage m, QedImage image, BackgroundCheck check,
+            Reporter reporter, BiConsumer<String, String> status) throws IOException {
+        if (check.stopping()) {
             status.accept(m.name(), "stopped");
             return Optional.empty();
         }
@@ -115,7 +123,7 @@ final class BackgroundChecks implements AutoCloseable {
         status.accept(m.name(), "running");
         Optional<CheckReport> report;
         try {
-            report = image.runDeferredCheck(new Progress(m, image, start));
+            report = check.run(new Progress(m, check, start));
         } catch (IOException | RuntimeException | Error e) {
             status.accept(m.name(), "failed");
             throw e;
@@ -136,13 +144,13 @@ final class BackgroundChecks implements AutoCloseable {
     /** Logs every 10 % of the tables, or every 5 s, whichever comes first; holds the check where tests ask. */
     private static final class Progress implements ProgressListener {
         private final MountedImage mounted;
-        private final QedImage image;
+        private final BackgroundCheck check;
         private long lastNanos;
         private long lastTenth;
 
-        Progress(MountedImage mounted, QedImage image, long start) {
+        Progress(MountedImage mounted, BackgroundCheck check, long start) {
             this.mounted = mounted;
-            this.image = image;
+            this.check = check;
             this.lastNanos = start;
         }
 
@@ -162,7 +170,7 @@ final class BackgroundChecks implements AutoCloseable {
 
         private void hold() {
             LOG.info("check of {} held until {} exists (qedfs.test.holdCheck)", mounted.path(), HOLD);
-            while (!Files.exists(Path.of(HOLD)) && !image.deferredCheckStopping()) {
+            while (!Files.exists(Path.of(HOLD)) && !check.stopping()) {
                 try {
                     Thread.sleep(20); // tests only
                 } catch (InterruptedException e) {

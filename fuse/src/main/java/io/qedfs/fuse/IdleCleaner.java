@@ -1,6 +1,7 @@
 package io.qedfs.fuse;
 
 import io.qedfs.qed.QedImage;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -25,7 +26,7 @@ final class IdleCleaner implements AutoCloseable {
 
     /** {@code cleanMillis}: unchanged this long, an image is marked clean; {@code closeMillis}: unused this long, a lazy one is closed. */
     IdleCleaner(Collection<MountedImage> images, long cleanMillis, long closeMillis) {
-        long cleanNanos = TimeUnit.MILLISECONDS.toNanos(cleanMillis);
+        Duration quiet = Duration.ofMillis(cleanMillis);
         long closeNanos = TimeUnit.MILLISECONDS.toNanos(closeMillis);
         timer.scheduleWithFixedDelay(() -> {
             for (MountedImage m : images) {
@@ -34,9 +35,7 @@ final class IdleCleaner implements AutoCloseable {
                     continue;
                 }
                 try {
-                    long last = image.lastAllocationNanos();
-                    if (!image.isReadOnly() && image.needsCheck() && last != 0 && System.nanoTime() - last >= cleanNanos) {
-                        image.markClean();
+                    if (image.markCleanIfIdle(quiet)) {
                         LOG.debug("{} idle: flushed and marked clean", m.name());
                     }
                 } catch (Throwable t) {

@@ -1,5 +1,6 @@
 package io.qedfs.fuse;
 
+import io.qedfs.qed.BackgroundCheck;
 import io.qedfs.qed.CheckProblem;
 import io.qedfs.qed.CheckReport;
 import io.qedfs.qed.FileStatus;
@@ -377,7 +378,8 @@ public final class MountSession {
         for (MountedImage m : served.values()) {
             QedImage image = m.ifOpen();
             if (image != null) {
-                image.stopDeferredCheck(); // writes waiting for a check get their error and the session can end
+                // writes waiting for the check get their error, and the session can end
+                image.backgroundCheck().ifPresent(BackgroundCheck::stop);
             }
         }
         Unmounter.requestLazy(mountPoint);

@@ -1,5 +1,6 @@
 package io.qedfs.fuse;
 
+import io.qedfs.qed.BackgroundCheck;
 import io.qedfs.qed.FileStatus;
 import io.qedfs.qed.ImageLockedException;
 import io.qedfs.qed.ImageSummary;
@@ -9,6 +10,7 @@ import io.qedfs.qed.host.SparseFiles;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -116,9 +118,10 @@ final class MountedImage {
         clusterSize = opened.clusterSize();
         onOpen.accept(opened);
         LOG.debug("{} opened for {}", path, name);
-        if (checks != null && opened.checkPending()) {
+        Optional<BackgroundCheck> check = BackgroundChecks.pendingCheck(opened);
+        if (checks != null && check.isPresent()) {
             users++; // the check's: given back when it has ended
-            checks.submit(this, opened, this::release);
+            checks.submit(this, opened, check.get(), this::release);
         }
         return opened;
     }

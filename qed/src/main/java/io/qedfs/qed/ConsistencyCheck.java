@@ -79,6 +79,14 @@ final class ConsistencyCheck {
         }
     }
 
+    /** The foreground check of {@code meta}'s image, run under the allocation lock it takes. */
+    static CheckReport runLocked(ImageMetadata meta, HostFile host, RepairMode mode, ProgressListener progress)
+            throws IOException {
+        try (Allocator.Held locked = meta.allocator.hold()) {
+            return new ConsistencyCheck(meta, host, mode, progress).run();
+        }
+    }
+
     /** Scans and, in a repair mode, repairs at once: the foreground check. Caller holds the allocation lock. */
     CheckReport run() throws IOException {
         try {

@@ -1,6 +1,5 @@
 package io.qedfs.qed;
 
-import io.qedfs.qed.host.Buffers;
 import io.qedfs.qed.host.FileIo;
 import io.qedfs.qed.host.FileOpener;
 import io.qedfs.qed.host.FileSyscalls;
@@ -12,6 +11,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
@@ -34,26 +34,13 @@ public final class QedImage implements Closeable {
     private final ImageMetadata meta;
     private final Backing backing;
     private final String backingName;
+    private final ReadPath reads;
     private final WritePath writes;
-    private final WriteBehind behind; // null unless the options ask for it (read-write only)
+    private final WriteRouter router;
     private final ImageMapper mapper;
     private final DataSeeker seeker;
-    /** The open-time check's report: set during the open, or by the deferred check once it has run to its end. */
-    private volatile CheckReport openCheck;
-    /**
-     * False when the image was opened dirty and not checked (yet: a deferred check sets it when it ends), or when
-     * the open-time check could not read every table or left corruption: then NEED_CHECK must stay set, so that
-     * the next open checks again.
-     */
-    private volatile boolean cleanable;
-    /** The open-time check while it runs in the background, or null (see QedOpenOptions.deferCheck). */
-    private final DeferredCheck deferred;
-    /** The repair mode of the deferred check. */
-    private final RepairMode deferredMode;
+    private final OpenCheck openCheck;
     private volatile boolean closed;
-
-    /** Writes the background thread may hold (up to 8 MiB): deep enough to ride out host stalls. */
-    private static final int WRITE_BEHIND_SLOTS = 8;
 
     /** Opens the image file; tests substitute a simulated disk, or a real file whose changes they record. */
     interface ChannelOpener {
@@ -94,16 +81,12 @@ public final class QedImage implements Closeable {
             this.host = hostFile;
             this.backing = opened;
             this.locks = takenLocks;
+            this.reads = new ReadPath(meta, opened);
             this.writes = new WritePath(meta, opened, hostFile);
             this.mapper = new ImageMapper(meta, opened);
             this.seeker = new DataSeeker(meta, opened);
-            boolean checkNow = checkOnOpen(options.check(), h);
-            this.deferredMode = readOnly ? RepairMode.NONE : RepairMode.ALL;
-            this.deferred = checkNow && options.deferCheck() ? new DeferredCheck(meta, DeferredCheck.PRE_IMAGE_BUDGET) : null;
-            this.openCheck = checkNow && deferred == null ? runOpenCheck() : null;
-            this.cleanable = openCheck != null ? openCheck.checkErrors() == 0 : !h.needsCheck() && deferred == null;
-            this.behind = options.writeBehind() && !readOnly ? new WriteBehind(writes, meta, hostFile, writeBuffers(options.memory()),
-                    WRITE_BEHIND_SLOTS) : null;
+            this.openCheck = new OpenCheck(options, h, meta, hostFile, writes);
+            this.router = new WriteRouter(options, meta, hostFile, writes, openCheck);
         } catch (IOException | RuntimeException | Error e) {
             if (cache != null) {
                 cache.dropAll();
@@ -130,10 +113,6 @@ public final class QedImage implements Closeable {
         }
         long slices = Math.max(4, Math.min(4096, ownBytes / g.sliceBytes));
         return new L2Cache(new L2Budget(slices * g.sliceBytes));
-    }
-
-    private static WriteBuffers writeBuffers(MemoryBudget shared) {
-        return shared != null ? shared.writeBuffers() : new WriteBuffers(MemoryBudget.OWN_WRITE_BUFFERS);
     }
 
     /**
@@ -182,105 +161,24 @@ public final class QedImage implements Closeable {
         return FileOpener.open(path, !readOnly, path.toString());
     }
 
-    private static boolean checkOnOpen(QedOpenOptions.CheckPolicy policy, QedHeader h) {
-        return policy == QedOpenOptions.CheckPolicy.ALWAYS || (policy == QedOpenOptions.CheckPolicy.AUTO && h.needsCheck());
-    }
-
-    private CheckReport runOpenCheck() throws IOException {
-        CheckReport report = check(readOnly ? RepairMode.NONE : RepairMode.ALL);
-        if (!readOnly && report.corruptions() > 0) {
-            throw new QedFormatException(name + ": the image is corrupt and could not be repaired: "
-                    + report.corruptions() + " corruptions remain (see check)");
-        }
-        return report;
-    }
-
     /**
      * What the open-time check found and fixed.
      *
      * @return its report, or empty when no check ran at the open (or a deferred one has not run to its end)
      */
     public Optional<CheckReport> openCheckReport() {
-        return Optional.ofNullable(openCheck);
+        return openCheck.report();
     }
 
     /**
-     * Tells whether the open-time check deferred by {@link QedOpenOptions#deferCheck} has yet to end: reads and
-     * writes into allocated clusters are served meanwhile, and everything that changes tables waits for it.
+     * The open-time check left to the caller by {@link QedOpenOptions#withDeferredCheck}: a mount runs it on a
+     * thread of its own while it serves the image.
      *
-     * @return true while the deferred check has not ended
+     * @return the check, whether it has run or not; empty when the open deferred none (none was due, or it ran
+     *         during the open)
      */
-    public boolean checkPending() {
-        return deferred != null && !deferred.isFinished();
-    }
-
-    /**
-     * Runs the deferred open-time check on the calling thread: the scan, with reads and in-place writes going on,
-     * then, read-write, the repair, with them paused. A read-write check that leaves corruption behind returns its
-     * report, and every later change to the tables fails as the open would have.
-     *
-     * @param progress hears of each L2 table checked; it may block (a test's)
-     * @return the report, or empty when the check was stopped before its repair (the image stays marked for a
-     *         check; from then on every change to its tables fails), ran already or was not deferred
-     * @throws IOException when the image cannot be read or repaired
-     */
-    public Optional<CheckReport> runDeferredCheck(ProgressListener progress) throws IOException {
-        if (deferred == null) {
-            return Optional.empty();
-        }
-        try (Allocator.Held locked = meta.allocator.hold()) {
-            return Optional.ofNullable(deferred.run(new ConsistencyCheck(meta, host, deferredMode, progress), this::settleCheck));
-        }
-    }
-
-    /**
-     * The deferred check has ended, with {@code report} or (null) without one because of {@code why}: whether the
-     * image may be marked clean, and whether its tables may change (as after a check during the open: not when it
-     * left corruption). Returns why they may not, or null. Expects the allocation lock.
-     */
-    private String settleCheck(CheckReport report, String why) {
-        if (report != null) {
-            boolean corrupt = !readOnly && report.corruptions() > 0;
-            why = corrupt ? name + ": the image is corrupt and could not be repaired: " + report.corruptions()
-                    + " corruptions remain (see check)" : null;
-            openCheck = report;
-            cleanable = report.checkErrors() == 0 && !corrupt;
-        }
-        if (why != null) {
-            writes.refuseChanges(why);
-        }
-        return why;
-    }
-
-    /**
-     * Asks the deferred check to stop at its next table (one not begun yet never runs); returns at once. Nothing is
-     * repaired then, the image stays marked for a check, and changes to its tables fail from then on.
-     */
-    public void stopDeferredCheck() {
-        if (deferred != null) {
-            deferred.stop();
-        }
-    }
-
-    /**
-     * Tells whether {@link #stopDeferredCheck} was called: a progress listener that blocks must give way then.
-     *
-     * @return true once a stop of the deferred check was asked for
-     */
-    public boolean deferredCheckStopping() {
-        return deferred != null && deferred.stopRequested();
-    }
-
-    /** A hold that keeps the deferred check's repair from running under a read or lookup; nothing without one. */
-    private DeferredCheck.Permit checkPermit() {
-        return deferred == null ? DeferredCheck.NOTHING : deferred.shared();
-    }
-
-    /** Returns once no deferred check runs; throws when the tables may not change (it stopped, or left corruption). */
-    private void awaitCheck() throws IOException {
-        if (deferred != null) {
-            deferred.awaitFinished();
-        }
+    public Optional<BackgroundCheck> backgroundCheck() {
+        return openCheck.background();
     }
 
     /**
@@ -390,35 +288,9 @@ public final class QedImage implements Closeable {
      */
     public void read(long pos, ByteBuffer dst) throws IOException {
         checkRange(pos, dst.remaining());
-        if (behind != null) {
-            behind.awaitOverlapping(pos, dst.remaining()); // only queued writes into this range come first
-        }
-        try (DeferredCheck.Permit p = checkPermit()) {
-            readRuns(pos, dst);
-        }
-    }
-
-    private void readRuns(long pos, ByteBuffer dst) throws IOException {
-        long at = pos;
-        while (dst.hasRemaining()) {
-            Run run = meta.lookup(at, dst.remaining());
-            int n = (int) run.length(); // fits: at most dst.remaining()
-            // the common case, one run for the whole request, needs no slice
-            ByteBuffer piece = n == dst.remaining() ? dst : dst.slice(dst.position(), n);
-            int start = dst.position();
-            switch (run.kind()) {
-                case DATA -> FileIo.readFully(channel, run.fileOffset(), piece, name);
-                case ZERO -> Buffers.fillZeros(piece, n);
-                case UNALLOCATED -> {
-                    if (backing != null) {
-                        backing.read(at, piece);
-                    } else {
-                        Buffers.fillZeros(piece, n);
-                    }
-                }
-            }
-            dst.position(start + n);
-            at += n;
+        router.awaitOverlapping(pos, dst.remaining()); // only queued writes into this range come first
+        try (DeferredCheck.Permit p = openCheck.permit()) {
+            reads.read(pos, dst);
         }
     }
 
@@ -437,8 +309,10 @@ public final class QedImage implements Closeable {
     }
 
     /**
-     * As {@link #write}, but the image may keep {@code src} itself to apply later instead of copying it (only
-     * with {@link QedOpenOptions#writeBehind}).
+     * As {@link #write}, without a copy: with {@link QedOpenOptions#writeBehind}, a write that allocates may be
+     * queued as {@code src} itself and applied later by the image's writer thread. That saves copying up to 1 MiB
+     * a write for a caller that keeps a pool of buffers (the mount queues FUSE's request buffers); anyone else
+     * wants {@link #write}. Without write-behind, or with {@code giveBack} null, it is {@link #write}.
      *
      * @param pos      guest offset
      * @param src      supplies {@code src.remaining()} bytes
@@ -451,73 +325,7 @@ public final class QedImage implements Closeable {
     public boolean writeMayKeep(long pos, ByteBuffer src, Runnable giveBack) throws IOException {
         checkWritable();
         checkRange(pos, src.remaining());
-        meta.failure.throwIfSet();
-        try {
-            if (deferred != null && !deferred.isFinished()) {
-                if (deferred.tryWriteInPlace(pos, src)) {
-                    return false;
-                }
-                deferred.awaitFinished(); // it allocates, or it may not go in place yet: after the check
-            }
-            if (behind == null) {
-                writes.write(pos, src);
-                return false;
-            }
-            Run seen = null; // the range's first run, as the attempt to write in place saw it
-            if (src.remaining() <= WriteBehind.MAX_WRITE) {
-                // in place, and then any failure is the caller's, unless it must come after a queued write
-                if (!behind.overlapsQueued(pos, src.remaining())) {
-                    seen = writes.writeInPlace(pos, src);
-                    if (seen == null) {
-                        return false;
-                    }
-                }
-                if (behind.trySubmit(pos, src, giveBack)) {
-                    return giveBack != null;
-                }
-            }
-            try (WriteBehind.Exclusive nothingQueued = behind.exclusive()) {
-                writes.write(pos, src, seen);
-            }
-            return false;
-        } catch (Error e) {
-            throw broken(e);
-        }
-    }
-
-    /** An Error in the middle of a change: the image may be left half-changed, so the failure is sticky. */
-    private Error broken(Error e) {
-        meta.failure.record(StickyFailure.Kind.INTERNAL_ERROR, e);
-        return e;
-    }
-
-    /**
-     * Runs {@code change} with no queued write pending and none accepted meanwhile (see
-     * {@link WriteBehind#exclusive}); an Error in it is sticky.
-     */
-    private <T> T exclusively(Change<T> change) throws IOException {
-        try {
-            if (behind == null) {
-                return change.run();
-            }
-            try (WriteBehind.Exclusive nothingQueued = behind.exclusive()) {
-                return change.run();
-            }
-        } catch (Error e) {
-            throw broken(e);
-        }
-    }
-
-    @FunctionalInterface
-    private interface Change<T> {
-        T run() throws IOException;
-    }
-
-    /** Lets the writes queued before this call reach the file first, so that what follows sees them. */
-    private void awaitQueuedWrites() throws IOException {
-        if (behind != null) {
-            behind.awaitSubmitted();
-        }
+        return router.write(pos, src, giveBack) == WriteRouter.Route.QUEUED && giveBack != null;
     }
 
     /**
@@ -532,8 +340,7 @@ public final class QedImage implements Closeable {
     public void writeZeroes(long pos, long len) throws IOException {
         checkWritable();
         checkRange(pos, len);
-        awaitCheck();
-        exclusively(() -> {
+        router.changeTables(() -> {
             writes.writeZeroes(pos, len);
             return null;
         });
@@ -559,7 +366,7 @@ public final class QedImage implements Closeable {
      */
     public void flush() throws IOException {
         if (!readOnly) {
-            awaitQueuedWrites();
+            router.awaitQueued();
             meta.failure.throwIfSet();
             meta.sync();
         }
@@ -573,20 +380,29 @@ public final class QedImage implements Closeable {
      * @throws IOException when the flush or the header write fails
      */
     public void markClean() throws IOException {
-        if (!readOnly && cleanable && !meta.failure.isSet()) {
-            awaitQueuedWrites();
+        if (!readOnly && openCheck.cleanable() && !meta.failure.isSet()) {
+            router.awaitQueued();
             meta.failure.throwIfSet();
             writes.markClean();
         }
     }
 
     /**
-     * When the tables last changed, for a caller that marks an idle image clean.
+     * Marks the image clean, as {@link #markClean} does, once its tables have been left unchanged for
+     * {@code quiet}: call it from a timer (QEMU marks an image clean after 5 quiet seconds), so that a crash
+     * while the image is idle needs no check at the next open.
      *
-     * @return {@link System#nanoTime()} of the last metadata change, 0 if none since the open
+     * @param quiet how long the tables must have been left unchanged
+     * @return true when the image was marked for a check and quiet long enough, so {@link #markClean} ran
+     * @throws IOException when the flush or the header write fails
      */
-    public long lastAllocationNanos() {
-        return writes.lastAllocationNanos();
+    public boolean markCleanIfIdle(Duration quiet) throws IOException {
+        long last = writes.lastAllocationNanos(); // 0: no table has changed since the open
+        if (readOnly || !needsCheck() || last == 0 || System.nanoTime() - last < quiet.toNanos()) {
+            return false;
+        }
+        markClean();
+        return true;
     }
 
     /**
@@ -600,8 +416,7 @@ public final class QedImage implements Closeable {
      */
     public void resize(long newSize) throws IOException {
         checkWritable();
-        awaitCheck();
-        exclusively(() -> {
+        router.changeTables(() -> {
             ImageResizer.resize(engine(), newSize);
             return null;
         });
@@ -631,11 +446,7 @@ public final class QedImage implements Closeable {
         if (mode != RepairMode.NONE) {
             checkWritable();
         }
-        return exclusively(() -> {
-            try (Allocator.Held locked = meta.allocator.hold()) {
-                return new ConsistencyCheck(meta, host, mode, progress).run();
-            }
-        });
+        return router.exclusively(() -> ConsistencyCheck.runLocked(meta, host, mode, progress));
     }
 
     /**
@@ -648,8 +459,8 @@ public final class QedImage implements Closeable {
         if (size() == 0) {
             return List.of(new Extent(0, 0, 0, false, false, false, -1)); // what qemu-img map prints
         }
-        awaitQueuedWrites();
-        try (DeferredCheck.Permit p = checkPermit()) {
+        router.awaitQueued();
+        try (DeferredCheck.Permit p = openCheck.permit()) {
             return mapper.map(0, size(), 0);
         }
     }
@@ -665,8 +476,8 @@ public final class QedImage implements Closeable {
      */
     public long nextData(long pos, long end) throws IOException {
         long limit = seekLimit(pos, end);
-        awaitQueuedWrites();
-        try (DeferredCheck.Permit p = checkPermit()) {
+        router.awaitQueued();
+        try (DeferredCheck.Permit p = openCheck.permit()) {
             return pos >= limit ? -1 : seeker.nextData(pos, limit);
         }
     }
@@ -682,8 +493,8 @@ public final class QedImage implements Closeable {
      */
     public long nextHole(long pos, long end) throws IOException {
         long limit = seekLimit(pos, end);
-        awaitQueuedWrites();
-        try (DeferredCheck.Permit p = checkPermit()) {
+        router.awaitQueued();
+        try (DeferredCheck.Permit p = openCheck.permit()) {
             return pos >= limit ? pos : seeker.nextHole(pos, limit);
         }
     }
@@ -711,8 +522,8 @@ public final class QedImage implements Closeable {
      * @throws IOException when the tables cannot be read
      */
     public long allocatedDataBytes() throws IOException {
-        awaitQueuedWrites();
-        try (DeferredCheck.Permit p = checkPermit()) {
+        router.awaitQueued();
+        try (DeferredCheck.Permit p = openCheck.permit()) {
             return mapper.allocatedDataBytes();
         }
     }
@@ -726,7 +537,7 @@ public final class QedImage implements Closeable {
      * @throws IOException when the tables cannot be read
      */
     public long allocatedDataBytes(long pos, long len) throws IOException {
-        try (DeferredCheck.Permit p = checkPermit()) {
+        try (DeferredCheck.Permit p = openCheck.permit()) {
             return mapper.allocatedDataBytes(pos, len);
         }
     }
@@ -776,16 +587,11 @@ public final class QedImage implements Closeable {
             return;
         }
         closed = true;
-        if (deferred != null) {
-            deferred.stop();
-            deferred.awaitEnd(); // a scan stops at its next table; a repair that has begun runs to its end
-        }
-        if (behind != null) {
-            behind.close(); // applies what is queued; never waits for a writer thread that has ended
-        }
+        openCheck.stopAndAwaitEnd(); // a scan stops at its next table; a repair that has begun runs to its end
+        router.close(); // applies what is queued; never waits for a writer thread that has ended
         IOException failed = meta.failure.isSet() ? meta.failure.exception() : null;
         try {
-            if (!readOnly && cleanable && failed == null) {
+            if (!readOnly && openCheck.cleanable() && failed == null) {
                 writes.markClean();
             } else if (!readOnly) {
                 meta.sync();

@@ -13,8 +13,8 @@ package io.qedfs.qed;
  * @param trustBacking open every backing file the chain names, whoever owns it, and block devices too; otherwise
  *                     a backing file must be a regular file that the owners of the files above it could read
  * @param deferCheck   open without running the open-time check the policy asks for: the image is served at once
- *                     and the caller runs the check with {@link QedImage#runDeferredCheck} (on a thread of its
- *                     own); until it has finished, changes to tables wait for it (see QedImage)
+ *                     and the caller runs the check with {@link QedImage#backgroundCheck} (on a thread of its
+ *                     own); until it has finished, changes to tables wait for it (see {@link BackgroundCheck})
  * @param memory       the L2 cache and write-behind buffers this image shares with others opened with the same
  *                     budget (its backing files included); null: its own, of {@code l2CacheBytes} and 8 MiB
  */
@@ -111,7 +111,7 @@ public record QedOpenOptions(boolean readOnly, CheckPolicy check, boolean lock, 
     }
 
     /**
-     * Sets whether the open-time check is left to {@link QedImage#runDeferredCheck} (see {@link #deferCheck}).
+     * Sets whether the open-time check is left to {@link QedImage#backgroundCheck} (see {@link #deferCheck}).
      *
      * @param defer leave it to the caller
      * @return these options with {@code deferCheck} replaced

@@ -32,7 +32,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * The open-time check run in the background ({@link QedImage#runDeferredCheck}): held after its first L2 table (a
+ * The open-time check run in the background ({@link BackgroundCheck#run}): held after its first L2 table (a
  * progress listener that waits on a latch, not a sleep), while reads, in-place writes, allocating writes, zero
  * writes and a resize are issued. The writes that may go in place return while the check is held; the others are
  * seen parked until it is let go. The result, byte for byte, and the check's report must equal what a check
@@ -122,7 +122,7 @@ class DeferredCheckTest {
         }
 
         try (QedImage image = QedImage.open(bg, options.withDeferredCheck(true)); HeldCheck held = new HeldCheck()) {
-            assertTrue(image.checkPending());
+            assertTrue(image.backgroundCheck().orElseThrow().pending());
             assertTrue(image.openCheckReport().isEmpty());
             CompletableFuture<CheckReport> check = held.start(image);
             Latches.awaitUninterruptibly(held.reached); // the scan has checked one table and is held
@@ -142,7 +142,7 @@ class DeferredCheckTest {
                 p.assertWaiting();
                 parked.add(p); // started one after another: they run after the check in this order or disjointly
             }
-            assertTrue(image.checkPending());
+            assertTrue(image.backgroundCheck().orElseThrow().pending());
             assertFalse(check.isDone());
             for (Parked p : parked) {
                 assertFalse(p.done().isDone(), p.op().name() + " finished during the check");
@@ -153,7 +153,7 @@ class DeferredCheckTest {
             for (Parked p : parked) {
                 p.join();
             }
-            assertFalse(image.checkPending());
+            assertFalse(image.backgroundCheck().orElseThrow().pending());
             assertEquals(wantReport, report, "the background check's report");
             assertEquals(report, image.openCheckReport().orElseThrow());
         }
@@ -196,7 +196,7 @@ class DeferredCheckTest {
             inPlace().get(0).action().run(image);
             allocating = Parked.start(waiting().get(2), image);
             allocating.assertWaiting();
-            image.stopDeferredCheck();
+            image.backgroundCheck().orElseThrow().stop();
         }
         assertEquals(null, check.get(), "a stopped check has no report");
         ExecutionException failed = assertThrows(ExecutionException.class, allocating::join);
@@ -219,7 +219,7 @@ class DeferredCheckTest {
         byte[] before = Files.readAllBytes(bg);
         QedImage image = QedImage.open(bg, QedOpenOptions.readWrite().withDeferredCheck(true));
         image.close(); // stops the check nobody started
-        assertTrue(image.runDeferredCheck(ProgressListener.NONE).isEmpty());
+        assertTrue(image.backgroundCheck().orElseThrow().run(ProgressListener.NONE).isEmpty());
         assertArrayEquals(before, Files.readAllBytes(bg));
     }
 
@@ -288,7 +288,7 @@ class DeferredCheckTest {
             CompletableFuture<CheckReport> done = new CompletableFuture<>();
             Thread t = new Thread(() -> {
                 try {
-                    done.complete(image.runDeferredCheck((n, total) -> {
+                    done.complete(image.backgroundCheck().orElseThrow().run((n, total) -> {
                         if (n == 1) {
                             reached.countDown();
                             Latches.awaitUninterruptibly(release);
@@ -376,8 +376,8 @@ class DeferredCheckTest {
         }
         assertEquals(2, want.corruptionsFixed(), want.toString());
         try (QedImage image = QedImage.open(bg, QedOpenOptions.readWrite().withDeferredCheck(true))) {
-            assertTrue(image.checkPending());
-            assertEquals(want, image.runDeferredCheck(ProgressListener.NONE).orElseThrow());
+            assertTrue(image.backgroundCheck().orElseThrow().pending());
+            assertEquals(want, image.backgroundCheck().orElseThrow().run(ProgressListener.NONE).orElseThrow());
         }
         long grown = 201 * SPAN;
         for (Path p : List.of(fg, bg)) {
