@@ -515,6 +515,11 @@ public final class QedImage implements Closeable {
         return mapper;
     }
 
+    /** Where this image's writes go; tests ask it which route a write took. */
+    WriteRouter router() {
+        return router;
+    }
+
     /**
      * How much guest data the image itself stores.
      *
