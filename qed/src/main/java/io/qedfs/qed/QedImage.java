@@ -1,10 +1,8 @@
 package io.qedfs.qed;
 
-import io.qedfs.qed.host.FileIo;
 import io.qedfs.qed.host.FileOpener;
 import io.qedfs.qed.host.FileSyscalls;
 import io.qedfs.qed.host.HostFile;
-import io.qedfs.qed.host.ImageLocks;
 import io.qedfs.qed.host.LibC;
 import java.io.Closeable;
 import java.io.IOException;
@@ -28,12 +26,10 @@ public final class QedImage implements Closeable {
     private final Path path;
     private final String name;
     private final boolean readOnly;
-    private final FileChannel channel;
-    private final ImageLocks locks;
+    private final OpenedFile file;
     private final HostFile host;
     private final ImageMetadata meta;
-    private final Backing backing;
-    private final String backingName;
+    private final Backing backing; // null without backing file
     private final ReadPath reads;
     private final WritePath writes;
     private final WriteRouter router;
@@ -56,49 +52,25 @@ public final class QedImage implements Closeable {
         this.path = path;
         this.name = path.toString();
         this.readOnly = options.readOnly();
-        this.channel = opener.open(path, readOnly);
-        ImageLocks takenLocks = null;
-        HostFile hostFile = null;
-        Backing opened = null;
+        this.file = OpenedFile.open(path, options, ctx, opener);
+        this.host = file.host();
+        this.backing = file.backing();
         L2Cache cache = null;
         try {
-            hostFile = new HostFile(path, channel, !readOnly, opener.syscalls());
-            takenLocks = options.lock() ? ImageLocks.acquire(hostFile, channel, readOnly, name) : null;
-            long length = channel.size();
-            QedHeader h = QedHeader.read(channel, name, length);
-            HeaderValidator.validate(h, name, length);
-            this.backingName = h.hasBackingFile() ? BackingChain.readName(channel, h, name) : null;
-            opened = backingName == null ? null : BackingChain.open(path, backingName, h, ctx);
-            if (!readOnly && h.autoclearFeatures() != 0) {
-                // Unknown autoclear bits: a writer that does not know them must clear them, as QEMU does.
-                FileIo.writeFully(channel, 0, h.withAutoclearFeatures(0).encode());
-                channel.force(false);
-                h = h.withAutoclearFeatures(0);
-            }
-            Geometry g = Geometry.of(h);
-            cache = l2Cache(options.memory(), options.l2CacheBytes(), g);
-            this.meta = new ImageMetadata(name, channel, hostFile, h, length, cache);
-            this.host = hostFile;
-            this.backing = opened;
-            this.locks = takenLocks;
-            this.reads = new ReadPath(meta, opened);
-            this.writes = new WritePath(meta, opened, hostFile);
-            this.mapper = new ImageMapper(meta, opened);
-            this.seeker = new DataSeeker(meta, opened);
-            this.openCheck = new OpenCheck(options, h, meta, hostFile, writes);
-            this.router = new WriteRouter(options, meta, hostFile, writes, openCheck);
+            QedHeader h = file.header();
+            cache = l2Cache(options.memory(), options.l2CacheBytes(), Geometry.of(h));
+            this.meta = new ImageMetadata(name, file.channel(), host, h, file.length(), cache);
+            this.reads = new ReadPath(meta, backing);
+            this.writes = new WritePath(meta, backing, host);
+            this.mapper = new ImageMapper(meta, backing);
+            this.seeker = new DataSeeker(meta, backing);
+            this.openCheck = new OpenCheck(options, h, meta, host, writes);
+            this.router = new WriteRouter(options, meta, host, writes, openCheck);
         } catch (IOException | RuntimeException | Error e) {
             if (cache != null) {
                 cache.dropAll();
             }
-            closeQuietly(opened);
-            if (hostFile != null) {
-                hostFile.close();
-            }
-            if (takenLocks != null) {
-                takenLocks.close();
-            }
-            channel.close();
+            file.close();
             throw e;
         }
     }
@@ -246,7 +218,7 @@ public final class QedImage implements Closeable {
      * @return the name, or null without backing file
      */
     public String backingFileName() {
-        return backingName;
+        return file.backingName();
     }
 
     /**
@@ -559,7 +531,7 @@ public final class QedImage implements Closeable {
 
     /** Length of the image file. */
     long fileLength() throws IOException {
-        return channel.size();
+        return file.channel().size();
     }
 
     private void checkRange(long pos, long len) throws OutOfRangeException {
@@ -607,27 +579,11 @@ public final class QedImage implements Closeable {
             }
             failed.addSuppressed(e);
         } finally {
-            host.close();
-            if (locks != null) {
-                locks.close();
-            }
-            channel.close();
-            closeQuietly(backing);
+            file.close();
             meta.l2Cache.dropAll(); // gives its slices back to a shared budget at once
         }
         if (failed != null) {
             throw failed;
-        }
-    }
-
-    private static void closeQuietly(Closeable c) {
-        if (c == null) {
-            return;
-        }
-        try {
-            c.close();
-        } catch (IOException e) {
-            // best effort: a read-only backing file has nothing to lose
         }
     }
 }
