@@ -3,6 +3,7 @@ package io.qedfs.cli;
 import io.qedfs.fuse.ImageSources;
 import io.qedfs.fuse.MountSession;
 import io.qedfs.fuse.Overlays;
+import io.qedfs.fuse.UmountHelperEntry;
 import io.qedfs.qed.QedOpenOptions;
 import io.qedfs.qed.QedTools;
 import java.io.PrintWriter;
@@ -90,6 +91,10 @@ final class MountCommand extends BaseCommand {
     @Option(names = "--fuse-debug", hidden = true, description = "libfuse's own debug output.")
     boolean fuseDebug;
 
+    @Option(names = "--no-mtab", hidden = true, description = "For root: no entry in /run/mount/utab (as mount -n;"
+            + " mount.fuse.qedfs passes it on), so root's umount does not wait for the images.")
+    boolean noMtab;
+
     @Option(names = "--fuse-threads", paramLabel = "N",
             description = "Threads that serve FUSE requests (default 4, or the system property qedfs.fuse.threads):"
                     + " more let more requests to different clusters run at once.")
@@ -158,7 +163,7 @@ final class MountCommand extends BaseCommand {
                 syncWrites, partitions, backingTrust.trusted, checkBeforeReady);
         if (foreground) {
             try {
-                new MountSession(mountPoint, options, overlays, () -> { }).serve(sources);
+                new MountSession(mountPoint, options, overlays, () -> recordForUmount(mountPoint)).serve(sources);
             } catch (java.io.IOException e) {
                 throw new CommandFailedException(typedPaths().apply(ErrorReporter.message(e, null)), e);
             }
@@ -206,6 +211,7 @@ final class MountCommand extends BaseCommand {
                 }
             }
             out.flush();
+            recordForUmount(mountPoint); // before the command returns: a umount right after it waits too
             report.ready();
         };
         try {
@@ -214,6 +220,17 @@ final class MountCommand extends BaseCommand {
             throw new CommandFailedException(typed.apply(ErrorReporter.message(e, null)), e);
         }
         return 0;
+    }
+
+    /**
+     * Root's mount gets an entry in utab naming umount.fuse.qedfs as its helper, so that root's plain
+     * {@code umount MOUNTPOINT} waits for the images to be closed as {@code qedfs unmount} does
+     * ({@link UmountHelperEntry}); without it umount(8) would take the type "fuse" from statfs and unmount at once.
+     */
+    private void recordForUmount(Path mountPoint) {
+        if (!noMtab) {
+            UmountHelperEntry.add(mountPoint);
+        }
     }
 
     /**
@@ -293,6 +310,9 @@ final class MountCommand extends BaseCommand {
         }
         if (quiet) {
             args.add("-q");
+        }
+        if (noMtab) {
+            args.add("--no-mtab");
         }
         sources.forEach(s -> args.add(s.toAbsolutePath().toString()));
         args.add(mountPoint.toString());

@@ -77,6 +77,7 @@ final class MountShortcut {
                 case "-v", "--verbose" -> m.verbose = words.flag(w);
                 case "-q", "--quiet" -> m.quiet = words.flag(w);
                 case "--fuse-debug" -> m.fuseDebug = words.flag(w);
+                case "--no-mtab" -> m.noMtab = words.flag(w);
                 case "--debug" -> words.flag(w);
                 case "--overlay-dir" -> m.overlayDir = words.path(w);
                 case "--log" -> m.log = words.path(w);

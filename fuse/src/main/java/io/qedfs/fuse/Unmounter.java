@@ -64,7 +64,12 @@ public final class Unmounter {
         Path mp = entry.mountPoint();
         boolean wasServed = entry.isServed();
         if (KernelUnmount.available()) {
+            // umount(8) would remove the mount's utab entry; this unmount does not go through it
+            Optional<Runnable> putBackUtabEntry = UmountHelperEntry.removeBeforeUnmount(mp);
             int errno = KernelUnmount.unmount(mp);
+            if (errno != 0) {
+                putBackUtabEntry.ifPresent(Runnable::run);
+            }
             if (errno == KernelUnmount.EBUSY) {
                 throw busy(mountPoint, mp);
             }

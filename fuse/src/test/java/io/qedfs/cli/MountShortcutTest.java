@@ -31,6 +31,7 @@ class MountShortcutTest {
             List.of("mount", "--log", "m.log", "--verbose", "--quiet", "a.qed", "/mnt/q"),
             List.of("mount", "--log=/var/log/m.log", "a.qed", "/mnt/q"),
             List.of("mount", "--fuse-debug", "--fuse-threads", "3", "a.qed", "/mnt/q"),
+            List.of("mount", "--no-mtab", "-q", "a.qed", "/mnt/q"),
             List.of("mount", "--fuse-threads=12", "--debug", "a.qed", "/mnt/q"));
 
     private static final List<List<String>> UNMOUNTS = List.of(
@@ -98,6 +99,7 @@ class MountShortcutTest {
                 Map.entry("trustBacking", m.backingTrust.trusted),
                 Map.entry("fuseOptions", List.copyOf(m.fuseOptions)), Map.entry("log", String.valueOf(m.log)),
                 Map.entry("verbose", m.verbose), Map.entry("quiet", m.quiet), Map.entry("fuseDebug", m.fuseDebug),
+                Map.entry("noMtab", m.noMtab),
                 Map.entry("fuseThreads", String.valueOf(m.fuseThreads)),
                 Map.entry("paths", List.copyOf(m.paths)));
     }

@@ -182,6 +182,82 @@ class MountHelperIT {
     }
 
     /**
+     * Root's plain {@code umount} of a mount made by {@code qedfs mount} (not through mount(8)) waits as well: root's
+     * umount(8) takes the type from statfs ("fuse") and runs umount.fuse.qedfs only because qedfs mount recorded the
+     * mount in utab. The close is held as above; the entry goes with the mount.
+     */
+    @Test
+    void rootsUmountOfAQedfsMountReturnsOnlyOnceTheImageIsClean() throws Exception {
+        Path img = image("plain.qed", 7);
+        Path mp = mountPoint("plain");
+        Path release = dir.resolve("release-the-plain-close");
+        ok(inside("env", "QEDFS_JAVA_OPTS=-Dqedfs.test.holdClose=" + release, qedfs(), "mount", img.toString(), mp.toString()));
+        long server = serverPid(mp);
+        byte[] data = new byte[3 << 20];
+        new Random(7).nextBytes(data);
+        Path dataFile = Files.write(dir.resolve("plain-data"), data);
+        Path expected = qemuView(img);
+        try (var f = new java.io.RandomAccessFile(expected.toFile(), "rw")) {
+            f.seek(4096L * 1000);
+            f.write(data);
+        }
+        ok(inside("dd", "if=" + dataFile, "of=" + mp.resolve("plain.raw"), "bs=4096", "seek=1000",
+                "conv=notrunc", "status=none"));
+
+        umountWithTheCloseHeld(List.of("umount", mp.toString()), mp, server, release);
+        assertClean(img);
+        assertFalse(MountIT.needCheck(img), "marked clean");
+        assertEquals(sha256(expected), sha256(qemuView(img)), "what was written through the mount is in the image");
+        assertEquals(List.of(), utabAt(mp), "umount removed the mount's utab entry");
+    }
+
+    /**
+     * The utab entry of a root {@code qedfs mount} lasts as long as the mount: {@code qedfs unmount} removes it, a
+     * busy one that stays mounted keeps it, and one left by a mount ended otherwise (SIGTERM) never gets in the way
+     * of a later mount there: the next qedfs mount replaces it, and a mount of another file system that such an
+     * entry names is still unmounted by root's umount (umount.fuse.qedfs leaves it to umount itself).
+     */
+    @Test
+    void theUtabEntryOfAQedfsMountGoesWithTheMount() throws Exception {
+        Path img = image("entry.qed", 8);
+        Path mp = mountPoint("entry");
+        ok(inside(qedfs(), "mount", img.toString(), mp.toString()));
+        String source = ok(inside("findmnt", "-n", "-o", "SOURCE", mp.toString())).out().strip();
+        assertEquals(List.of("SRC=" + source + " TARGET=" + mp + " ROOT=/ OPTS=helper=fuse.qedfs"), utabAt(mp));
+        Process holder = new ProcessBuilder("nsenter", "--target", Long.toString(namespace.pid()), "--mount", "--",
+                "sh", "-c", "exec 3< " + mp.resolve("entry.raw") + " && echo open && exec sleep 60").start();
+        try {
+            assertEquals("open", new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8)).readLine());
+            assertEquals(2, inside(qedfs(), "unmount", mp.toString()).exit(), "busy");
+            assertEquals(1, utabAt(mp).size(), "a mount that stays keeps its entry: " + utabAt(mp));
+        } finally {
+            holder.destroy();
+            holder.waitFor(30, TimeUnit.SECONDS);
+        }
+        ok(inside(qedfs(), "unmount", mp.toString()));
+        assertEquals(List.of(), utabAt(mp), "qedfs unmount removed the entry");
+
+        ok(inside(qedfs(), "mount", img.toString(), mp.toString()));
+        long killed = serverPid(mp);
+        ok(Qedfs.run(List.of("kill", "-TERM", Long.toString(killed))));
+        Qedfs.waitExit(killed, 60);
+        assertFalse(isMounted(mp));
+        ok(inside(qedfs(), "mount", img.toString(), mp.toString()));
+        String again = ok(inside("findmnt", "-n", "-o", "SOURCE", mp.toString())).out().strip();
+        assertEquals(List.of("SRC=" + again + " TARGET=" + mp + " ROOT=/ OPTS=helper=fuse.qedfs"), utabAt(mp),
+                "the entry the ended mount left is replaced");
+        umountAndWaitForTheServer(mp);
+        assertEquals(List.of(), utabAt(mp));
+
+        ok(inside("mount", "-t", "tmpfs", "stale-source", mp.toString()));
+        ok(inside("mount", "--fake", "-i", "-t", "fuse.qedfs", "-o", "helper=fuse.qedfs", "--", "stale-source", mp.toString()));
+        Qedfs.Result umount = inside("umount", mp.toString());
+        assertEquals(0, umount.exit(), "a tmpfs that a stale entry names is still unmounted: " + umount.all());
+        assertFalse(isMounted(mp));
+        assertClean(img);
+    }
+
+    /**
      * A user's fstab line ({@code user,noauto}): the user mounts it with {@code mount MOUNTPOINT} and unmounts it
      * with {@code umount MOUNTPOINT}, which runs the helper as that user and returns once the image is closed (the
      * close held as above). The user is a real second one; /dev/fuse and /etc/fstab are the namespace's own: a
@@ -455,6 +531,17 @@ class MountHelperIT {
         List<String> all = new ArrayList<>(first);
         all.addAll(List.of(more));
         return all;
+    }
+
+    /** The launcher {@code make install} put in the test's prefix. */
+    private static String qedfs() {
+        return installed.resolve("prefix").resolve("bin").resolve("qedfs").toString();
+    }
+
+    /** The lines of the namespace's /run/mount/utab for the mountpoint {@code mp}. */
+    private static List<String> utabAt(Path mp) throws Exception {
+        String utab = ok(inside("sh", "-c", "cat /run/mount/utab 2> /dev/null; true")).out();
+        return utab.lines().filter(l -> l.contains(" TARGET=" + mp + " ")).toList();
     }
 
     /** Whether process {@code pid} has ended: gone, or a zombie its new parent has not reaped yet. */
