@@ -69,11 +69,6 @@ public final class QedfsCommand implements Callable<Integer> {
         setUsageExitCode(cl);
         cl.setExecutionExceptionHandler(new ErrorReporter());
         cl.setParameterExceptionHandler(new UsageErrorHandler());
-        CommandLine resize = cl.getSubcommands().get("resize");
-        if (resize != null) {
-            // `resize IMAGE -1G` must reach the size parser (which refuses shrinking) instead of being an option
-            resize.setUnmatchedOptionsArePositionalParams(true);
-        }
         return cl;
     }
 

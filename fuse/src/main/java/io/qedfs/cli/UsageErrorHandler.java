@@ -56,6 +56,10 @@ final class UsageErrorHandler implements IParameterExceptionHandler {
         if (ex instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
             return unmatched(spec, u);
         }
+        List<String> unknown = unknownOptions(ex.getCommandLine(), args);
+        if (!unknown.isEmpty()) { // qedfs mount a.qed --bogus mnt: not "missing MOUNTPOINT"
+            return (unknown.size() == 1 ? "unknown option " : "unknown options ") + quoted(unknown);
+        }
         if (ex instanceof MissingParameterException m && !m.getMissing().isEmpty()) {
             return missing(spec, m, msg);
         }
@@ -81,6 +85,27 @@ final class UsageErrorHandler implements IParameterExceptionHandler {
             return (options.size() == 1 ? "unknown option " : "unknown options ") + quoted(options);
         }
         return "too many arguments: " + quoted(u.getUnmatched()) + " (expected " + operands(spec) + ")";
+    }
+
+    /**
+     * The options {@code cmd} does not have among {@code args}, as typed, whatever else is wrong. picocli sets such
+     * a word aside and goes on, and checks operands, required options and values before it reports the words set
+     * aside, so an unknown option among the operands would otherwise be reported as the operand it displaced
+     * ("missing MOUNTPOINT"). A word after {@code --} is an operand, whatever it starts with.
+     */
+    private static List<String> unknownOptions(CommandLine cmd, String[] args) {
+        List<String> beforeEnd = List.of(args);
+        int end = beforeEnd.indexOf("--");
+        if (end >= 0) {
+            beforeEnd = beforeEnd.subList(0, end);
+        }
+        Set<String> names = new LinkedHashSet<>();
+        for (String w : cmd.getUnmatchedArguments()) {
+            if (w.length() > 1 && w.startsWith("-") && beforeEnd.contains(w)) {
+                names.add(optionName(w));
+            }
+        }
+        return List.copyOf(names);
     }
 
     /** The name of {@code option} as {@code args} have it ({@code -r} rather than picocli's {@code --read-only}). */

@@ -7,11 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Behaviour common to every subcommand: help, version, usage errors, the error mapper. */
@@ -171,6 +177,8 @@ class CommandLineTest {
         "mount                          -> qedfs mount: missing SOURCE... MOUNTPOINT",
         "mount x.qed                    -> qedfs mount: missing MOUNTPOINT (expected SOURCE... MOUNTPOINT)",
         "mount --bogus x.qed mnt        -> qedfs mount: unknown option '--bogus'",
+        "mount x.qed --bogus mnt        -> qedfs mount: unknown option '--bogus'",
+        "mount a.qed b.qed --bogus mnt  -> qedfs mount: unknown option '--bogus'",
         "mount x.qed -r mnt             -> qedfs mount: '-r' comes between the operands: options go before or after SOURCE... MOUNTPOINT",
         "unmount                        -> qedfs unmount: missing MOUNTPOINT",
         "unmount a b                    -> qedfs unmount: too many arguments: 'b' (expected MOUNTPOINT)",
@@ -197,6 +205,8 @@ class CommandLineTest {
         "resize x.qed                   -> qedfs resize: missing [+]SIZE (expected IMAGE [+]SIZE)",
         "resize x.qed +1M extra         -> qedfs resize: too many arguments: 'extra' (expected IMAGE [+]SIZE)",
         "resize x.qed +1M --bogus       -> qedfs resize: unknown option '--bogus'",
+        "resize --bogus x 1M            -> qedfs resize: unknown option '--bogus'",
+        "resize x.qed --bogus 1M        -> qedfs resize: unknown option '--bogus'",
         "compact                        -> qedfs compact: missing IMAGE (expected IMAGE [NEWFILE])",
         "compact a b c                  -> qedfs compact: too many arguments: 'c' (expected IMAGE [NEWFILE])",
         "compact --bogus x.qed          -> qedfs compact: unknown option '--bogus'",
@@ -207,6 +217,8 @@ class CommandLineTest {
         "rebase x.qed                   -> qedfs rebase: missing -b NEW_BACKING",
         "rebase -b new.qed a b          -> qedfs rebase: too many arguments: 'b' (expected IMAGE)",
         "rebase --bogus -b n.qed x.qed  -> qedfs rebase: unknown option '--bogus'",
+        "rebase x.qed --bogus           -> qedfs rebase: unknown option '--bogus'",
+        "info -- -x.qed y               -> qedfs info: too many arguments: 'y' (expected IMAGE)",
         "bogus                          -> qedfs: 'bogus' is not a command; the commands are " + COMMANDS,
         "mout x.qed mnt                 -> qedfs: 'mout' is not a command; the commands are " + COMMANDS,
         "--debug bogus                  -> qedfs: 'bogus' is not a command; the commands are " + COMMANDS,
@@ -221,6 +233,47 @@ class CommandLineTest {
         assertEquals(message + "\nTry '" + command + " --help' for more information.\n", r.err());
         assertEquals(QedfsCommand.EXIT_USAGE, r.exit(), r.err());
         assertEquals("", r.out());
+    }
+
+    /**
+     * An option a command does not have is named as such wherever it is: before the operands, between any two of
+     * them and after them, whatever else the command line lacks (rebase's -b here) and whatever the operand it
+     * displaces would have been (resize's SIZE).
+     */
+    @ParameterizedTest(name = "qedfs {0}")
+    @MethodSource("unknownOptionEverywhere")
+    void anUnknownOptionIsNamedWhereverItIs(String args, String command) {
+        Cli.Result r = Cli.run(args.split(" "));
+        assertEquals("qedfs " + command + ": unknown option '--bogus'\nTry 'qedfs " + command + " --help' for more information.\n",
+                r.err());
+        assertEquals(QedfsCommand.EXIT_USAGE, r.exit(), r.err());
+        assertEquals("", r.out());
+    }
+
+    /** Every command with its operands, and --bogus put before, between and after them. */
+    static Stream<Arguments> unknownOptionEverywhere() {
+        Map<String, List<String>> operands = new LinkedHashMap<>();
+        operands.put("mount", List.of("a.qed", "b.qed", "mnt"));
+        operands.put("unmount", List.of("mnt"));
+        operands.put("create", List.of("x.qed", "1M"));
+        operands.put("info", List.of("x.qed"));
+        operands.put("check", List.of("x.qed"));
+        operands.put("map", List.of("x.qed"));
+        operands.put("convert", List.of("a.qed", "b.raw"));
+        operands.put("resize", List.of("x.qed", "+1M"));
+        operands.put("compact", List.of("a.qed", "b.qed"));
+        operands.put("commit", List.of("x.qed"));
+        operands.put("rebase", List.of("x.qed"));
+        List<Arguments> rows = new ArrayList<>();
+        operands.forEach((command, words) -> {
+            for (int at = 0; at <= words.size(); at++) {
+                List<String> line = new ArrayList<>(words);
+                line.add(at, "--bogus");
+                line.add(0, command);
+                rows.add(Arguments.of(String.join(" ", line), command));
+            }
+        });
+        return rows.stream();
     }
 
     private static final String COMMANDS = "mount, unmount, create, info, check, map, convert, resize, compact, commit, rebase, help";
