@@ -22,7 +22,7 @@ import picocli.CommandLine.Parameters;
                 "1:error (unmounted, but the images were not closed cleanly; or it could not unmount)",
                 "2:the mount is busy and stays mounted (the message names the processes and loop devices using it)",
                 "3:nothing is mounted at MOUNTPOINT",
-                "64:bad usage"})
+                "64:bad usage (MOUNTPOINT is a file: an image, or a file of a mount)"})
 final class UnmountCommand extends BaseCommand {
     /** Exit code of a busy mount: guestunmount's. */
     static final int EXIT_BUSY = 2;
@@ -50,6 +50,8 @@ final class UnmountCommand extends BaseCommand {
         } catch (Unmounter.NotMountedException e) {
             err().println("qedfs: " + ErrorReporter.message(e, subject()));
             return EXIT_NOT_MOUNTED;
+        } catch (Unmounter.NotAMountPointException e) { // an image or a file where the mountpoint belongs
+            return UsageErrorHandler.report(err(), "qedfs unmount", e.getMessage());
         } catch (Unmounter.BusyException e) {
             err().println("qedfs: " + ErrorReporter.message(e, subject()));
             return EXIT_BUSY;

@@ -42,11 +42,19 @@ final class UsageErrorHandler implements IParameterExceptionHandler {
     public int handleParseException(ParameterException ex, String[] args) {
         CommandLine cmd = ex.getCommandLine();
         CommandSpec spec = cmd.getCommandSpec();
-        PrintWriter err = cmd.getErr();
-        err.println(spec.qualifiedName() + ": " + problem(ex, args));
-        err.println("Try '" + spec.qualifiedName() + " --help' for more information.");
-        err.flush();
+        report(cmd.getErr(), spec.qualifiedName(), problem(ex, args));
         return spec.exitCodeOnInvalidInput();
+    }
+
+    /**
+     * Says {@code problem} of a command line in the form of every usage error, for a command that finds it only
+     * once it runs (and may run without picocli); the exit code is {@link QedfsCommand#EXIT_USAGE}.
+     */
+    static int report(PrintWriter err, String qualifiedName, String problem) {
+        err.println(qualifiedName + ": " + problem);
+        err.println("Try '" + qualifiedName + " --help' for more information.");
+        err.flush();
+        return QedfsCommand.EXIT_USAGE;
     }
 
     /** What is wrong with the command line {@code args}, in its own words. */

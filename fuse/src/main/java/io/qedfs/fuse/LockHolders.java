@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -19,27 +21,44 @@ final class LockHolders {
     /** "held by process 1234 (qemu-io)", or why no holder is named. Never throws. */
     static String describe(Path file) {
         try {
-            long dev = (Long) Files.getAttribute(file, "unix:dev");
-            long ino = (Long) Files.getAttribute(file, "unix:ino");
-            // st_dev as the kernel prints it in lock lines: MAJ:MIN in hex
-            long major = (dev >>> 8) & 0xfff | (dev >>> 32) & ~0xfffL;
-            long minor = dev & 0xff | (dev >>> 12) & ~0xffL;
-            String key = String.format(" %02x:%02x:%d ", major, minor, ino);
             Set<String> holders = new TreeSet<>();
-            String self = Long.toString(ProcessHandle.current().pid());
-            try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
-                for (Path proc : procs) {
-                    String pid = proc.getFileName().toString();
-                    if (!pid.equals(self) && holdsLock(proc, key)) {
-                        holders.add(pid + " (" + command(proc) + ")");
-                    }
-                }
+            for (Path proc : holdersOf(file)) {
+                holders.add(proc.getFileName() + " (" + command(proc) + ")");
             }
             return holders.isEmpty() ? "no holder visible in /proc"
                     : "held by process" + (holders.size() > 1 ? "es " : " ") + String.join(", ", holders);
         } catch (IOException | RuntimeException e) {
             return "holder unknown (" + e.getMessage() + ")";
         }
+    }
+
+    /** The processes (but this one) that hold locks on {@code file}, as far as /proc shows them. */
+    static Set<Long> pids(Path file) throws IOException {
+        Set<Long> pids = new TreeSet<>();
+        for (Path proc : holdersOf(file)) {
+            pids.add(Long.parseLong(proc.getFileName().toString()));
+        }
+        return pids;
+    }
+
+    /** The /proc directories of the processes, but this one, that hold locks on {@code file}. */
+    private static List<Path> holdersOf(Path file) throws IOException {
+        long dev = (Long) Files.getAttribute(file, "unix:dev");
+        long ino = (Long) Files.getAttribute(file, "unix:ino");
+        // st_dev as the kernel prints it in lock lines: MAJ:MIN in hex
+        long major = (dev >>> 8) & 0xfff | (dev >>> 32) & ~0xfffL;
+        long minor = dev & 0xff | (dev >>> 12) & ~0xffL;
+        String key = String.format(" %02x:%02x:%d ", major, minor, ino);
+        List<Path> holders = new ArrayList<>();
+        String self = Long.toString(ProcessHandle.current().pid());
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path proc : procs) {
+                if (!proc.getFileName().toString().equals(self) && holdsLock(proc, key)) {
+                    holders.add(proc);
+                }
+            }
+        }
+        return holders;
     }
 
     private static boolean holdsLock(Path proc, String key) {

@@ -103,6 +103,11 @@ public final class MountTable {
         throw new FileSystemException(p.toString(), null, "too many levels of symbolic links");
     }
 
+    /** The path a mount table line names (decoded as Java decodes file names). */
+    static Path path(byte[] mountPoint) {
+        return Path.of(new String(mountPoint, FILE_NAMES));
+    }
+
     /** A path's bytes as the kernel has them (Java decodes file names with the platform's file-name charset). */
     static byte[] bytes(Path p) {
         return p.toString().getBytes(FILE_NAMES);

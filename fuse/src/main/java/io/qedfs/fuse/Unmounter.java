@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +26,18 @@ public final class Unmounter {
         private static final long serialVersionUID = 1L;
 
         NotMountedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * The mountpoint given is a file (an image, or a file of a mount) rather than where images are mounted; the
+     * message says which qedfs mount the file belongs to, if any.
+     */
+    public static final class NotAMountPointException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotAMountPointException(String message) {
             super(message);
         }
     }
@@ -58,6 +71,9 @@ public final class Unmounter {
             if (MountTable.isMountPoint(mountPoint)) {
                 throw new IOException(mountPoint + ": mounted, but not by qedfs; use umount or fusermount -u");
             }
+            if (java.nio.file.Files.isRegularFile(mountPoint)) { // qedfs unmount disk.qed
+                throw new NotAMountPointException(mountPoint + " is a file, not a mountpoint" + mountOf(mountPoint));
+            }
             throw new NotMountedException(mountPoint + ": not mounted");
         }
         MountTable.Entry entry = found.get();
@@ -90,6 +106,40 @@ public final class Unmounter {
                     + " has not finished closing its images after " + waitSeconds + " s");
         }
         reportOutcome(entry, mountPoint, wasServed);
+    }
+
+    /**
+     * Which qedfs mount {@code file} belongs to, said as the rest of a message: one of the files it serves, or an
+     * image its serving process holds (locked); "" when none (or when that cannot be found out).
+     */
+    private static String mountOf(Path file) {
+        try {
+            Path real = file.toRealPath();
+            List<MountInfo.Line> mounts = MountInfo.read();
+            Set<Long> holders = LockHolders.pids(real);
+            for (MountInfo.Line l : mounts) {
+                Path mp = MountTable.path(l.mountPoint());
+                if (!l.isFuse() || MountTable.topmostFuse(mounts, mp).orElse(null) != l) {
+                    continue;
+                }
+                Optional<MountTable.Entry> qedfs = MountTable.find(mp);
+                if (qedfs.isPresent() && real.startsWith(mp) && !real.equals(mp)) {
+                    return "; it is a file of the qedfs mount at " + mp + ": qedfs unmount " + shellWord(mp);
+                }
+                if (qedfs.isPresent() && holders.contains(qedfs.get().pid())) {
+                    return "; the qedfs mount at " + mp + " serves it: qedfs unmount " + shellWord(mp);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // the message says what the argument is without it
+        }
+        return "";
+    }
+
+    /** {@code p} as a shell word: quoted when it holds anything but letters, digits and {@code /._+-}. */
+    private static String shellWord(Path p) {
+        String s = p.toString();
+        return s.matches("[A-Za-z0-9/._+-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 
     /** {@code mountPoint} as the caller gave it, {@code mp} its real path. */

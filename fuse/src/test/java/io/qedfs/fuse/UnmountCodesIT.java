@@ -30,6 +30,34 @@ class UnmountCodesIT extends MountTestBase {
         assertEquals("qedfs: " + dir.resolve("no/where") + ": not mounted (no such directory)\n", gone.err());
     }
 
+    /**
+     * {@code qedfs unmount disk.qed} (the image, or a file of the mount, given for the mountpoint) is bad usage that
+     * names the mount to unmount, and leaves it mounted; not "not mounted", which says the image is free.
+     */
+    @Test
+    void anImageWhereTheMountpointBelongsIsBadUsageNamingItsMount() throws Exception {
+        Path img = dir.resolve("my disk.qed");
+        ok(Qedfs.qedfs("create", "-q", img.toString(), "64M"), "create");
+        Qedfs.mount(img.toString(), mnt.toString());
+        String unmountIt = "qedfs unmount " + (mnt.toString().contains(" ") ? "'" + mnt + "'" : mnt.toString());
+        Qedfs.Result image = Qedfs.qedfs("unmount", img.toString());
+        assertEquals(64, image.exit(), image.all());
+        assertEquals("qedfs unmount: " + img + " is a file, not a mountpoint; the qedfs mount at " + mnt + " serves it: "
+                + unmountIt + "\nTry 'qedfs unmount --help' for more information.\n", image.err());
+        Path raw = mnt.resolve("my disk.raw");
+        Qedfs.Result file = Qedfs.qedfs("unmount", raw.toString());
+        assertEquals(64, file.exit(), file.all());
+        assertEquals("qedfs unmount: " + raw + " is a file, not a mountpoint; it is a file of the qedfs mount at " + mnt + ": "
+                + unmountIt + "\nTry 'qedfs unmount --help' for more information.\n", file.err());
+        assertTrue(MountTable.isMountPoint(mnt), "still mounted");
+        Qedfs.unmount(mnt);
+        Qedfs.Result free = Qedfs.qedfs("unmount", img.toString());
+        assertEquals(64, free.exit(), free.all());
+        assertEquals("qedfs unmount: " + img + " is a file, not a mountpoint\nTry 'qedfs unmount --help' for more information.\n",
+                free.err());
+        ok(Qedfs.run(List.of("qemu-img", "check", img.toString())), "the image is clean and free");
+    }
+
     @Test
     void aBusyMountExits2AndNamesTheProcessesUsingIt() throws Exception {
         Path img = dir.resolve("d.qed");
