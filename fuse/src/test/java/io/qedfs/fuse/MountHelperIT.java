@@ -213,9 +213,10 @@ class MountHelperIT {
 
     /**
      * The utab entry of a root {@code qedfs mount} lasts as long as the mount: {@code qedfs unmount} removes it, a
-     * busy one that stays mounted keeps it, and one left by a mount ended otherwise (SIGTERM) never gets in the way
-     * of a later mount there: the next qedfs mount replaces it, and a mount of another file system that such an
-     * entry names is still unmounted by root's umount (umount.fuse.qedfs leaves it to umount itself).
+     * busy one that stays mounted keeps it, {@code mount -n} makes none, and one left by a mount ended otherwise
+     * (SIGTERM) never gets in the way of a later mount there: the next qedfs mount replaces it, and a mount of
+     * another file system that such an entry names is still unmounted by root's umount (umount.fuse.qedfs leaves
+     * it to umount itself).
      */
     @Test
     void theUtabEntryOfAQedfsMountGoesWithTheMount() throws Exception {
@@ -248,6 +249,10 @@ class MountHelperIT {
                 "the entry the ended mount left is replaced");
         umountAndWaitForTheServer(mp);
         assertEquals(List.of(), utabAt(mp));
+
+        ok(inside("mount", "-n", "-t", "fuse.qedfs", img.toString(), mp.toString()));
+        assertEquals(List.of(), utabAt(mp), "mount -n: no entry (the helper passes it on as --no-mtab)");
+        ok(inside(qedfs(), "unmount", mp.toString()));
 
         ok(inside("mount", "-t", "tmpfs", "stale-source", mp.toString()));
         ok(inside("mount", "--fake", "-i", "-t", "fuse.qedfs", "-o", "helper=fuse.qedfs", "--", "stale-source", mp.toString()));
