@@ -105,6 +105,16 @@ final class Qedfs {
                 run(List.of("umount", "-l", new String(mp, System.getProperty("sun.jnu.encoding", "UTF-8"))));
             }
         }
+        // root's mounts that a test ended without umount(8) or qedfs unmount (a signal) leave their utab entries
+        // (UmountHelperEntry); the machine's /run/mount/utab keeps none of a test's
+        if (isRoot() && Files.exists(Path.of("/run/mount/utab"))) {
+            for (UmountHelperEntry.Entry e : UmountHelperEntry.parse(Files.readAllBytes(Path.of("/run/mount/utab")))) {
+                byte[] target = e.target();
+                if (target.length >= prefix.length && Arrays.equals(target, 0, prefix.length, prefix, 0, prefix.length)) {
+                    run(List.of("umount", "--fake", "-i", "--", new String(target, System.getProperty("sun.jnu.encoding", "UTF-8"))));
+                }
+            }
+        }
     }
 
     /** Waits until nothing is mounted at {@code mp} (auto_unmount after a crash), at most {@code seconds}. */
