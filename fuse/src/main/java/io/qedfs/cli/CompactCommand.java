@@ -40,6 +40,12 @@ final class CompactCommand extends ImageCommand {
             description = "Write the compacted image to NEWFILE (replaced if it exists and is not in use) instead of in place.")
     String output;
 
+    /** An error about NEWFILE names NEWFILE: the image in front of it would only confuse. */
+    @Override
+    String subjectFor(Exception ex) {
+        return output != null && ErrorReporter.message(ex, null).startsWith(output + ": ") ? null : subject();
+    }
+
     @Override
     int run() throws Exception {
         if (formerOutputOption != null) {

@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -170,6 +171,28 @@ class CompactCommandTest {
         assertChecksClean(img);
         try (QedImage q = QedImage.open(img, QedOpenOptions.readOnlyOptions())) {
             assertFalse(q.needsCheck(), "the compacted image is clean");
+        }
+    }
+
+    /**
+     * A NEWFILE that cannot be written is named alone, as typed: not behind the image, and not as the temporary
+     * file compact writes first (".new.qed.123.compact", absolute).
+     */
+    @Test
+    void aNewFileInAMissingDirectoryOrADirectoryIsNamedAsTyped() throws Exception {
+        Path img = qemuImage("src.qed", "16M", null, "write -P 0x42 0 1M");
+        byte[] before = Files.readAllBytes(img);
+        String missing = dir.resolve("no-such-dir").resolve("new.qed").toString();
+        Cli.Result r = Cli.run("compact", img.toString(), missing);
+        assertEquals("qedfs: " + missing + ": its directory does not exist\n", r.err());
+        assertEquals(1, r.exit());
+        Path sub = Files.createDirectory(dir.resolve("sub"));
+        Cli.Result d = Cli.run("compact", img.toString(), sub.toString());
+        assertEquals("qedfs: " + sub + ": is a directory\n", d.err());
+        assertEquals(1, d.exit());
+        assertArrayEquals(before, Files.readAllBytes(img), "the image is as it was");
+        try (var left = Files.list(dir)) {
+            assertEquals(List.of("src.qed", "sub"), left.map(p -> p.getFileName().toString()).sorted().toList(), "no temporary file left");
         }
     }
 

@@ -5,6 +5,7 @@ import io.qedfs.qed.host.WriteLockedFile;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -66,6 +67,10 @@ final class ImageCompactor {
         }
         long oldBytes = source.fileLength();
         Path dir = target.toAbsolutePath().getParent();
+        if (!Files.isDirectory(dir)) {
+            // the temporary file is the first one created there: the error names the file the caller asked for
+            throw new NoSuchFileException(target.toString(), null, "its directory does not exist");
+        }
         Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".compact");
         boolean renamed = false;
         try {
