@@ -64,6 +64,9 @@ final class CreateCommand extends BaseCommand {
             QedTools.create(path, o);
         } catch (IllegalArgumentException e) {
             throw new CommandFailedException(image + ": " + e.getMessage(), e);
+        } catch (java.io.IOException e) {
+            // the engine names the new image by its absolute path (it resolves the backing file from there)
+            throw new CommandFailedException(new TypedPaths(List.of(path)).apply(ErrorReporter.message(e, null)), e);
         }
         if (!quiet) {
             long shown = o.size();

@@ -24,6 +24,22 @@ class CreateInfoTest {
         return dir.resolve(name).toString();
     }
 
+    /**
+     * A backing file create cannot use is said naming the new image as typed ({@code top.qed}, in the directory
+     * qedfs runs in), not by the absolute path the engine resolves the backing file from.
+     */
+    @Test
+    void aMissingBackingFileNamesTheImageAsTyped() throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "create", "-b", "gone.qed", "top.qed")
+                .directory(dir.toFile()).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), err);
+        // where it looked is absolute: a backing file's name is relative to the image's directory, not to the caller's
+        assertEquals("qedfs: top.qed: backing file gone.qed does not exist (looked for " + dir.toRealPath().resolve("gone.qed") + ")\n", err);
+        assertFalse(Files.exists(dir.resolve("top.qed")), "nothing created");
+    }
+
     @Test
     void createPrintsTheFormattingLineAndMakesTheImage() throws IOException {
         String img = path("a.qed");
