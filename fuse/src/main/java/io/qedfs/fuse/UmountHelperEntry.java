@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class UmountHelperEntry {
     private static final Logger LOG = LoggerFactory.getLogger(UmountHelperEntry.class);
-    private static final Path UTAB = Path.of("/run/mount/utab");
+    /** Where libmount keeps utab: LIBMOUNT_UTAB, as libmount reads it for root, else its default. */
+    private static final Path UTAB = Path.of(System.getenv().getOrDefault("LIBMOUNT_UTAB", "/run/mount/utab"));
     private static final String OPTIONS = "helper=fuse.qedfs";
 
     private UmountHelperEntry() {
