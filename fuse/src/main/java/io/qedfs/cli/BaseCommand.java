@@ -31,6 +31,7 @@ abstract class BaseCommand implements Callable<Integer> {
 
     @Override
     public final Integer call() throws Exception {
+        refuseEmptyOperands();
         try {
             return run();
         } catch (OutOfMemoryError e) {
@@ -42,6 +43,24 @@ abstract class BaseCommand implements Callable<Integer> {
         } finally {
             out().flush();
             err().flush();
+        }
+    }
+
+    /**
+     * An empty operand ({@code qedfs info "$IMG"} with IMG unset) is bad usage naming the operand: as a path it would
+     * be the current directory. The shortcuts, which run without picocli, leave such command lines to picocli.
+     */
+    private void refuseEmptyOperands() {
+        if (spec == null) {
+            return;
+        }
+        for (var p : spec.positionalParameters()) {
+            Object v = p.getValue();
+            for (Object each : v instanceof java.util.Collection<?> c ? c : java.util.Collections.singletonList(v)) {
+                if (each != null && each.toString().isEmpty()) {
+                    throw usage(p.paramLabel() + " is empty");
+                }
+            }
         }
     }
 

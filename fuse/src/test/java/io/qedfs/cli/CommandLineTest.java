@@ -235,6 +235,25 @@ class CommandLineTest {
         assertEquals("", r.out());
     }
 
+    /** An empty operand (a script's unset variable) is bad usage naming it, not the current directory as an image. */
+    @Test
+    void anEmptyOperandIsNamed() {
+        for (String[] args : new String[][] {{"info", ""}, {"mount", "", "mnt"}, {"convert", "a.qed", ""}, {"resize", "", "1M"},
+                {"unmount", ""}}) {
+            String label = switch (args[0]) {
+                case "info", "resize" -> "IMAGE";
+                case "mount" -> "SOURCE... MOUNTPOINT";
+                case "convert" -> "DEST";
+                default -> "MOUNTPOINT";
+            };
+            Cli.Result r = Cli.run(args);
+            String command = args[0];
+            assertEquals("qedfs " + command + ": " + label + " is empty\nTry 'qedfs " + command + " --help' for more information.\n",
+                    r.err(), String.join("|", args));
+            assertEquals(QedfsCommand.EXIT_USAGE, r.exit());
+        }
+    }
+
     /**
      * An option a command does not have is named as such wherever it is: before the operands, between any two of
      * them and after them, whatever else the command line lacks (rebase's -b here) and whatever the operand it
