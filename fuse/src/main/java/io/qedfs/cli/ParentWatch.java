@@ -1,5 +1,6 @@
 package io.qedfs.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -27,7 +28,7 @@ final class ParentWatch {
     private static void watch(ServerReport report, Optional<ProcessHandle> waiting, Path mountPoint) {
         try {
             while (!report.isSettled()) {
-                if (waiting.isEmpty() || !waiting.get().isAlive()) {
+                if (waiting.isEmpty() || isGone(waiting.get())) {
                     boolean stop;
                     synchronized (report) { // not settled meanwhile by the mount becoming ready
                         stop = !report.isSettled();
@@ -47,5 +48,15 @@ final class ParentWatch {
         } catch (InterruptedException e) {
             // a daemon thread: the process is ending
         }
+    }
+
+    /**
+     * Tells whether the waiting command has ended. {@link ProcessHandle#isAlive} reads /proc/PID/stat, and says
+     * "not alive" also when it cannot open that file: a server that has just used up its descriptors (too many
+     * images for {@code ulimit -n}) would take that for a command that went away, and report that instead of the
+     * limit. A stat of /proc/PID needs no descriptor, so only a command whose /proc entry is gone counts as gone.
+     */
+    private static boolean isGone(ProcessHandle waiting) {
+        return !waiting.isAlive() && !Files.exists(Path.of("/proc", Long.toString(waiting.pid())));
     }
 }
