@@ -109,7 +109,8 @@ class InstallIT {
         Qedfs.assumeFuse();
         assumeTrue(Qedfs.isRoot(), "the training mount of make install and this mount need FUSE as root");
         Path prefix = dir.resolve("prefix");
-        make("install", "PREFIX=" + prefix);
+        // not root's default, the machine's /sbin: a helper left there would outlive the prefix it runs
+        make("install", "PREFIX=" + prefix, "MOUNT_HELPER_DIR=" + prefix.resolve("sbin"));
         Path launcher = prefix.resolve("bin/qedfs");
         Path image = dir.resolve("disk.qed");
         Path mnt = Files.createDirectory(dir.resolve("mnt"));
