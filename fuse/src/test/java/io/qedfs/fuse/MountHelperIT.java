@@ -158,27 +158,7 @@ class MountHelperIT {
      */
     @Test
     void umountReturnsOnlyOnceTheImageIsFlushedAndClean() throws Exception {
-        Path img = image("held.qed", 5);
-        Path mp = mountPoint("held");
-        Path release = dir.resolve("release-the-close");
-        ok(inside("env", "QEDFS_JAVA_OPTS=-Dqedfs.test.holdClose=" + release, "mount", "-t", "fuse.qedfs", img.toString(),
-                mp.toString()));
-        long server = serverPid(mp);
-        byte[] data = new byte[3 << 20];
-        new Random(5).nextBytes(data);
-        Path dataFile = Files.write(dir.resolve("held-data"), data);
-        Path expected = qemuView(img);
-        try (var f = new java.io.RandomAccessFile(expected.toFile(), "rw")) {
-            f.seek(4096L * 2000);
-            f.write(data);
-        }
-        ok(inside("dd", "if=" + dataFile, "of=" + mp.resolve("held.raw"), "bs=4096", "seek=2000",
-                "conv=notrunc", "status=none"));
-
-        umountWithTheCloseHeld(List.of("umount", mp.toString()), mp, server, release);
-        assertClean(img);
-        assertFalse(MountIT.needCheck(img), "marked clean");
-        assertEquals(sha256(expected), sha256(qemuView(img)), "what was written through the mount is in the image");
+        writeThenUmountWithTheCloseHeld("held", 5, 2000, List.of("mount", "-t", "fuse.qedfs"));
     }
 
     /**
@@ -188,27 +168,41 @@ class MountHelperIT {
      */
     @Test
     void rootsUmountOfAQedfsMountReturnsOnlyOnceTheImageIsClean() throws Exception {
-        Path img = image("plain.qed", 7);
-        Path mp = mountPoint("plain");
-        Path release = dir.resolve("release-the-plain-close");
-        ok(inside("env", "QEDFS_JAVA_OPTS=-Dqedfs.test.holdClose=" + release, qedfs(), "mount", img.toString(), mp.toString()));
+        Path mp = writeThenUmountWithTheCloseHeld("plain", 7, 1000, List.of(qedfs(), "mount"));
+        assertEquals(List.of(), utabAt(mp), "umount removed the mount's utab entry");
+    }
+
+    /**
+     * Mounts NAME.qed (made with {@code seed}) with {@code mountCommand} and the server's close held, writes 3 MiB
+     * through the raw file at 4 KiB block {@code seekBlocks}, then runs plain {@code umount}: it must return only
+     * once the server has exited, the image clean and holding what was written. Returns the mountpoint.
+     */
+    private Path writeThenUmountWithTheCloseHeld(String name, int seed, long seekBlocks, List<String> mountCommand)
+            throws Exception {
+        Path img = image(name + ".qed", seed);
+        Path mp = mountPoint(name);
+        Path release = dir.resolve("release-the-close-of-" + name);
+        List<String> mount = new ArrayList<>(List.of("env", "QEDFS_JAVA_OPTS=-Dqedfs.test.holdClose=" + release));
+        mount.addAll(mountCommand);
+        mount.addAll(List.of(img.toString(), mp.toString()));
+        ok(inside(mount.toArray(String[]::new)));
         long server = serverPid(mp);
         byte[] data = new byte[3 << 20];
-        new Random(7).nextBytes(data);
-        Path dataFile = Files.write(dir.resolve("plain-data"), data);
+        new Random(seed).nextBytes(data);
+        Path dataFile = Files.write(dir.resolve(name + "-data"), data);
         Path expected = qemuView(img);
         try (var f = new java.io.RandomAccessFile(expected.toFile(), "rw")) {
-            f.seek(4096L * 1000);
+            f.seek(4096L * seekBlocks);
             f.write(data);
         }
-        ok(inside("dd", "if=" + dataFile, "of=" + mp.resolve("plain.raw"), "bs=4096", "seek=1000",
+        ok(inside("dd", "if=" + dataFile, "of=" + mp.resolve(name + ".raw"), "bs=4096", "seek=" + seekBlocks,
                 "conv=notrunc", "status=none"));
 
         umountWithTheCloseHeld(List.of("umount", mp.toString()), mp, server, release);
         assertClean(img);
         assertFalse(MountIT.needCheck(img), "marked clean");
         assertEquals(sha256(expected), sha256(qemuView(img)), "what was written through the mount is in the image");
-        assertEquals(List.of(), utabAt(mp), "umount removed the mount's utab entry");
+        return mp;
     }
 
     /**
