@@ -446,6 +446,34 @@ class MountHelperIT {
         assertFalse(isMounted(mp));
     }
 
+    /**
+     * A umount helper whose qedfs is gone (moved or uninstalled, the helper left in /sbin) still lets root's
+     * umount unmount a qedfs mount, saying that it does not wait, and the server still closes the image clean.
+     * The helper made for a missing launcher is laid over /usr/sbin in a mount namespace inside the test's own.
+     */
+    @Test
+    void aHelperWhoseQedfsIsGoneStillUnmountsAndSaysItDoesNotWait() throws Exception {
+        Path img = image("orphan.qed", 8);
+        Path expected = qemuView(img);
+        Path mp = mountPoint("orphan");
+        Path helpers = Files.createDirectory(dir.resolve("orphan-helpers"));
+        Path helper = helpers.resolve("umount.fuse.qedfs");
+        Files.writeString(helper, Files.readString(ROOT.resolve("fuse/src/main/sh/umount.fuse.qedfs.in"))
+                .replace("@BIN@", dir.resolve("gone").toString()));
+        Files.setPosixFilePermissions(helper, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+        String script = "mount -t overlay overlay -o lowerdir=" + helpers + ":/usr/sbin /usr/sbin && " + qedfs() + " mount -q "
+                + img + " " + mp + " && server=$(findmnt -n -o SOURCE " + mp + ") && umount " + mp + "; rc=$?; echo \"rc=$rc\";"
+                + " i=0; while kill -0 ${server#qedfs:} 2> /dev/null && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done";
+        Qedfs.Result r = inside("unshare", "--mount", "--propagation", "private", "sh", "-c", script);
+        assertTrue(r.out().contains("rc=0"), "umount succeeded: " + r.all());
+        assertEquals("umount.fuse.qedfs: " + dir.resolve("gone/qedfs") + " is missing: unmounting " + mp
+                + " without waiting for its images to close\n", r.err());
+        assertFalse(isMounted(mp));
+        assertClean(img);
+        assertFalse(MountIT.needCheck(img), "marked clean");
+        assertEquals(sha256(expected), sha256(qemuView(img)), "the image holds what it held");
+    }
+
     /** A QED image with data written by qemu-io (seeded), and a backing-free 64 MiB guest. */
     private Path image(String name, int seed) throws Exception {
         Path img = dir.resolve(name);
