@@ -51,7 +51,7 @@ public final class UmountHelperEntry {
             for (int stale = entriesAt(real).size(); stale > 0; stale--) {
                 util(List.of("umount", "--fake", "-i", "--", real.toString()));
             }
-            util(List.of("mount", "--fake", "-i", "-t", "fuse.qedfs", "-o", OPTIONS, "--", line.get().source(), real.toString()));
+            addEntry(real, line.get().source());
         } catch (IOException | RuntimeException e) { // the mount is ready and served whatever happens here
             LOG.debug("{}: no utab entry, root's umount will not wait for the images: {}", mountPoint, e.toString());
         } catch (InterruptedException e) {
@@ -92,12 +92,17 @@ public final class UmountHelperEntry {
 
     private static void put(Path real, String source) {
         try {
-            util(List.of("mount", "--fake", "-i", "-t", "fuse.qedfs", "-o", OPTIONS, "--", source, real.toString()));
+            addEntry(real, source);
         } catch (IOException e) {
             LOG.debug("{}: its utab entry could not be put back: {}", real, e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Has util-linux record the qedfs mount of {@code source} at {@code real} in utab, naming its umount helper. */
+    private static void addEntry(Path real, String source) throws IOException, InterruptedException {
+        util(List.of("mount", "--fake", "-i", "-t", "fuse.qedfs", "-o", OPTIONS, "--", source, real.toString()));
     }
 
     /** One line of utab: the mount's source, its path and the options libmount keeps for it. */
@@ -152,11 +157,13 @@ public final class UmountHelperEntry {
     private static void util(List<String> cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .start();
-        String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        // wait first, read after: a read would block for as long as the command runs (libmount waits for its lock),
+        // and the serving process must not hang here; what the command says on failure fits in the pipe
         if (!p.waitFor(10, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new IOException(String.join(" ", cmd) + " did not finish in 10 s");
         }
+        String said = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         if (p.exitValue() != 0) {
             throw new IOException(String.join(" ", cmd) + ": exit " + p.exitValue() + (said.isEmpty() ? "" : ": " + said));
         }
